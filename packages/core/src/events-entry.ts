@@ -1,0 +1,20 @@
+// The browser-safe entry `@spout/core/events`: event types, their schema and the reducer. No Node imports.
+
+export type { ParseEventResult } from './event-schema.ts'
+export { parseEvent, spoutEventSchema } from './event-schema.ts'
+export type {
+  ChunkEvent,
+  EventError,
+  EventMessage,
+  JobEndEvent,
+  JobStartEvent,
+  JobSummary,
+  RecordEndEvent,
+  RecordMetrics,
+  RecordStartEvent,
+  SpoutEvent,
+  SpoutEventType,
+} from './events.ts'
+export { eventTypes } from './events.ts'
+export type { JobState, JobStatus, RecordState, RecordStatus, SpoutState } from './reducer.ts'
+export { applyEvent, applyEvents, createState, getRecord, removeJob } from './reducer.ts'

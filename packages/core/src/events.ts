@@ -1,0 +1,119 @@
+/**
+ * The Spout event model: the one shape that flows from the pipeline through sinks and the hub
+ * to the browser. Plain JSON only; no Node imports (this file ships in `@spout/core/events`).
+ */
+
+/** A chat message as Ollama takes it. */
+export interface EventMessage {
+  role: string
+  content: string
+  thinking?: string
+  images?: string[]
+  tool_calls?: unknown[]
+  tool_name?: string
+}
+
+/** Ollama's counts and durations (nanoseconds) for one record, plus derived tokens per second. */
+export interface RecordMetrics {
+  total_duration?: number
+  load_duration?: number
+  prompt_eval_count?: number
+  prompt_eval_duration?: number
+  eval_count?: number
+  eval_duration?: number
+  /** `eval_count / eval_duration` in tokens per second, when both are known. */
+  tokens_per_second?: number
+}
+
+/** What went wrong with a record or a job, as plain JSON. */
+export interface EventError {
+  /** A documented error code, e.g. `SPOUT_HTTP_ERROR`. */
+  code: string
+  message: string
+}
+
+/** Counts for a finished (or interrupted) job. */
+export interface JobSummary {
+  ok: number
+  failed: number
+  skipped: number
+  /** Generated tokens (sum of `eval_count`). */
+  tokens: number
+  /** Wall time in milliseconds. */
+  duration: number
+  /** True when the job was stopped by a signal before it took every record. */
+  interrupted?: boolean
+  /** Set when the job itself failed (e.g. a `jobStart` hook threw, or every record hit the same 404). */
+  error?: EventError
+}
+
+/**
+ * Fields every event may carry. `sequence` is stamped by the hub: a per-job counter starting at 1,
+ * so a viewer can say which events it already has.
+ */
+interface EventBase {
+  jobId: string
+  sequence?: number
+}
+
+export interface JobStartEvent extends EventBase {
+  type: 'job-start'
+  name: string
+  model: string
+  host: string
+  total?: number
+  /** ISO 8601 time. */
+  startedAt: string
+}
+
+export interface RecordStartEvent extends EventBase {
+  type: 'record-start'
+  recordId: string
+  /** 1 for the first attempt, 2 for the first retry, and so on. A new attempt starts the text over. */
+  attempt: number
+  model: string
+  system?: string
+  prompt?: string
+  messages?: EventMessage[]
+}
+
+export interface ChunkEvent extends EventBase {
+  type: 'chunk'
+  recordId: string
+  /** 0-based position of this chunk in the record's current attempt. */
+  seq: number
+  text: string
+  thinking?: string
+}
+
+export interface RecordEndEvent extends EventBase {
+  type: 'record-end'
+  recordId: string
+  response: string
+  thinking?: string
+  doneReason?: string
+  metrics?: RecordMetrics
+  attempts: number
+  error?: EventError
+  /** True when resume skipped the record because the output already holds it. */
+  skipped?: boolean
+}
+
+export interface JobEndEvent extends EventBase {
+  type: 'job-end'
+  summary: JobSummary
+  /** ISO 8601 time. */
+  endedAt?: string
+}
+
+export type SpoutEvent = JobStartEvent | RecordStartEvent | ChunkEvent | RecordEndEvent | JobEndEvent
+
+export type SpoutEventType = SpoutEvent['type']
+
+export const eventTypes: readonly SpoutEventType[] = [
+  'job-start',
+  'record-start',
+  'chunk',
+  'record-end',
+  'job-end',
+] as const

@@ -1,0 +1,291 @@
+import type { EventError, EventMessage, JobSummary, RecordMetrics, SpoutEvent } from './events.ts'
+
+export type RecordStatus = 'streaming' | 'done' | 'failed' | 'skipped'
+
+export interface RecordState {
+  readonly recordId: string
+  readonly status: RecordStatus
+  /** The attempt in progress (or the last one). */
+  readonly attempt: number
+  readonly model: string
+  readonly system?: string
+  readonly prompt?: string
+  readonly messages?: readonly EventMessage[]
+  /** The response so far; the final `response` once the record ends. */
+  readonly text: string
+  readonly thinking: string
+  /** Chunks applied in the current attempt (the next expected `seq`). */
+  readonly chunks: number
+  readonly doneReason?: string
+  readonly metrics?: RecordMetrics
+  readonly error?: EventError
+  readonly attempts?: number
+}
+
+export type JobStatus = 'running' | 'done' | 'failed' | 'interrupted'
+
+export interface JobState {
+  readonly jobId: string
+  readonly name: string
+  readonly model: string
+  readonly host: string
+  readonly total?: number
+  readonly startedAt: string
+  readonly endedAt?: string
+  readonly status: JobStatus
+  readonly summary?: JobSummary
+  readonly ok: number
+  readonly failed: number
+  readonly skipped: number
+  /** Records currently streaming. */
+  readonly streaming: number
+  /** Attempts after the first, over all records. */
+  readonly retries: number
+  /** Tokens reported by finished records (`eval_count`). */
+  readonly tokens: number
+  /** Chunks seen over the whole job (a live token count while records stream). */
+  readonly chunkCount: number
+  /** Records in the order they first appeared. */
+  readonly records: readonly RecordState[]
+  /**
+   * Record id → position in `records`. Append-only and shared between states: look records up
+   * with {@link getRecord}, which checks the position against this state's `records`.
+   */
+  readonly recordIndex: ReadonlyMap<string, number>
+  /** Highest hub `sequence` applied to this job (0 when events carry none). */
+  readonly lastSequence: number
+}
+
+export interface SpoutState {
+  readonly jobs: Readonly<Record<string, JobState>>
+  /** Job ids, oldest first. */
+  readonly jobOrder: readonly string[]
+}
+
+export function createState(): SpoutState {
+  return { jobs: {}, jobOrder: [] }
+}
+
+export function getRecord(job: JobState, recordId: string): RecordState | undefined {
+  return lookup(job, recordId)
+}
+
+function lookup(job: Pick<JobState, 'records' | 'recordIndex'>, recordId: string): RecordState | undefined {
+  const position = job.recordIndex.get(recordId)
+  if (position === undefined) return undefined
+  const record = job.records[position]
+  return record?.recordId === recordId ? record : undefined
+}
+
+/** Folds one event into the state. Pure: the given state is never changed. */
+export function applyEvent(state: SpoutState, event: SpoutEvent): SpoutState {
+  return applyEvents(state, [event])
+}
+
+/**
+ * Folds many events at once. Pure, and cheaper than one `applyEvent` per event: each job, record
+ * list and record touched by the batch is copied once, and everything untouched keeps its identity
+ * (so a UI can skip re-rendering records that did not change).
+ *
+ * Idempotent for replays: an event whose hub `sequence` is not above the job's `lastSequence`,
+ * and a chunk whose `seq` was already applied, change nothing.
+ */
+export function applyEvents(state: SpoutState, events: Iterable<SpoutEvent>): SpoutState {
+  const draft = new StateDraft(state)
+  for (const event of events) draft.apply(event)
+  return draft.finish()
+}
+
+/** Drops a job (the hub uses it to bound memory). */
+export function removeJob(state: SpoutState, jobId: string): SpoutState {
+  if (!(jobId in state.jobs)) return state
+  const { [jobId]: _removed, ...jobs } = state.jobs
+  return { jobs, jobOrder: state.jobOrder.filter((id) => id !== jobId) }
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+type JobDraft = Mutable<Omit<JobState, 'records'>> & { records: RecordState[] }
+
+class StateDraft {
+  readonly #base: SpoutState
+  #jobs: Record<string, JobState> | undefined
+  #jobOrder: string[] | undefined
+  readonly #draftJobs = new Map<string, JobDraft>()
+  readonly #draftRecords = new Set<RecordState>()
+
+  constructor(base: SpoutState) {
+    this.#base = base
+  }
+
+  finish(): SpoutState {
+    if (!this.#jobs) return this.#base
+    return { jobs: this.#jobs, jobOrder: this.#jobOrder ?? this.#base.jobOrder }
+  }
+
+  apply(event: SpoutEvent): void {
+    const job = this.#job(event)
+    if (event.sequence !== undefined) {
+      if (event.sequence <= job.lastSequence) return
+      job.lastSequence = event.sequence
+    }
+    switch (event.type) {
+      case 'job-start':
+        job.name = event.name
+        job.model = event.model
+        job.host = event.host
+        job.total = event.total
+        job.startedAt = event.startedAt
+        return
+      case 'record-start': {
+        const existing = this.#record(job, event.recordId)
+        if (existing) {
+          leaveStatus(job, existing.status)
+          if (event.attempt > 1) job.retries += 1
+        }
+        const record: Mutable<RecordState> = {
+          recordId: event.recordId,
+          status: 'streaming',
+          attempt: event.attempt,
+          model: event.model,
+          text: '',
+          thinking: '',
+          chunks: 0,
+        }
+        if (event.system !== undefined) record.system = event.system
+        if (event.prompt !== undefined) record.prompt = event.prompt
+        if (event.messages !== undefined) record.messages = event.messages
+        this.#putRecord(job, record)
+        job.streaming += 1
+        return
+      }
+      case 'chunk': {
+        const record = this.#record(job, event.recordId) ?? this.#implicitRecord(job, event.recordId)
+        if (event.seq < record.chunks || record.status !== 'streaming') return
+        const draft = this.#writable(job, record)
+        draft.text += event.text
+        if (event.thinking) draft.thinking += event.thinking
+        draft.chunks = event.seq + 1
+        job.chunkCount += 1
+        return
+      }
+      case 'record-end': {
+        const record = this.#record(job, event.recordId) ?? this.#implicitRecord(job, event.recordId)
+        leaveStatus(job, record.status)
+        const draft = this.#writable(job, record)
+        draft.status = event.skipped ? 'skipped' : event.error ? 'failed' : 'done'
+        draft.text = event.response
+        draft.thinking = event.thinking ?? ''
+        draft.attempts = event.attempts
+        if (event.doneReason !== undefined) draft.doneReason = event.doneReason
+        if (event.metrics !== undefined) draft.metrics = event.metrics
+        if (event.error !== undefined) draft.error = event.error
+        if (draft.status === 'done') job.ok += 1
+        else if (draft.status === 'failed') job.failed += 1
+        else job.skipped += 1
+        job.tokens += event.metrics?.eval_count ?? 0
+        return
+      }
+      case 'job-end':
+        job.summary = event.summary
+        job.endedAt = event.endedAt ?? new Date().toISOString()
+        job.status = event.summary.error ? 'failed' : event.summary.interrupted ? 'interrupted' : 'done'
+        return
+    }
+  }
+
+  #job(event: SpoutEvent): JobDraft {
+    const id = event.jobId
+    const drafted = this.#draftJobs.get(id)
+    if (drafted) return drafted
+    this.#jobs ??= { ...this.#base.jobs }
+    const existing = this.#base.jobs[id]
+    let job: JobDraft
+    if (existing) {
+      job = { ...existing, records: existing.records as RecordState[] }
+    } else {
+      job = {
+        jobId: id,
+        name: id,
+        model: '',
+        host: '',
+        startedAt: new Date(0).toISOString(),
+        status: 'running',
+        ok: 0,
+        failed: 0,
+        skipped: 0,
+        streaming: 0,
+        retries: 0,
+        tokens: 0,
+        chunkCount: 0,
+        records: [],
+        recordIndex: new Map(),
+        lastSequence: 0,
+      }
+      this.#jobOrder ??= [...this.#base.jobOrder]
+      this.#jobOrder.push(id)
+    }
+    this.#jobs[id] = job as JobState
+    this.#draftJobs.set(id, job)
+    return job
+  }
+
+  #record(job: JobDraft, recordId: string): RecordState | undefined {
+    return lookup(job, recordId)
+  }
+
+  #implicitRecord(job: JobDraft, recordId: string): RecordState {
+    const record: RecordState = {
+      recordId,
+      status: 'streaming',
+      attempt: 1,
+      model: job.model,
+      text: '',
+      thinking: '',
+      chunks: 0,
+    }
+    this.#putRecord(job, record)
+    job.streaming += 1
+    return record
+  }
+
+  #putRecord(job: JobDraft, record: RecordState): void {
+    const records = this.#ownRecords(job)
+    const existing = lookup(job, record.recordId)
+    if (existing) {
+      records[job.recordIndex.get(record.recordId)!] = record
+    } else {
+      // The index is shared by every state of this job's line of history. If it holds entries this
+      // state does not (another state branched from a common ancestor), give this state its own.
+      if (job.recordIndex.size !== records.length) {
+        job.recordIndex = new Map(records.map((each, position) => [each.recordId, position]))
+      }
+      ;(job.recordIndex as Map<string, number>).set(record.recordId, records.length)
+      records.push(record)
+    }
+    this.#draftRecords.add(record)
+  }
+
+  #writable(job: JobDraft, record: RecordState): Mutable<RecordState> {
+    if (this.#draftRecords.has(record)) return record as Mutable<RecordState>
+    const copy = { ...record }
+    this.#putRecord(job, copy)
+    return copy
+  }
+
+  #ownRecords(job: JobDraft): RecordState[] {
+    if (!recordListCopied.has(job)) {
+      job.records = job.records.slice()
+      recordListCopied.add(job)
+    }
+    return job.records
+  }
+}
+
+const recordListCopied = new WeakSet<object>()
+
+function leaveStatus(job: JobDraft, status: RecordStatus): void {
+  if (status === 'streaming') job.streaming -= 1
+  else if (status === 'done') job.ok -= 1
+  else if (status === 'failed') job.failed -= 1
+  else job.skipped -= 1
+}
