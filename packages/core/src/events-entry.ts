@@ -16,5 +16,7 @@ export type {
   SpoutEventType,
 } from './events.ts'
 export { eventTypes } from './events.ts'
+export type { HubErrorFrame, HubFrame, HubSnapshotFrame, JobSnapshot } from './hub-protocol.ts'
+export { formatResume, fromSnapshot, hubCloseCodes, parseResume, toSnapshot } from './hub-protocol.ts'
 export type { JobState, JobStatus, RecordState, RecordStatus, SpoutState } from './reducer.ts'
 export { applyEvent, applyEvents, createState, getRecord, removeJob } from './reducer.ts'
