@@ -1,0 +1,213 @@
+// Every failure a user of @spout/core can hit: one base class, a few subclasses, each with a `code`.
+// Messages are one line and say what failed and where.
+
+export type SpoutErrorCode =
+  | 'SPOUT_HTTP_ERROR'
+  | 'SPOUT_STREAM_ERROR'
+  | 'SPOUT_STREAM_INCOMPLETE'
+  | 'SPOUT_PARSE_ERROR'
+  | 'SPOUT_LINE_TOO_LONG'
+  | 'SPOUT_CONNECT_TIMEOUT'
+  | 'SPOUT_FIRST_BYTE_TIMEOUT'
+  | 'SPOUT_IDLE_TIMEOUT'
+  | 'SPOUT_CONNECTION_ERROR'
+  | 'SPOUT_PLUGIN_ERROR'
+
+export class SpoutError extends Error {
+  override name = 'SpoutError'
+  readonly code: string
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+}
+
+function oneLine(text: string, limit = 300): string {
+  const flat = text.replace(/\s+/g, ' ').trim()
+  return flat.length > limit ? `${flat.slice(0, limit)}…` : flat
+}
+
+/** The server answered with an HTTP error status before any data was streamed. */
+export class HttpError extends SpoutError {
+  override name = 'HttpError'
+  readonly status: number
+  readonly method: string
+  readonly url: string
+  /** The server's `error` text, or the raw body text when it was not JSON (e.g. a proxy's HTML page). */
+  readonly body: string
+
+  constructor(init: { status: number; method: string; url: string; body: string; statusText?: string }) {
+    const detail = init.body.trim() === '' ? (init.statusText ?? '') : oneLine(init.body)
+    super(
+      'SPOUT_HTTP_ERROR',
+      `[${init.method} ${init.url}] ${init.status}${detail === '' ? '' : `: ${detail}`}`,
+    )
+    this.status = init.status
+    this.method = init.method
+    this.url = init.url
+    this.body = init.body
+  }
+}
+
+/** The server sent an `{"error": "..."}` line in the middle of a stream. */
+export class StreamError extends SpoutError {
+  override name = 'StreamError'
+  readonly method: string
+  readonly url: string
+  /** The server's error text. */
+  readonly serverMessage: string
+  /** The text (`response` / `message.content`) received before the error. */
+  readonly received: string
+  /** How many objects were received before the error line. */
+  readonly chunks: number
+
+  constructor(init: { method: string; url: string; serverMessage: string; received: string; chunks: number }) {
+    super(
+      'SPOUT_STREAM_ERROR',
+      `[${init.method} ${init.url}] error after ${init.chunks} chunks: ${oneLine(init.serverMessage)}`,
+    )
+    this.method = init.method
+    this.url = init.url
+    this.serverMessage = init.serverMessage
+    this.received = init.received
+    this.chunks = init.chunks
+  }
+}
+
+/** The response body ended without a final `done: true` object (or `status: "success"` for pulls). */
+export class IncompleteStreamError extends SpoutError {
+  override name = 'IncompleteStreamError'
+  readonly method: string
+  readonly url: string
+  readonly received: string
+  readonly chunks: number
+
+  constructor(init: { method: string; url: string; received: string; chunks: number; reason?: string; cause?: unknown }) {
+    super(
+      'SPOUT_STREAM_INCOMPLETE',
+      `[${init.method} ${init.url}] stream ended after ${init.chunks} chunks without a final done object` +
+        (init.reason ? ` (${init.reason})` : ''),
+      { cause: init.cause },
+    )
+    this.method = init.method
+    this.url = init.url
+    this.received = init.received
+    this.chunks = init.chunks
+  }
+}
+
+/** A line that is not JSON (`SPOUT_PARSE_ERROR`) or longer than the limit (`SPOUT_LINE_TOO_LONG`). */
+export class ParseError extends SpoutError {
+  override name = 'ParseError'
+  /** 1-based line number. */
+  readonly line: number
+  /** Byte offset of the start of the line in the whole stream. */
+  readonly offset: number
+  /** Where the bytes came from (a URL), when known. */
+  readonly source: string | undefined
+
+  constructor(init: {
+    code: 'SPOUT_PARSE_ERROR' | 'SPOUT_LINE_TOO_LONG'
+    message: string
+    line: number
+    offset: number
+    source?: string
+    cause?: unknown
+  }) {
+    const where = `line ${init.line} (byte ${init.offset})${init.source ? ` of ${init.source}` : ''}`
+    super(init.code, `${init.message} at ${where}`, { cause: init.cause })
+    this.line = init.line
+    this.offset = init.offset
+    this.source = init.source
+  }
+}
+
+export type TimeoutPhase = 'connect' | 'first-byte' | 'idle'
+
+const timeoutCodes = {
+  connect: 'SPOUT_CONNECT_TIMEOUT',
+  'first-byte': 'SPOUT_FIRST_BYTE_TIMEOUT',
+  idle: 'SPOUT_IDLE_TIMEOUT',
+} as const satisfies Record<TimeoutPhase, SpoutErrorCode>
+
+const timeoutWhat = {
+  connect: 'no connection within',
+  'first-byte': 'no response within',
+  idle: 'no data for',
+} as const satisfies Record<TimeoutPhase, string>
+
+const timeoutOption = {
+  connect: 'timeouts.connect',
+  'first-byte': 'timeouts.firstByte',
+  idle: 'timeouts.idle',
+} as const satisfies Record<TimeoutPhase, string>
+
+/** One of the three client timeouts fired. */
+export class TimeoutError extends SpoutError {
+  override name = 'TimeoutError'
+  readonly phase: TimeoutPhase
+  /** The timeout that fired, in milliseconds. */
+  readonly timeout: number
+  readonly method: string
+  readonly url: string
+
+  constructor(init: { phase: TimeoutPhase; timeout: number; method: string; url: string }) {
+    super(
+      timeoutCodes[init.phase],
+      `[${init.method} ${init.url}] ${timeoutWhat[init.phase]} ${init.timeout} ms (${timeoutOption[init.phase]})`,
+    )
+    this.phase = init.phase
+    this.timeout = init.timeout
+    this.method = init.method
+    this.url = init.url
+  }
+}
+
+/** Ollama could not be reached (refused, reset, unknown host, closed before answering). */
+export class ConnectionError extends SpoutError {
+  override name = 'ConnectionError'
+  /** The base URL of the Ollama server. */
+  readonly host: string
+  readonly method: string
+  readonly url: string
+  /** Short reason, e.g. `connection refused`. */
+  readonly reason: string
+  /** How many attempts were made (retries included). */
+  readonly attempts: number
+
+  constructor(init: {
+    host: string
+    method: string
+    url: string
+    reason: string
+    attempts: number
+    cause?: unknown
+  }) {
+    super(
+      'SPOUT_CONNECTION_ERROR',
+      `cannot reach Ollama at ${init.host}: ${init.reason}` +
+        (init.attempts > 1 ? ` (${init.attempts} attempts)` : ''),
+      { cause: init.cause },
+    )
+    this.host = init.host
+    this.method = init.method
+    this.url = init.url
+    this.reason = init.reason
+    this.attempts = init.attempts
+  }
+}
+
+/** A plugin hook threw. Created by the pipeline's plugin driver. */
+export class PluginError extends SpoutError {
+  override name = 'PluginError'
+  readonly plugin: string
+  readonly hook: string
+
+  constructor(init: { plugin: string; hook: string; cause: unknown }) {
+    const causeMessage = init.cause instanceof Error ? init.cause.message : String(init.cause)
+    super('SPOUT_PLUGIN_ERROR', `[plugin ${init.plugin}] ${init.hook}: ${causeMessage}`, { cause: init.cause })
+    this.plugin = init.plugin
+    this.hook = init.hook
+  }
+}
