@@ -1,0 +1,81 @@
+import { type FileHandle, open } from 'node:fs/promises'
+import type { Writable } from 'node:stream'
+import type { RecordResult, SpoutPlugin } from './plugin.ts'
+
+export interface JsonlSinkOptions {
+  /** Append to the file instead of truncating it (for resume). Default `false`. */
+  append?: boolean
+  /** Plugin name, default `jsonl-sink`. */
+  name?: string
+}
+
+/**
+ * Writes one JSON line per record to a file (or a `Writable` such as `process.stdout`), as soon as
+ * the record ends. Each line goes to the operating system in one write before the record counts
+ * as done, so a `kill -9` loses at most the line being written (a torn last line that
+ * `prepareResume` repairs). Skipped records (resume) are not written again.
+ *
+ * A path is opened at `jobStart` (`w`, or `a` with `append`) and closed at `jobEnd`; a `Writable`
+ * is written to and never ended.
+ */
+export function jsonlSink(target: string | Writable, options: JsonlSinkOptions = {}): SpoutPlugin {
+  let file: FileHandle | undefined
+  let opening: Promise<FileHandle> | undefined
+  // Lines are written one after another: records end concurrently, lines must not interleave.
+  let tail: Promise<void> = Promise.resolve()
+
+  const openFile = (): Promise<FileHandle> => {
+    if (typeof target !== 'string') throw new TypeError('not a path')
+    opening ??= open(target, options.append ? 'a' : 'w').then((handle) => {
+      file = handle
+      return handle
+    })
+    return opening
+  }
+
+  const writeLine = async (line: string): Promise<void> => {
+    if (typeof target === 'string') {
+      const handle = file ?? (await openFile())
+      const bytes = Buffer.from(line)
+      let written = 0
+      while (written < bytes.length) {
+        const { bytesWritten } = await handle.write(bytes, written, bytes.length - written)
+        written += bytesWritten
+      }
+      return
+    }
+    await writeToStream(target, line)
+  }
+
+  return {
+    name: options.name ?? 'jsonl-sink',
+    async jobStart() {
+      if (typeof target === 'string') await openFile()
+    },
+    recordEnd(result: RecordResult) {
+      if (result.skipped) return
+      const line = `${JSON.stringify(result)}\n`
+      const write = tail.then(() => writeLine(line))
+      // A failed write fails this record's hook; the next line still gets its turn.
+      tail = write.catch(() => {})
+      return write
+    },
+    async jobEnd() {
+      await tail
+      const handle = file ?? (opening ? await opening.catch(() => undefined) : undefined)
+      file = undefined
+      opening = undefined
+      await handle?.close()
+    },
+  }
+}
+
+/** Resolves once the stream has handed the line on (its write callback), so the slowest consumer paces records. */
+function writeToStream(stream: Writable, line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.write(line, (error) => {
+      if (error) reject(error)
+      else resolve()
+    })
+  })
+}

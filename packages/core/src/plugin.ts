@@ -1,0 +1,121 @@
+import type {
+  ChunkEvent,
+  EventError,
+  EventMessage,
+  JobStartEvent,
+  JobSummary,
+  RecordMetrics,
+  RecordStartEvent,
+} from './events.ts'
+import type { ChatRequest, GenerateRequest } from './types.ts'
+
+/** One input record: a plain object (a JSONL line, a CSV row, …). */
+export type InputRecord = Record<string, unknown>
+
+/** What one record becomes: an Ollama generate or chat request, with `model` set. */
+export type PipelineRequest = GenerateRequest | ChatRequest
+
+/** A logger handed to plugins; the pipeline prefixes each message with `[plugin NAME]`. */
+export interface PluginLogger {
+  info(message: string): void
+  warn(message: string): void
+}
+
+/** The job a plugin runs in. */
+export interface PluginJob {
+  readonly jobId: string
+  readonly name: string
+  readonly model: string
+  readonly host: string
+}
+
+/** The last argument of every hook. Created once per plugin per job. */
+export interface PluginContext {
+  /** Aborted when the job stops (its signal aborted, or the job failed). */
+  readonly signal: AbortSignal
+  readonly job: PluginJob
+  readonly logger: PluginLogger
+}
+
+/**
+ * One line of the output: what a record became. Every line carries the `(response, system)` pair;
+ * `system` is the effective system prompt (the request's `system`, or the chat's system message),
+ * `null` when none was sent.
+ */
+export interface RecordResult {
+  id: string
+  input: InputRecord
+  model: string
+  system: string | null
+  prompt?: string
+  messages?: EventMessage[]
+  response: string
+  thinking?: string
+  /** Tool calls the model made (chat only, when any). */
+  tool_calls?: unknown[]
+  /** Ollama's `done_reason` (`stop`, `length`, …); `null` when the record did not finish. */
+  done_reason: string | null
+  metrics: RecordMetrics
+  /** Requests sent for this record (0 when it failed before any request, or was skipped). */
+  attempts: number
+  /** ISO 8601 time the record was taken from the input. */
+  started_at: string
+  /** ISO 8601 time the record ended. */
+  ended_at: string
+  error?: EventError
+  /** True when resume skipped the record: the output already holds it. Sinks that write results ignore these. */
+  skipped?: true
+}
+
+/** The function form of every hook, by name. */
+export interface FunctionPluginHooks {
+  buildPrompt: (
+    request: PipelineRequest,
+    record: InputRecord,
+    context: PluginContext,
+  ) => PipelineRequest | undefined | Promise<PipelineRequest | undefined>
+  jobStart: (event: JobStartEvent, context: PluginContext) => void | Promise<void>
+  recordStart: (event: RecordStartEvent, context: PluginContext) => void | Promise<void>
+  writeChunk: (chunk: ChunkEvent, context: PluginContext) => void | Promise<void>
+  recordEnd: (result: RecordResult, context: PluginContext) => void | Promise<void>
+  jobEnd: (summary: JobSummary, context: PluginContext) => void | Promise<void>
+}
+
+export type PluginHookName = keyof FunctionPluginHooks
+
+/** Hooks that compose: each gets the value the previous one returned (rollup's `transform`). */
+export type SequentialPluginHooks = 'buildPrompt'
+
+/** Hooks that are independent consumers of the same value, run at once and awaited together. */
+export type ParallelPluginHooks = Exclude<PluginHookName, SequentialPluginHooks>
+
+/** Where a hook runs among the plugins: `pre` first, then unordered, then `post`, user order inside each. */
+export type HookOrder = 'pre' | 'post'
+
+/** A hook: a function, or `{ handler, order }`. */
+export type Hook<F> = F | { handler: F; order?: HookOrder | null }
+
+export interface SpoutPlugin {
+  /** Kebab-case; shows in every error the plugin causes. */
+  name: string
+  /** Sequential: refines the request; return a new request, or nothing to keep it. */
+  buildPrompt?: Hook<FunctionPluginHooks['buildPrompt']>
+  /** Parallel: before any record; a throw fails the job before any request. */
+  jobStart?: Hook<FunctionPluginHooks['jobStart']>
+  /** Parallel: before each attempt's request. */
+  recordStart?: Hook<FunctionPluginHooks['recordStart']>
+  /** Parallel, awaited before the next chunk is read: the slowest sink paces the stream. */
+  writeChunk?: Hook<FunctionPluginHooks['writeChunk']>
+  /** Parallel, always runs once per record read from the input. */
+  recordEnd?: Hook<FunctionPluginHooks['recordEnd']>
+  /** Parallel, always runs once per job. */
+  jobEnd?: Hook<FunctionPluginHooks['jobEnd']>
+}
+
+/** What `plugins` accepts: falsy entries are skipped and arrays flattened (presets). */
+export type PluginOption = SpoutPlugin | false | null | undefined | readonly PluginOption[]
+
+/** Identity, for types: `export default definePlugin({ name: 'x', writeChunk(chunk) { … } })`. */
+export function definePlugin<T extends SpoutPlugin>(plugin: T): T {
+  return plugin
+}
