@@ -1,1 +1,8 @@
-export {}
+// @spout/ws-server: the live broadcast hub and its producer plugin.
+
+export type { HubErrorCode } from './errors.ts'
+export { HubError } from './errors.ts'
+export type { Hub } from './hub.ts'
+export { createHub, hubErrorCodes, hubIdHeader } from './hub.ts'
+export type { HubOptions } from './options.ts'
+export { hubDefaults } from './options.ts'

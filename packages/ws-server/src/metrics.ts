@@ -1,0 +1,67 @@
+/** Counters behind `GET /metrics`. Plain numbers; the hub bumps them on its hot paths. */
+export class HubMetrics {
+  eventsIn = 0
+  framesIn = 0
+  bytesIn = 0
+  invalidFrames = 0
+  /** Events delivered, counted once per viewer. */
+  eventsOut = 0
+  framesOut = 0
+  bytesOut = 0
+  viewersDroppedSlow = 0
+  peersDroppedDead = 0
+  rejectedUnauthorized = 0
+  rejectedOrigin = 0
+}
+
+export interface MetricsGauges {
+  viewers: number
+  producers: number
+  jobsRunning: number
+  jobsFinished: number
+  historyEvents: number
+  historyBytes: number
+}
+
+/** Renders the counters in the Prometheus text exposition format (version 0.0.4). */
+export function formatMetrics(metrics: HubMetrics, gauges: MetricsGauges): string {
+  const lines: string[] = []
+  const metric = (name: string, type: 'counter' | 'gauge', help: string, samples: [string, number][]) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
+    for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`)
+  }
+  metric('spout_hub_connections', 'gauge', 'Open WebSocket connections by role.', [
+    ['{role="viewer"}', gauges.viewers],
+    ['{role="producer"}', gauges.producers],
+  ])
+  metric('spout_hub_jobs', 'gauge', 'Jobs kept in memory by status.', [
+    ['{status="running"}', gauges.jobsRunning],
+    ['{status="finished"}', gauges.jobsFinished],
+  ])
+  metric('spout_hub_history_events', 'gauge', 'Events held in the resume history.', [['', gauges.historyEvents]])
+  metric('spout_hub_history_bytes', 'gauge', 'Bytes of JSON held in the resume history.', [
+    ['', gauges.historyBytes],
+  ])
+  metric('spout_hub_events_in_total', 'counter', 'Valid events received from producers.', [['', metrics.eventsIn]])
+  metric('spout_hub_frames_in_total', 'counter', 'Frames received from producers.', [['', metrics.framesIn]])
+  metric('spout_hub_invalid_frames_total', 'counter', 'Producer frames refused with a hub-error.', [
+    ['', metrics.invalidFrames],
+  ])
+  metric('spout_hub_events_out_total', 'counter', 'Events sent to viewers, once per viewer.', [
+    ['', metrics.eventsOut],
+  ])
+  metric('spout_hub_frames_out_total', 'counter', 'Frames sent to viewers.', [['', metrics.framesOut]])
+  metric('spout_hub_bytes_total', 'counter', 'WebSocket payload bytes by direction.', [
+    ['{direction="in"}', metrics.bytesIn],
+    ['{direction="out"}', metrics.bytesOut],
+  ])
+  metric('spout_hub_dropped_total', 'counter', 'Connections the hub cut, by reason.', [
+    ['{reason="slow-viewer"}', metrics.viewersDroppedSlow],
+    ['{reason="dead-peer"}', metrics.peersDroppedDead],
+  ])
+  metric('spout_hub_rejected_total', 'counter', 'Connections refused at connect, by reason.', [
+    ['{reason="unauthorized"}', metrics.rejectedUnauthorized],
+    ['{reason="origin"}', metrics.rejectedOrigin],
+  ])
+  return `${lines.join('\n')}\n`
+}

@@ -1,0 +1,139 @@
+import { isIP } from 'node:net'
+import { HubError } from './errors.ts'
+
+export interface HubOptions {
+  /** Address to bind. Default `127.0.0.1` (loopback only). */
+  host?: string
+  /** Port; `0` picks a free one. Default `4317`. */
+  port?: number
+  /** Producers must present it (`Authorization: Bearer T` or `?token=T`); viewers may use it too. */
+  token?: string
+  /** When set, viewers must present it (or `token`) as `?token=T`. */
+  viewerToken?: string
+  /** Allow a non-loopback `host` without a `token`. Default `false`. */
+  insecure?: boolean
+  /** The viewer's build, served at `/` with an SPA fallback to `index.html`. */
+  staticDir?: string
+  /** Extra browser origins allowed besides the hub's own, e.g. `http://localhost:5173` for a dev server. */
+  allowedOrigins?: string[]
+  /**
+   * Extra `Host` header values accepted when the hub binds loopback (DNS-rebinding guard);
+   * `localhost`, `127.0.0.1` and `[::1]` (any port) are always accepted.
+   */
+  allowedHosts?: string[]
+  /** Coalescing window for outgoing frames, ms. Default `16`. */
+  tickMs?: number
+  /** Events kept in the resume history (a ring over all jobs). Default `10000`. */
+  historySize?: number
+  /** Bytes of serialized events kept in the resume history. Default 16 MiB. */
+  historyBytes?: number
+  /** Finished jobs kept for late joiners. Default `20`. */
+  maxFinishedJobs?: number
+  /** How long a finished job is kept, ms. Default one hour. */
+  finishedJobTtlMs?: number
+  /** Jobs kept at all (running or not); the least recently active go first. Default `200`. */
+  maxJobs?: number
+  /** A viewer whose `bufferedAmount` passes this is dropped (close 4408). Default 8 MiB. */
+  maxViewerBufferedBytes?: number
+  /** Largest frame a producer may send, bytes (ws `maxPayload`, close 1009 beyond). Default 4 MiB. */
+  maxPublishPayload?: number
+  /** Invalid frames a producer may send before it is closed with 4400. Default `20`. */
+  maxInvalidFrames?: number
+  /** Ping interval; a peer that has not answered the previous ping is cut. Default 30000 ms. */
+  heartbeatMs?: number
+}
+
+export interface ResolvedHubOptions {
+  host: string
+  port: number
+  token: string | undefined
+  viewerToken: string | undefined
+  staticDir: string | undefined
+  allowedOrigins: Set<string>
+  allowedHosts: Set<string>
+  loopback: boolean
+  tickMs: number
+  historySize: number
+  historyBytes: number
+  maxFinishedJobs: number
+  finishedJobTtlMs: number
+  maxJobs: number
+  maxViewerBufferedBytes: number
+  maxPublishPayload: number
+  maxInvalidFrames: number
+  heartbeatMs: number
+}
+
+export const hubDefaults = {
+  host: '127.0.0.1',
+  port: 4317,
+  tickMs: 16,
+  historySize: 10_000,
+  historyBytes: 16 * 1024 * 1024,
+  maxFinishedJobs: 20,
+  finishedJobTtlMs: 60 * 60 * 1000,
+  maxJobs: 200,
+  maxViewerBufferedBytes: 8 * 1024 * 1024,
+  maxPublishPayload: 4 * 1024 * 1024,
+  maxInvalidFrames: 20,
+  heartbeatMs: 30_000,
+} as const
+
+/** True for addresses only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host
+  if (bare === 'localhost') return true
+  if (isIP(bare) === 4) return bare.startsWith('127.')
+  if (isIP(bare) === 6) return bare === '::1' || bare === '0:0:0:0:0:0:0:1' || bare.startsWith('::ffff:127.')
+  return false
+}
+
+export function resolveHubOptions(options: HubOptions): ResolvedHubOptions {
+  const host = options.host ?? hubDefaults.host
+  const port = options.port ?? hubDefaults.port
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new HubError('SPOUT_HUB_OPTIONS', `[hub] port must be an integer from 0 to 65535, got ${port}`)
+  }
+  for (const [name, value] of [
+    ['token', options.token],
+    ['viewerToken', options.viewerToken],
+  ] as const) {
+    if (value !== undefined && value.length === 0) {
+      throw new HubError('SPOUT_HUB_OPTIONS', `[hub] ${name} must not be empty`)
+    }
+  }
+  const loopback = isLoopbackHost(host)
+  if (!loopback && !options.token && !options.insecure) {
+    throw new HubError(
+      'SPOUT_HUB_INSECURE_BIND',
+      `[hub] refusing to bind ${host} (not loopback) without a token; set a token or pass insecure`,
+    )
+  }
+  const positive = (name: keyof typeof hubDefaults, value: number | undefined): number => {
+    const resolved = value ?? hubDefaults[name]
+    if (typeof resolved !== 'number' || !Number.isFinite(resolved) || resolved < 0) {
+      throw new HubError('SPOUT_HUB_OPTIONS', `[hub] ${name} must be a non-negative number, got ${value}`)
+    }
+    return resolved
+  }
+  return {
+    host,
+    port,
+    token: options.token,
+    viewerToken: options.viewerToken,
+    staticDir: options.staticDir,
+    allowedOrigins: new Set((options.allowedOrigins ?? []).map((origin) => origin.replace(/\/+$/, ''))),
+    allowedHosts: new Set((options.allowedHosts ?? []).map((value) => value.toLowerCase())),
+    loopback,
+    tickMs: positive('tickMs', options.tickMs),
+    historySize: positive('historySize', options.historySize),
+    historyBytes: positive('historyBytes', options.historyBytes),
+    maxFinishedJobs: positive('maxFinishedJobs', options.maxFinishedJobs),
+    finishedJobTtlMs: positive('finishedJobTtlMs', options.finishedJobTtlMs),
+    maxJobs: Math.max(1, positive('maxJobs', options.maxJobs)),
+    maxViewerBufferedBytes: positive('maxViewerBufferedBytes', options.maxViewerBufferedBytes),
+    maxPublishPayload: Math.max(1024, positive('maxPublishPayload', options.maxPublishPayload)),
+    maxInvalidFrames: positive('maxInvalidFrames', options.maxInvalidFrames),
+    heartbeatMs: positive('heartbeatMs', options.heartbeatMs),
+  }
+}
