@@ -1,0 +1,142 @@
+import { useVirtualizer } from '@tanstack/react-virtual'
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
+import type { RecordFilter } from '../record-filter.ts'
+import { createRecordMatcher } from '../record-filter.ts'
+import { shallowEqualArrays, useViewerSelector } from '../use-viewer.ts'
+import type { ViewerSnapshot } from '../viewer-store.ts'
+import type { OpenParts } from './RecordRow.tsx'
+import { RecordRow } from './RecordRow.tsx'
+
+/** How close to the end (px) still counts as "at the end" for follow mode. */
+const endThreshold = 48
+const scrollUpKeys = new Set(['ArrowUp', 'PageUp', 'Home'])
+
+/** The ids of a job's records that pass the filter; a new array only when the list changed. */
+export function useFilteredRecordIds(jobId: string, filter: RecordFilter): string[] {
+  const matcher = useMemo(createRecordMatcher, [])
+  const selector = useCallback(
+    (snapshot: ViewerSnapshot) => matcher(snapshot.state.jobs[jobId]?.records ?? [], filter),
+    [matcher, jobId, filter],
+  )
+  return useViewerSelector(selector, shallowEqualArrays)
+}
+
+/**
+ * The virtualized list of a job's records. Only the rows in view (plus a few) are mounted, so ten
+ * thousand records cost about as much as twenty. Follow mode keeps the end of the list, where
+ * records start streaming, in sight; scrolling up pauses it and "Follow" resumes it.
+ */
+export function RecordList({ jobId, filter }: { jobId: string; filter: RecordFilter }) {
+  const ids = useFilteredRecordIds(jobId, filter)
+  const openParts = useMemo<OpenParts>(() => new Map(), [])
+  const scroller = useRef<HTMLDivElement>(null)
+  const [following, setFollowing] = useState(true)
+  const followingRef = useRef(following)
+  followingRef.current = following
+
+  const virtualizer = useVirtualizer({
+    count: ids.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => 120,
+    getItemKey: (index) => ids[index] ?? index,
+    overscan: 4,
+    anchorTo: 'end',
+    followOnAppend: following,
+    scrollEndThreshold: endThreshold,
+    gap: 8,
+    paddingStart: 8,
+    paddingEnd: 8,
+  })
+
+  // While following, stay at the end after anything grew or arrived.
+  useLayoutEffect(() => {
+    if (following && ids.length > 0 && !virtualizer.isAtEnd(endThreshold)) virtualizer.scrollToEnd()
+  })
+
+  useEffect(() => {
+    const element = scroller.current
+    if (!element) return
+    const pause = (): void => {
+      if (followingRef.current) setFollowing(false)
+    }
+    let pointerDown = false
+    const onWheel = (event: WheelEvent): void => {
+      if (event.deltaY < 0) pause()
+    }
+    const onKey = (event: KeyboardEvent): void => {
+      if (scrollUpKeys.has(event.key)) pause()
+    }
+    const onTouchMove = (): void => {
+      if (element.scrollHeight - element.scrollTop - element.clientHeight > endThreshold) pause()
+    }
+    const onPointerDown = (event: PointerEvent): void => {
+      pointerDown = event.target === element
+    }
+    const onPointerUp = (): void => {
+      pointerDown = false
+    }
+    const onScroll = (): void => {
+      const atEnd = element.scrollHeight - element.scrollTop - element.clientHeight <= endThreshold
+      if (pointerDown && !atEnd) pause()
+      // Not following means no scroll is ours: the reader came back to the end, so follow again.
+      else if (!followingRef.current && atEnd && ids.length > 0) setFollowing(true)
+    }
+    element.addEventListener('wheel', onWheel, { passive: true })
+    element.addEventListener('keydown', onKey)
+    element.addEventListener('touchmove', onTouchMove, { passive: true })
+    element.addEventListener('pointerdown', onPointerDown)
+    window.addEventListener('pointerup', onPointerUp)
+    element.addEventListener('scroll', onScroll, { passive: true })
+    return () => {
+      element.removeEventListener('wheel', onWheel)
+      element.removeEventListener('keydown', onKey)
+      element.removeEventListener('touchmove', onTouchMove)
+      element.removeEventListener('pointerdown', onPointerDown)
+      window.removeEventListener('pointerup', onPointerUp)
+      element.removeEventListener('scroll', onScroll)
+    }
+  }, [ids.length])
+
+  const items = virtualizer.getVirtualItems()
+  return (
+    <div className="records">
+      <div
+        ref={scroller}
+        className="records-scroller"
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: the scroll area must be reachable by keyboard
+        tabIndex={0}
+        role="feed"
+        aria-busy={false}
+        aria-label="Records"
+        data-following={following ? 'true' : 'false'}
+      >
+        {ids.length === 0 ? <p className="muted records-empty">No records match.</p> : null}
+        <div className="records-canvas" style={{ height: virtualizer.getTotalSize() }}>
+          {items.map((item) => (
+            <div
+              key={item.key}
+              data-index={item.index}
+              ref={virtualizer.measureElement}
+              className="records-item"
+              style={{ transform: `translateY(${item.start}px)` }}
+            >
+              <RecordRow jobId={jobId} recordId={ids[item.index]!} openParts={openParts} />
+            </div>
+          ))}
+        </div>
+      </div>
+      {following ? null : (
+        <button
+          type="button"
+          className="button follow-button"
+          onClick={() => {
+            setFollowing(true)
+            virtualizer.scrollToEnd()
+          }}
+        >
+          Follow live records ↓
+        </button>
+      )}
+    </div>
+  )
+}

@@ -1,0 +1,213 @@
+import type { RecordState } from '@spout/core/events'
+import { memo, useLayoutEffect, useRef, useState } from 'react'
+import { firstLine, formatCount, formatNanoseconds, formatRate } from '../format.ts'
+import { retriesOf } from '../record-filter.ts'
+import { useRecord } from '../use-viewer.ts'
+import { CopyButton } from './CopyButton.tsx'
+
+/** Parts of a row the user can open; remembered while the row scrolls out of the virtual window. */
+export type RowPart = 'prompt' | 'thinking' | 'response'
+
+/** Which parts of which rows are open, keyed by `jobId\nrecordId`. Lives as long as the list. */
+export type OpenParts = Map<string, Set<RowPart>>
+
+/** Long responses are shown in a box of this many characters or more until expanded. */
+const longResponse = 1200
+
+export interface RecordRowProps {
+  jobId: string
+  recordId: string
+  openParts: OpenParts
+}
+
+/** One record. Memoized and subscribed to its own record only, so other records' chunks skip it. */
+export const RecordRow = memo(function RecordRow({ jobId, recordId, openParts }: RecordRowProps) {
+  const record = useRecord(jobId, recordId)
+  if (!record) return null
+  return <RecordView record={record} openParts={openParts} partsKey={`${jobId}\n${recordId}`} />
+})
+
+export function RecordView({
+  record,
+  openParts,
+  partsKey,
+}: {
+  record: RecordState
+  openParts: OpenParts
+  partsKey: string
+}) {
+  const [open, setOpen] = useState<ReadonlySet<RowPart>>(() => new Set(openParts.get(partsKey)))
+  const toggle = (part: RowPart, value: boolean): void => {
+    const next = new Set(open)
+    if (value) next.add(part)
+    else next.delete(part)
+    openParts.set(partsKey, next)
+    setOpen(next)
+  }
+  const retries = retriesOf(record)
+  const streaming = record.status === 'streaming'
+  const hasPrompt =
+    record.prompt !== undefined || record.system !== undefined || record.messages !== undefined
+  const expanded = open.has('response')
+  return (
+    <article
+      className={`record record--${record.status}`}
+      data-record-id={record.recordId}
+      data-status={record.status}
+      aria-label={`Record ${record.recordId}, ${record.status}`}
+    >
+      <header className="record-head">
+        <span className="record-id">{record.recordId}</span>
+        <span className={`badge badge--${record.status}`}>{record.status}</span>
+        {retries > 0 ? (
+          <span className="badge badge--retried" title="attempts after the first">
+            retried {retries}×
+          </span>
+        ) : null}
+        {record.doneReason && record.doneReason !== 'stop' ? (
+          <span className="badge" title="done reason">
+            {record.doneReason}
+          </span>
+        ) : null}
+        <RecordMetricsLine record={record} />
+      </header>
+      {record.error ? (
+        <p className="record-error" title={record.error.message}>
+          <span className="record-error-code">{record.error.code}</span> {firstLine(record.error.message)}
+        </p>
+      ) : null}
+      {hasPrompt ? (
+        <details
+          className="record-part"
+          open={open.has('prompt')}
+          onToggle={(event) => {
+            const value = event.currentTarget.open
+            if (value !== open.has('prompt')) toggle('prompt', value)
+          }}
+        >
+          <summary>{record.system !== undefined ? 'Prompt and system prompt' : 'Prompt'}</summary>
+          {open.has('prompt') ? <PromptView record={record} /> : null}
+        </details>
+      ) : null}
+      {record.thinking ? (
+        <details
+          className="record-part record-thinking"
+          open={open.has('thinking')}
+          onToggle={(event) => {
+            const value = event.currentTarget.open
+            if (value !== open.has('thinking')) toggle('thinking', value)
+          }}
+        >
+          <summary>
+            Thinking <span className="muted">({formatCount(record.thinking.length)} characters)</span>
+          </summary>
+          {open.has('thinking') ? <pre className="output output--thinking">{record.thinking}</pre> : null}
+        </details>
+      ) : null}
+      <ResponseView text={record.text} streaming={streaming} expanded={expanded} />
+      <footer className="record-actions">
+        <CopyButton label="Copy response" text={() => record.text} />
+        {hasPrompt ? <CopyButton label="Copy prompt" text={() => promptText(record)} /> : null}
+        {record.text.length >= longResponse ? (
+          <button
+            type="button"
+            className="button button--small"
+            aria-expanded={expanded}
+            onClick={() => toggle('response', !expanded)}
+          >
+            {expanded ? 'Collapse response' : 'Show whole response'}
+          </button>
+        ) : null}
+      </footer>
+    </article>
+  )
+}
+
+/**
+ * The response in monospace. While a record streams its box stays pinned to the newest text unless
+ * the reader scrolled up inside it; a long response stays in a fixed-height box (no layout jumps).
+ */
+function ResponseView({
+  text,
+  streaming,
+  expanded,
+}: {
+  text: string
+  streaming: boolean
+  expanded: boolean
+}) {
+  const box = useRef<HTMLPreElement>(null)
+  const pinned = useRef(true)
+  // biome-ignore lint/correctness/useExhaustiveDependencies: re-pin after every text change
+  useLayoutEffect(() => {
+    const element = box.current
+    if (element && streaming && pinned.current) element.scrollTop = element.scrollHeight
+  }, [text, streaming])
+  return (
+    <pre
+      ref={box}
+      className={expanded ? 'output record-response' : 'output record-response output--boxed'}
+      data-streaming={streaming ? 'true' : undefined}
+      tabIndex={expanded ? undefined : 0}
+      onScroll={(event) => {
+        const element = event.currentTarget
+        pinned.current = element.scrollHeight - element.scrollTop - element.clientHeight < 8
+      }}
+    >
+      {text}
+      {streaming ? <span className="caret" aria-hidden="true" /> : null}
+      {!text && !streaming ? <span className="muted">(empty response)</span> : null}
+    </pre>
+  )
+}
+
+function RecordMetricsLine({ record }: { record: RecordState }) {
+  const metrics = record.metrics
+  if (!metrics || record.status === 'streaming') return null
+  return (
+    <span className="record-metrics">
+      {metrics.eval_count !== undefined ? <span>{formatCount(metrics.eval_count)} tokens</span> : null}
+      {metrics.tokens_per_second !== undefined ? (
+        <span>{formatRate(metrics.tokens_per_second)} tok/s</span>
+      ) : null}
+      {metrics.prompt_eval_count !== undefined ? (
+        <span title="prompt tokens">{formatCount(metrics.prompt_eval_count)} in</span>
+      ) : null}
+      {metrics.total_duration !== undefined ? (
+        <span title="total duration">{formatNanoseconds(metrics.total_duration)}</span>
+      ) : null}
+    </span>
+  )
+}
+
+function PromptView({ record }: { record: RecordState }) {
+  return (
+    <div className="prompt">
+      {record.system !== undefined ? (
+        <>
+          <h4>System</h4>
+          <pre className="output">{record.system}</pre>
+        </>
+      ) : null}
+      {record.prompt !== undefined ? (
+        <>
+          <h4>Prompt</h4>
+          <pre className="output">{record.prompt}</pre>
+        </>
+      ) : null}
+      {record.messages?.map((message, index) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: messages never reorder
+        <div key={index}>
+          <h4>{message.role}</h4>
+          <pre className="output">{message.content}</pre>
+        </div>
+      ))}
+    </div>
+  )
+}
+
+/** What "Copy prompt" copies: the prompt, or the messages as `role: content` blocks. */
+export function promptText(record: RecordState): string {
+  if (record.prompt !== undefined) return record.prompt
+  return (record.messages ?? []).map((message) => `${message.role}: ${message.content}`).join('\n\n')
+}

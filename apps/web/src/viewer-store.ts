@@ -1,0 +1,145 @@
+import type { HubErrorFrame, SpoutEvent, SpoutState } from '@spout/core/events'
+import { applyEvents, createState, formatResume, fromSnapshot } from '@spout/core/events'
+import type { ViewerFrame } from './frame.ts'
+
+/** What the page says about its link to the hub. */
+export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline'
+
+export interface ConnectionInfo {
+  readonly status: ConnectionStatus
+  /** Failed attempts in a row (0 once connected). */
+  readonly attempt: number
+  /** Why the last connection ended, in one line, when it did not end cleanly. */
+  readonly reason?: string
+  /** When the next attempt starts (epoch milliseconds), while waiting to reconnect. */
+  readonly retryAt?: number
+  /** When the status last changed (epoch milliseconds). */
+  readonly since: number
+}
+
+/** Everything the page renders from: the reducer's state plus the connection. */
+export interface ViewerSnapshot {
+  readonly state: SpoutState
+  readonly connection: ConnectionInfo
+  /** The hub run the state came from (from the last `hub-snapshot`); sent back when resuming. */
+  readonly hubId?: string
+  /** The last `hub-error` frame the hub sent. */
+  readonly hubError?: HubErrorFrame
+  /** How many batches were applied so far (one per animation frame at most). */
+  readonly flushes: number
+}
+
+/** Runs `flush` soon (once), returns a function that cancels it. */
+export type FlushScheduler = (flush: () => void) => () => void
+
+/**
+ * Flushes on the next animation frame. Browsers pause animation frames in background tabs, so a
+ * timer fallback keeps a hidden tab's state current (and its queue short) at a few flushes a second.
+ */
+export const animationFrameScheduler: FlushScheduler = (flush) => {
+  let pending = true
+  const run = (): void => {
+    if (!pending) return
+    cancel()
+    flush()
+  }
+  const frame = requestAnimationFrame(run)
+  const timer = setTimeout(run, 250)
+  const cancel = (): void => {
+    pending = false
+    cancelAnimationFrame(frame)
+    clearTimeout(timer)
+  }
+  return cancel
+}
+
+export interface ViewerStoreOptions {
+  scheduler?: FlushScheduler
+  now?: () => number
+}
+
+/**
+ * An external store for `useSyncExternalStore`. Frames from the hub are queued as they arrive (each
+ * WebSocket message is its own browser task) and folded into the state with one `applyEvents` per
+ * flush, so React renders once per animation frame however fast tokens come in. The reducer keeps
+ * the identity of every job and record a batch did not touch, which is what lets rows skip renders.
+ */
+export class ViewerStore {
+  #snapshot: ViewerSnapshot
+  #queue: ViewerFrame[] = []
+  #cancelFlush: (() => void) | undefined
+  readonly #listeners = new Set<() => void>()
+  readonly #scheduler: FlushScheduler
+  readonly #now: () => number
+
+  constructor(options: ViewerStoreOptions = {}) {
+    this.#scheduler = options.scheduler ?? animationFrameScheduler
+    this.#now = options.now ?? Date.now
+    this.#snapshot = {
+      state: createState(),
+      connection: { status: 'connecting', attempt: 0, since: this.#now() },
+      flushes: 0,
+    }
+  }
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.#listeners.add(listener)
+    return () => {
+      this.#listeners.delete(listener)
+    }
+  }
+
+  getSnapshot = (): ViewerSnapshot => this.#snapshot
+
+  /** Queues a frame; it is applied at the next flush. */
+  receive(frame: ViewerFrame): void {
+    this.#queue.push(frame)
+    this.#cancelFlush ??= this.#scheduler(() => {
+      this.#cancelFlush = undefined
+      this.flush()
+    })
+  }
+
+  /** Applies every queued frame now, in arrival order, and tells subscribers once. */
+  flush(): void {
+    this.#cancelFlush?.()
+    this.#cancelFlush = undefined
+    const queue = this.#queue
+    if (queue.length === 0) return
+    this.#queue = []
+    let { state, hubId, hubError } = this.#snapshot
+    let batch: SpoutEvent[] = []
+    for (const frame of queue) {
+      if (frame.kind === 'events') {
+        for (const event of frame.events) batch.push(event)
+      } else if (frame.kind === 'snapshot') {
+        if (batch.length > 0) state = applyEvents(state, batch)
+        batch = []
+        state = fromSnapshot(state, frame.snapshot)
+        hubId = frame.snapshot.hubId
+      } else {
+        hubError = frame.error
+      }
+    }
+    if (batch.length > 0) state = applyEvents(state, batch)
+    this.#set({ ...this.#snapshot, state, hubId, hubError, flushes: this.#snapshot.flushes + 1 })
+  }
+
+  /** Where to pick up after a dropped connection: the hub run and each job's last sequence. */
+  resumePosition(): { hubId?: string; resume: string } {
+    this.flush()
+    const { hubId, state } = this.#snapshot
+    return { hubId, resume: formatResume(state) }
+  }
+
+  setConnection(connection: Omit<ConnectionInfo, 'since'>): void {
+    const previous = this.#snapshot.connection
+    const since = previous.status === connection.status ? previous.since : this.#now()
+    this.#set({ ...this.#snapshot, connection: { ...connection, since } })
+  }
+
+  #set(snapshot: ViewerSnapshot): void {
+    this.#snapshot = snapshot
+    for (const listener of this.#listeners) listener()
+  }
+}
