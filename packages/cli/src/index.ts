@@ -1,1 +1,3 @@
-export {}
+// @spout/cli: the `spout` command. The library surface is what a config file needs.
+export type { SpoutConfig, SpoutConfigInput } from './config.ts'
+export { defineConfig } from './config.ts'

@@ -1,0 +1,29 @@
+/** Exit codes: what a script calling `spout` can rely on. */
+export const exitCodes = {
+  /** Every record succeeded (or the command did what it was asked). */
+  ok: 0,
+  /** Some records failed; the output still holds one line per record. */
+  failed: 1,
+  /** Usage or setup error: bad flags, missing input, Ollama unreachable, model missing. */
+  usage: 2,
+  /** Interrupted by Ctrl-C (SIGINT) or SIGTERM. */
+  interrupted: 130,
+} as const
+
+export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes]
+
+/**
+ * An error the CLI reports as one line (`spout: <message>`) and turns into an exit code.
+ * Only the CLI throws these; library errors (`SpoutError`) are translated by `describeError`.
+ */
+export class CliError extends Error {
+  override readonly name = 'CliError'
+  readonly code: string
+  readonly exitCode: ExitCode
+
+  constructor(message: string, options: { exitCode?: ExitCode; code?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause })
+    this.exitCode = options.exitCode ?? exitCodes.usage
+    this.code = options.code ?? 'SPOUT_USAGE'
+  }
+}

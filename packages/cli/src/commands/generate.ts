@@ -1,0 +1,154 @@
+import { OllamaClient } from '@spout/core'
+import type { Command } from 'commander'
+import { CliError, exitCodes } from '../cli-error.ts'
+import { describeError } from '../describe-error.ts'
+import { resolveHost } from '../host.ts'
+import { write } from '../io.ts'
+import type { CommandContext } from '../program.ts'
+import {
+  parseFormat,
+  parseKeepAlive,
+  parseOptionPairs,
+  parseThink,
+  readTextFile,
+} from '../request-options.ts'
+import { colorEnabled, createStyle } from '../style.ts'
+import { collect, hostOption, modelOption, requireModel } from './shared.ts'
+
+interface GenerateFlags {
+  model?: string
+  host?: string
+  system?: string
+  systemFile?: string
+  think?: string | boolean
+  format?: string
+  option?: string[]
+  keepAlive?: string
+  json?: boolean
+}
+
+export function registerGenerate(program: Command, context: CommandContext): void {
+  program
+    .command('generate')
+    .alias('gen')
+    .description('Generate one response, streamed to stdout as it arrives (like `ollama run` with a prompt).')
+    .argument('[prompt...]', 'the prompt (default: read from stdin; - also means stdin)')
+    .addOption(modelOption())
+    .addOption(hostOption())
+    .option('-s, --system <text>', 'system prompt')
+    .option('--system-file <path>', 'read the system prompt from a file')
+    .option(
+      '--think [level]',
+      'let thinking models think (optionally low, medium or high); thinking goes to stderr',
+    )
+    .option('--no-think', 'ask thinking models not to think')
+    .option('--format <json|schema.json>', 'structured output: "json" or a JSON schema file')
+    .option('--option <key=value>', 'model option, repeatable; numbers stay numbers (e.g. seed=42)', collect)
+    .option('--keep-alive <duration>', 'how long Ollama keeps the model loaded (e.g. 10m)')
+    .option('--json', "print Ollama's raw chunk objects as NDJSON instead of text")
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ spout generate -m llama3.2 "Why is the sky blue?"
+  $ spout gen -m qwen3 --think "How many r's in strawberry?" 2>thinking.txt
+  $ echo "Summarise: $(cat notes.md)" | spout gen -m llama3.2
+  $ spout gen -m llama3.2 --format json --option temperature=0 "Three colours as a JSON array"
+  $ spout gen -m llama3.2 --json "Hi" | jq -r .response`,
+    )
+    .action(async (words: string[], flags: GenerateFlags) => {
+      context.exitCode = await generateCommand(words, flags, context)
+    })
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+export async function generateCommand(
+  words: string[],
+  flags: GenerateFlags,
+  context: CommandContext,
+): Promise<number> {
+  const { io } = context
+  const model = requireModel(flags.model, 'generate')
+  const host = resolveHost(flags.host, undefined, io.env)
+  let prompt: string
+  if (words.length === 0 || (words.length === 1 && words[0] === '-')) {
+    if (io.stdin.isTTY) throw new CliError('no prompt: pass it as arguments, or pipe it to stdin')
+    prompt = (await readAll(io.stdin)).replace(/\r?\n$/, '')
+  } else {
+    prompt = words.join(' ')
+  }
+  if (prompt.trim() === '') throw new CliError('the prompt is empty')
+
+  const system = flags.systemFile
+    ? await readTextFile(flags.systemFile, '--system-file', io.cwd)
+    : flags.system
+  const think = parseThink(flags.think)
+  const format = await parseFormat(flags.format, io.cwd)
+  const keepAlive = parseKeepAlive(flags.keepAlive)
+  const options = parseOptionPairs(flags.option ?? [])
+  const dim = createStyle(colorEnabled(io.stderr, io.env)).dim
+
+  const client = new OllamaClient({ host })
+  const controller = new AbortController()
+  let interrupted = false
+  const stopListening = io.onInterrupt(() => {
+    if (interrupted) io.forceExit?.(exitCodes.interrupted)
+    interrupted = true
+    controller.abort(new CliError('interrupted', { exitCode: exitCodes.interrupted }))
+  })
+  let wroteText = false
+  let endsWithNewline = true
+  let thinkingOpen = false
+  try {
+    const stream = client.generate(
+      {
+        model,
+        prompt,
+        stream: true,
+        ...(system === undefined ? {} : { system }),
+        ...(think === undefined ? {} : { think }),
+        ...(format === undefined ? {} : { format }),
+        ...(keepAlive === undefined ? {} : { keep_alive: keepAlive }),
+        ...(Object.keys(options).length > 0 ? { options } : {}),
+      },
+      { signal: controller.signal },
+    )
+    for await (const chunk of stream) {
+      if (flags.json) {
+        await write(io.stdout, `${JSON.stringify(chunk)}\n`)
+        continue
+      }
+      if (chunk.thinking) {
+        thinkingOpen = true
+        io.stderr.write(dim(chunk.thinking))
+      }
+      if (chunk.response) {
+        if (thinkingOpen) {
+          io.stderr.write('\n\n')
+          thinkingOpen = false
+        }
+        wroteText = true
+        endsWithNewline = chunk.response.endsWith('\n')
+        await write(io.stdout, chunk.response)
+      }
+    }
+    if (thinkingOpen) io.stderr.write('\n')
+    if (wroteText && !endsWithNewline) await write(io.stdout, '\n')
+    return exitCodes.ok
+  } catch (error) {
+    if (thinkingOpen) io.stderr.write('\n')
+    if (wroteText && !endsWithNewline) io.stdout.write('\n')
+    if (interrupted) return exitCodes.interrupted
+    const described = describeError(error, { host, model })
+    io.stderr.write(`spout: ${described.message}\n`)
+    return described.exitCode
+  } finally {
+    stopListening()
+    await client.close()
+  }
+}

@@ -1,0 +1,64 @@
+import { OllamaClient } from '@spout/core'
+import type { Command } from 'commander'
+import { CliError, exitCodes } from '../cli-error.ts'
+import { describeError } from '../describe-error.ts'
+import { resolveHost } from '../host.ts'
+import type { CommandContext } from '../program.ts'
+import { PullProgressView } from '../pull-progress.ts'
+import { colorEnabled } from '../style.ts'
+import { hostOption } from './shared.ts'
+
+export function registerPull(program: Command, context: CommandContext): void {
+  const { io } = context
+  program
+    .command('pull')
+    .description(
+      'Download a model from the Ollama library, with a progress bar (plain lines when not a terminal).',
+    )
+    .argument('<model>', 'model name, e.g. llama3.2 or qwen3:8b')
+    .addOption(hostOption())
+    .option('--insecure', 'allow an insecure (http) registry')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ spout pull llama3.2\n  $ spout pull qwen3:8b --host http://gpu-box:11434',
+    )
+    .action(async (model: string, flags: { host?: string; insecure?: boolean }) => {
+      const host = resolveHost(flags.host, undefined, io.env)
+      const client = new OllamaClient({ host })
+      const controller = new AbortController()
+      let interrupted = false
+      const stopListening = io.onInterrupt(() => {
+        if (interrupted) io.forceExit?.(exitCodes.interrupted)
+        interrupted = true
+        controller.abort(new CliError('interrupted', { exitCode: exitCodes.interrupted }))
+      })
+      const view = new PullProgressView({
+        stream: io.stderr,
+        live:
+          io.stderr.isTTY === true &&
+          io.env.TERM !== 'dumb' &&
+          colorEnabled(io.stderr, { TERM: io.env.TERM }),
+      })
+      try {
+        const progress = client.pull(
+          { model, stream: true, ...(flags.insecure ? { insecure: true } : {}) },
+          { signal: controller.signal },
+        )
+        for await (const update of progress) view.update(update)
+        view.finish()
+        context.exitCode = exitCodes.ok
+      } catch (error) {
+        view.finish()
+        if (interrupted) {
+          context.exitCode = exitCodes.interrupted
+          return
+        }
+        const described = describeError(error, { host })
+        io.stderr.write(`spout: ${described.message}\n`)
+        context.exitCode = described.exitCode
+      } finally {
+        stopListening()
+        await client.close()
+      }
+    })
+}

@@ -1,0 +1,335 @@
+import { existsSync } from 'node:fs'
+import { basename, resolve } from 'node:path'
+import {
+  eventSink,
+  type JobSummary,
+  jsonlSink,
+  OllamaClient,
+  type PluginOption,
+  prepareResume,
+  runPipeline,
+  type SpoutPlugin,
+  templatePrompt,
+} from '@spout/core'
+import { broadcastSink } from '@spout/ws-server'
+import { type Command, Option } from 'commander'
+import { CliError, exitCodes } from '../cli-error.ts'
+import { loadConfig } from '../config.ts'
+import { describeError, isModelNotFound, missingModelMessage, unreachableMessage } from '../describe-error.ts'
+import { formatCount, formatDuration, formatRate } from '../format.ts'
+import { resolveHost } from '../host.ts'
+import { countRecords, type InputFormat, inputFormats, openInput } from '../input.ts'
+import { JobDisplay } from '../job-display.ts'
+import { loadPlugin } from '../load-plugin.ts'
+import type { CommandContext } from '../program.ts'
+import {
+  parseFormat,
+  parseInteger,
+  parseKeepAlive,
+  parseOptionPairs,
+  parseThink,
+  readTextFile,
+} from '../request-options.ts'
+import { colorEnabled, createStyle, liveTerminal } from '../style.ts'
+import { collect, hostOption, modelOption, requireModel, shellQuote } from './shared.ts'
+
+export interface RunFlags {
+  model?: string
+  host?: string
+  output?: string
+  concurrency?: string
+  system?: string
+  systemFile?: string
+  template?: string
+  templateFile?: string
+  idField?: string
+  inputFormat?: InputFormat
+  chat?: boolean
+  think?: string | boolean
+  format?: string
+  option?: string[]
+  keepAlive?: string
+  retries?: string
+  resume?: boolean
+  plugin?: string[]
+  config?: string
+  broadcast?: string
+  token?: string
+  quiet?: boolean
+  progress?: boolean
+  name?: string
+}
+
+export function registerRun(program: Command, context: CommandContext): void {
+  program
+    .command('run')
+    .description(
+      'Run a batch: one generation per input record, streamed, written as JSONL (one line per record).',
+    )
+    .argument('<input>', 'a .jsonl, .csv (header row) or .txt (one prompt per line) file, or - for stdin')
+    .addOption(modelOption())
+    .addOption(hostOption())
+    .option('-o, --output <file.jsonl>', 'where results go (default: stdout when it is not a terminal)')
+    .option('-c, --concurrency <n>', 'records in flight at once; match OLLAMA_NUM_PARALLEL (default: 1)')
+    .option('-s, --system <text>', 'system prompt; {{field}} placeholders are filled from each record')
+    .option('--system-file <path>', 'read the system prompt from a file')
+    .option(
+      '-t, --template <text>',
+      'prompt template with {{field}} placeholders (default: the "prompt" field)',
+    )
+    .option('--template-file <path>', 'read the prompt template from a file')
+    .option('--id-field <name>', 'record field that holds its id (default: "id"; else the record number)')
+    .addOption(
+      new Option('--input-format <format>', 'read the input as this format, whatever its name').choices(
+        inputFormats,
+      ),
+    )
+    .option('--chat', 'use /api/chat (records may carry "messages") instead of /api/generate')
+    .option('--think [level]', 'let thinking models think (optionally low, medium or high)')
+    .option('--no-think', 'ask thinking models not to think')
+    .option('--format <json|schema.json>', 'structured output: "json" or a JSON schema file')
+    .option(
+      '--option <key=value>',
+      'model option, repeatable; numbers stay numbers (e.g. temperature=0.2)',
+      collect,
+    )
+    .option('--keep-alive <duration>', 'how long Ollama keeps the model loaded (e.g. 10m, -1 for ever)')
+    .option('--retries <n>', 'extra attempts per record on retryable errors (default: 2)')
+    .option('--resume', 'keep the records already in --output and run only the rest (and the failed ones)')
+    .option(
+      '--plugin <path-or-package>',
+      'load a plugin (default export: a plugin or a factory), repeatable',
+      collect,
+    )
+    .option('--config <file>', 'config file (default: spout.config.{ts,mjs,js,json} in this directory)')
+    .option('--broadcast <ws-url>', 'also stream events to a spout hub (e.g. ws://127.0.0.1:4317)')
+    .option('--token <token>', 'producer token for --broadcast')
+    .option('--name <name>', 'job name shown in the viewer (default: the input file name)')
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('--no-progress', 'no live display or progress lines (the summary still prints)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ spout run questions.jsonl -m llama3.2 -o answers.jsonl
+  $ spout run data.csv -m qwen3 -t 'Answer briefly: {{question}}' -s 'You are a {{role}}.' -o out.jsonl
+  $ cat prompts.txt | spout run - -m llama3.2 > out.jsonl
+  $ spout run questions.jsonl -m llama3.2 -o answers.jsonl --resume
+  $ spout run questions.jsonl -m qwen3 -c 4 --think --option temperature=0.2 -o out.jsonl
+  $ spout run questions.jsonl -m llama3.2 -o out.jsonl --broadcast ws://127.0.0.1:4317 --token s3cret
+
+Exit codes: 0 all records succeeded, 1 some failed (their lines hold the error),
+2 usage or setup error (Ollama unreachable, model missing), 130 interrupted (resumable).`,
+    )
+    .action(async (input: string, flags: RunFlags) => {
+      context.exitCode = await runCommand(input, flags, context)
+    })
+}
+
+/** `spout run`: resolves to the exit code. */
+export async function runCommand(input: string, flags: RunFlags, context: CommandContext): Promise<number> {
+  const { io } = context
+  const { config, path: configPath } = await loadConfig(io.cwd, flags.config)
+
+  const model = requireModel(flags.model ?? config.model, 'run')
+  const host = resolveHost(flags.host, config.host, io.env)
+  const concurrency = parseInteger(flags.concurrency ?? config.concurrency ?? 1, '--concurrency', 1)
+  const retries =
+    flags.retries !== undefined || config.retries !== undefined
+      ? parseInteger(flags.retries ?? config.retries ?? 0, '--retries', 0)
+      : undefined
+  const system = flags.systemFile
+    ? await readTextFile(flags.systemFile, '--system-file', io.cwd)
+    : (flags.system ?? config.system)
+  const template = flags.templateFile
+    ? await readTextFile(flags.templateFile, '--template-file', io.cwd)
+    : (flags.template ?? config.template)
+  const think = parseThink(flags.think ?? config.think)
+  const format = await parseFormat(flags.format ?? config.format, io.cwd)
+  const keepAlive = parseKeepAlive(flags.keepAlive ?? config.keepAlive)
+  const options = { ...config.options, ...parseOptionPairs(flags.option ?? []) }
+  const endpoint = (flags.chat ?? config.chat) ? 'chat' : 'generate'
+  const idField = flags.idField ?? config.idField
+
+  // Where the dataset goes: a file, or stdout when it is not a terminal.
+  const outputPath =
+    flags.output === undefined || flags.output === '-' ? undefined : resolve(io.cwd, flags.output)
+  if (!outputPath && io.stdout.isTTY) {
+    throw new CliError('stdout is a terminal: pass -o <file.jsonl> (or pipe the output somewhere)')
+  }
+  if (flags.resume && !outputPath) throw new CliError('--resume needs -o <file.jsonl>: the file to resume')
+
+  const source = await openInput(input, { cwd: io.cwd, stdin: io.stdin, format: flags.inputFormat })
+  const plugins: PluginOption[] = []
+  for (const specifier of flags.plugin ?? []) plugins.push(await loadPlugin(specifier, io.cwd))
+
+  // Terminal manners: live display only on a terminal; plain lines otherwise; nothing with --quiet.
+  const quiet = flags.quiet === true
+  const showProgress = !quiet && flags.progress !== false
+  const live = liveTerminal(io)
+  const style = createStyle(live && colorEnabled(io.stderr, io.env))
+  const say = (line: string) => {
+    if (!quiet) io.stderr.write(`${line}\n`)
+  }
+
+  // Is Ollama there at all? One line naming the URL and the fix, before reading the input.
+  const client = new OllamaClient({ host })
+  try {
+    try {
+      await client.version()
+    } catch (error) {
+      const described = describeError(error, { host, model })
+      throw new CliError(
+        described.exitCode === exitCodes.usage
+          ? described.message
+          : unreachableMessage(host, described.message),
+      )
+    }
+
+    let skip: Set<string> | undefined
+    if (flags.resume && outputPath && existsSync(outputPath)) {
+      const state = await prepareResume(outputPath)
+      skip = state.done
+      say(
+        `spout: resuming ${flags.output}: ${state.kept} done${state.dropped > 0 ? `, ${state.dropped} failed or torn lines dropped (retrying them)` : ''}`,
+      )
+    }
+    const total = showProgress ? await countRecords(source) : undefined
+
+    const display = new JobDisplay({
+      stream: io.stderr,
+      mode: !showProgress ? 'silent' : live ? 'live' : 'plain',
+      style,
+      layout: concurrency === 1 || total === 1 ? 'stream' : 'panel',
+      showFailures: !quiet,
+    })
+
+    const controller = new AbortController()
+    let stopReason: 'interrupted' | 'model-missing' | undefined
+    const modelCheck: SpoutPlugin = {
+      name: 'spout-cli-model-check',
+      recordEnd(result) {
+        // Ollama answers 404 when the model is missing: stop at the first one, not one error per record.
+        if (result.error && isModelNotFound(result.error) && !stopReason) {
+          stopReason = 'model-missing'
+          controller.abort(new CliError(missingModelMessage(result.model || model, host)))
+        }
+      },
+    }
+    let interrupts = 0
+    const stopListening = io.onInterrupt(() => {
+      interrupts += 1
+      if (interrupts === 1) {
+        stopReason ??= 'interrupted'
+        controller.abort(new CliError('interrupted', { exitCode: exitCodes.interrupted }))
+        display.finish()
+        say(
+          'spout: interrupted: stopping (in-flight records are cancelled, the output stays resumable); Ctrl-C again to quit now',
+        )
+      } else {
+        io.forceExit?.(exitCodes.interrupted)
+      }
+    })
+
+    const request: Record<string, unknown> = {}
+    if (think !== undefined) request.think = think
+    if (format !== undefined) request.format = format
+    if (keepAlive !== undefined) request.keep_alive = keepAlive
+    if (Object.keys(options).length > 0) request.options = options
+
+    let summary: JobSummary
+    try {
+      summary = await runPipeline({
+        client,
+        model,
+        request,
+        input: source.records(),
+        endpoint,
+        concurrency,
+        ...(retries === undefined ? {} : { retries }),
+        ...(idField === undefined ? {} : { idField }),
+        ...(skip ? { skip } : {}),
+        ...(total === undefined ? {} : { total }),
+        name: flags.name ?? (source.path ? basename(source.path) : 'stdin'),
+        signal: controller.signal,
+        logger: {
+          info: (message: string) => say(`spout: ${message}`),
+          warn: (message: string) => say(`spout: warning: ${message}`),
+        },
+        plugins: [
+          system !== undefined || template !== undefined ? templatePrompt({ system, template }) : undefined,
+          config.plugins,
+          plugins,
+          jsonlSink(outputPath ?? io.stdout, { append: flags.resume === true }),
+          eventSink(display.onEvent, { name: 'spout-cli-display' }),
+          modelCheck,
+          flags.broadcast
+            ? broadcastSink({ url: publishUrl(flags.broadcast), token: flags.token })
+            : undefined,
+        ],
+      })
+    } catch (error) {
+      display.finish()
+      throw error
+    } finally {
+      stopListening()
+    }
+    display.finish()
+
+    if (stopReason === 'model-missing') throw new CliError(missingModelMessage(model, host))
+    if (summary.error && !summary.interrupted) {
+      const described = describeError(summary.error, { host, model })
+      throw new CliError(summary.error.message.split('\n')[0] ?? described.message)
+    }
+    if (!quiet)
+      io.stderr.write(summaryLine(summary, outputPath ? flags.output : undefined, style.enabled) + '\n')
+    if (summary.interrupted || stopReason === 'interrupted') {
+      if (outputPath) say(`spout: resume with: ${resumeCommand(context.argv)}`)
+      else say('spout: the output went to stdout; write it with -o <file> to be able to resume')
+      return exitCodes.interrupted
+    }
+    if (summary.failed > 0) {
+      if (outputPath) say(`spout: ${summary.failed} failed; run again with --resume to retry only those`)
+      return exitCodes.failed
+    }
+    void configPath
+    return exitCodes.ok
+  } finally {
+    await client.close()
+  }
+}
+
+/** `spout: 98 ok, 2 failed, 3 skipped · 12,345 tokens · 35.2 tok/s · 1m 02s → out.jsonl` */
+function summaryLine(summary: JobSummary, output: string | undefined, _color: boolean): string {
+  const counts = [`${summary.ok} ok`, `${summary.failed} failed`]
+  if (summary.skipped > 0) counts.push(`${summary.skipped} skipped`)
+  const parts = [counts.join(', '), `${formatCount(summary.tokens)} tokens`]
+  if (summary.duration > 0 && summary.tokens > 0) {
+    parts.push(`${formatRate((summary.tokens * 1000) / summary.duration)} tok/s`)
+  }
+  parts.push(formatDuration(summary.duration))
+  return `spout: ${summary.interrupted ? 'interrupted: ' : ''}${parts.join(' · ')}${output ? ` → ${output}` : ''}`
+}
+
+/** The same command with `--resume` added (promptfoo prints its resume command the same way). */
+export function resumeCommand(argv: readonly string[]): string {
+  const words = argv.includes('--resume') ? [...argv] : [...argv, '--resume']
+  return ['spout', ...words].map(shellQuote).join(' ')
+}
+
+/** `http://host:4317` or `ws://host:4317` → `ws://host:4317/publish` (the hub's producer endpoint). */
+export function publishUrl(value: string): string {
+  let url: URL
+  try {
+    url = new URL(/^[a-z]+:\/\//i.test(value) ? value : `ws://${value}`)
+  } catch {
+    throw new CliError(`--broadcast expects a hub address like ws://127.0.0.1:4317, got "${value}"`)
+  }
+  if (url.protocol === 'http:') url.protocol = 'ws:'
+  if (url.protocol === 'https:') url.protocol = 'wss:'
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+    throw new CliError(`--broadcast expects a ws:// or http:// address, got "${value}"`)
+  }
+  if (url.pathname === '/' || url.pathname === '') url.pathname = '/publish'
+  return url.href
+}

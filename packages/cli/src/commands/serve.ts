@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createHub } from '@spout/ws-server'
+import type { Command } from 'commander'
+import { exitCodes } from '../cli-error.ts'
+import type { CommandContext } from '../program.ts'
+import { parseInteger } from '../request-options.ts'
+
+interface ServeFlags {
+  port: string
+  host: string
+  token?: string
+  viewerToken?: string
+  insecure?: boolean
+}
+
+/**
+ * The built viewer (`apps/web/dist` in the workspace), found by walking up from this module:
+ * `packages/cli/dist/bin.js` when built, `packages/cli/src/commands/serve.ts` in tests.
+ */
+export function findViewerDist(from: string = import.meta.url): string | undefined {
+  let directory = dirname(fileURLToPath(from))
+  for (let depth = 0; depth < 6; depth += 1) {
+    const candidate = join(directory, 'apps', 'web', 'dist')
+    if (existsSync(join(candidate, 'index.html'))) return candidate
+    const parent = dirname(directory)
+    if (parent === directory) break
+    directory = parent
+  }
+  return undefined
+}
+
+export function registerServe(program: Command, context: CommandContext): void {
+  const { io } = context
+  program
+    .command('serve')
+    .description('Start the live hub: producers (spout run --broadcast) publish, browsers watch.')
+    .option('-p, --port <port>', 'port to listen on (0 picks a free one)', '4317')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--token <token>', 'producers must send this token')
+    .option('--viewer-token <token>', 'viewers must send this token')
+    .option('--insecure', 'allow listening beyond this machine without tokens')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ spout serve
+  $ spout serve --port 8080 --token s3cret
+  $ spout run data.jsonl -m llama3.2 -o out.jsonl --broadcast ws://127.0.0.1:4317 --token s3cret`,
+    )
+    .action(async (flags: ServeFlags) => {
+      const port = parseInteger(flags.port, '--port', 0)
+      const staticDir = findViewerDist()
+      const hub = await createHub({
+        host: flags.host,
+        port,
+        ...(flags.token ? { token: flags.token } : {}),
+        ...(flags.viewerToken ? { viewerToken: flags.viewerToken } : {}),
+        ...(flags.insecure ? { insecure: true } : {}),
+        ...(staticDir ? { staticDir } : {}),
+      })
+      const publish = hub.url.replace(/^http/, 'ws')
+      io.stdout.write(`${hub.url}\n`)
+      io.stderr.write(
+        `spout: hub listening on ${hub.url}${staticDir ? ' (viewer: open it in a browser)' : ' (viewer not built: pnpm --filter @spout/web build)'}\n` +
+          `spout: publish with: spout run <input> -m <model> -o out.jsonl --broadcast ${publish}${flags.token ? ' --token <token>' : ''}\n` +
+          'spout: Ctrl-C to stop\n',
+      )
+      await new Promise<void>((resolve) => {
+        const stopListening = io.onInterrupt(() => {
+          stopListening()
+          resolve()
+        })
+      })
+      await hub.close()
+      context.exitCode = exitCodes.ok
+    })
+}

@@ -1,0 +1,27 @@
+import { Option } from 'commander'
+import { CliError } from '../cli-error.ts'
+
+/** Collects a repeatable flag (`--option a=1 --option b=2`) into an array. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value]
+}
+
+/** `-m, --model <name>` */
+export const modelOption = () => new Option('-m, --model <name>', 'model name, e.g. llama3.2 or qwen3:8b')
+
+/** `--host <url>` */
+export const hostOption = () =>
+  new Option('--host <url>', 'Ollama address (default: $OLLAMA_HOST, then http://127.0.0.1:11434)')
+
+/** Throws the usage error for a command that needs a model and has none. */
+export function requireModel(model: string | undefined, where: string): string {
+  if (model) return model
+  throw new CliError(
+    `no model given: pass -m <name>${where === 'run' ? ' or set "model" in spout.config' : ''}`,
+  )
+}
+
+/** A word safe to paste into a POSIX shell. */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
+}

@@ -1,0 +1,151 @@
+import { access } from 'node:fs/promises'
+import { basename, resolve } from 'node:path'
+import type { PluginOption } from '@spout/core'
+import { CliError } from './cli-error.ts'
+import { importUserModule } from './load-module.ts'
+
+/** What `spout.config.*` may set. Command-line flags override each field. */
+export interface SpoutConfig {
+  /** Model name, e.g. `llama3.2` (`-m`). */
+  model?: string
+  /** Ollama base URL (`--host`); default `OLLAMA_HOST`, then `http://127.0.0.1:11434`. */
+  host?: string
+  /** Requests in flight at once (`-c`). */
+  concurrency?: number
+  /** Extra attempts per record after a retryable failure (`--retries`). */
+  retries?: number
+  /** System prompt; `{{field}}` placeholders are filled from each record (`-s`). */
+  system?: string
+  /** Prompt template with `{{field}}` placeholders (`-t`). */
+  template?: string
+  /** The record field holding each record's id (`--id-field`). */
+  idField?: string
+  /** Use `/api/chat` instead of `/api/generate` (`--chat`). */
+  chat?: boolean
+  /** Thinking for models that support it (`--think`). */
+  think?: boolean | 'low' | 'medium' | 'high'
+  /** `'json'` or a JSON schema object (`--format`). */
+  format?: string | Record<string, unknown>
+  /** How long Ollama keeps the model loaded, e.g. `'10m'` or `-1` (`--keep-alive`). */
+  keepAlive?: string | number
+  /** Ollama model options (`temperature`, `num_ctx`, `seed`, …); `--option` entries override keys. */
+  options?: Record<string, unknown>
+  /** Plugins, run before those given with `--plugin`. Falsy entries are skipped, arrays flattened. */
+  plugins?: PluginOption[]
+}
+
+export type SpoutConfigInput = SpoutConfig | (() => SpoutConfig | Promise<SpoutConfig>)
+
+/**
+ * Declares a `spout.config.ts` with types. Identity at runtime.
+ *
+ * ```ts
+ * import { defineConfig } from '@spout/cli'
+ * export default defineConfig({ model: 'llama3.2', concurrency: 4 })
+ * ```
+ */
+export function defineConfig<const T extends SpoutConfigInput>(config: T): T {
+  return config
+}
+
+export const configFileNames = [
+  'spout.config.ts',
+  'spout.config.mjs',
+  'spout.config.js',
+  'spout.config.json',
+] as const
+
+const knownKeys = new Set<string>([
+  'model',
+  'host',
+  'concurrency',
+  'retries',
+  'system',
+  'template',
+  'idField',
+  'chat',
+  'think',
+  'format',
+  'keepAlive',
+  'options',
+  'plugins',
+])
+
+export interface LoadedConfig {
+  config: SpoutConfig
+  /** The file it came from; undefined when there is none. */
+  path?: string
+}
+
+/**
+ * Finds and loads the config: `explicitPath` (`--config`) when given, else the first of
+ * `spout.config.{ts,mjs,js,json}` in `cwd`. No file is not an error; a broken one is.
+ */
+export async function loadConfig(cwd: string, explicitPath?: string): Promise<LoadedConfig> {
+  const path = explicitPath ? resolve(cwd, explicitPath) : await findConfig(cwd)
+  if (!path) return { config: {} }
+  if (explicitPath && !(await exists(path))) throw new CliError(`config file not found: ${explicitPath}`)
+  let loaded: unknown
+  try {
+    loaded = await importUserModule(path, cwd)
+    if (typeof loaded === 'function') loaded = await (loaded as () => unknown)()
+  } catch (error) {
+    throw new CliError(`cannot load ${basename(path)}: ${firstLine(error)}`, { cause: error })
+  }
+  return { config: validateConfig(loaded, basename(path)), path }
+}
+
+async function findConfig(cwd: string): Promise<string | undefined> {
+  for (const name of configFileNames) {
+    const candidate = resolve(cwd, name)
+    if (await exists(candidate)) return candidate
+  }
+  return undefined
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function validateConfig(value: unknown, file: string): SpoutConfig {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new CliError(`${file}: the default export must be an object (use defineConfig({ … }))`)
+  }
+  const config = value as Record<string, unknown>
+  for (const key of Object.keys(config)) {
+    if (!knownKeys.has(key)) {
+      throw new CliError(`${file}: unknown key "${key}" (known: ${[...knownKeys].join(', ')})`)
+    }
+  }
+  const expect = (key: string, type: string, ok: (field: unknown) => boolean) => {
+    if (config[key] !== undefined && !ok(config[key])) throw new CliError(`${file}: "${key}" must be ${type}`)
+  }
+  const isString = (field: unknown) => typeof field === 'string'
+  const isObject = (field: unknown) => typeof field === 'object' && field !== null && !Array.isArray(field)
+  expect('model', 'a string', isString)
+  expect('host', 'a string', isString)
+  expect('system', 'a string', isString)
+  expect('template', 'a string', isString)
+  expect('idField', 'a string', isString)
+  expect('concurrency', 'a whole number ≥ 1', (field) => Number.isInteger(field) && (field as number) >= 1)
+  expect('retries', 'a whole number ≥ 0', (field) => Number.isInteger(field) && (field as number) >= 0)
+  expect('chat', 'a boolean', (field) => typeof field === 'boolean')
+  expect('think', 'a boolean or low/medium/high', (field) =>
+    [true, false, 'low', 'medium', 'high'].includes(field as string),
+  )
+  expect('format', '"json" or a JSON schema object', (field) => field === 'json' || isObject(field))
+  expect('keepAlive', 'a string or number', (field) => isString(field) || typeof field === 'number')
+  expect('options', 'an object', isObject)
+  expect('plugins', 'an array', Array.isArray)
+  return config as SpoutConfig
+}
+
+export function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  return message.split('\n')[0] ?? message
+}

@@ -1,0 +1,66 @@
+import { CliError, type ExitCode, exitCodes } from './cli-error.ts'
+import { firstLine } from './config.ts'
+
+export interface ErrorContext {
+  host?: string
+  model?: string
+}
+
+export interface DescribedError {
+  /** One line, without the `spout: ` prefix. */
+  message: string
+  exitCode: ExitCode
+}
+
+const unreachableCodes = new Set(['SPOUT_CONNECTION_ERROR', 'SPOUT_CONNECT_TIMEOUT'])
+
+/** The Ollama-is-not-there line: the URL and the fix. */
+export function unreachableMessage(host: string, reason?: string): string {
+  return (
+    `cannot reach Ollama at ${host}${reason ? ` (${reason})` : ''}: ` +
+    'start it with `ollama serve`, or point --host / OLLAMA_HOST at a running server'
+  )
+}
+
+/** The model-is-missing line, with the command that fixes it. */
+export function missingModelMessage(model: string, host: string): string {
+  return `model '${model}' not found at ${host}: download it with \`spout pull ${model}\``
+}
+
+/** True for Ollama's 404 "model not found" answer (an HttpError, or its `{ code, message }` form). */
+export function isModelNotFound(error: { code?: unknown; status?: unknown; message?: unknown }): boolean {
+  if (error.code !== 'SPOUT_HTTP_ERROR') return false
+  const message = typeof error.message === 'string' ? error.message : ''
+  const status = typeof error.status === 'number' ? error.status : /\] 404\b/.test(message) ? 404 : undefined
+  return status === 404 && /not found/i.test(message)
+}
+
+/** Turns anything thrown into the one line the user sees and the exit code. */
+export function describeError(error: unknown, context: ErrorContext = {}): DescribedError {
+  if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode }
+  const fields = (typeof error === 'object' && error !== null ? error : {}) as {
+    code?: unknown
+    status?: unknown
+    message?: unknown
+    name?: unknown
+  }
+  if (fields.name === 'AbortError') return { message: 'interrupted', exitCode: exitCodes.interrupted }
+  if (typeof fields.code === 'string' && unreachableCodes.has(fields.code)) {
+    const host = context.host ?? 'the configured host'
+    const reason = typeof fields.message === 'string' ? reasonOf(fields.message) : undefined
+    return { message: unreachableMessage(host, reason), exitCode: exitCodes.usage }
+  }
+  if (isModelNotFound(fields) && context.model) {
+    return {
+      message: missingModelMessage(context.model, context.host ?? 'Ollama'),
+      exitCode: exitCodes.usage,
+    }
+  }
+  return { message: firstLine(error), exitCode: exitCodes.failed }
+}
+
+/** "cannot reach Ollama at URL: connection refused" → "connection refused". */
+function reasonOf(message: string): string | undefined {
+  const match = /:\s*([^:]+)$/.exec(firstLine(message))
+  return match?.[1]?.trim()
+}

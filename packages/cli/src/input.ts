@@ -1,0 +1,198 @@
+import { createReadStream } from 'node:fs'
+import { access } from 'node:fs/promises'
+import { extname, resolve } from 'node:path'
+import { createInterface } from 'node:readline'
+import type { Readable } from 'node:stream'
+import { parse } from 'csv-parse'
+import { CliError } from './cli-error.ts'
+
+export type InputFormat = 'jsonl' | 'csv' | 'txt'
+export const inputFormats: readonly InputFormat[] = ['jsonl', 'csv', 'txt']
+
+/** A record read from the input, with the line it started on (for error messages). */
+export type InputRecord = Record<string, unknown>
+
+export interface InputSource {
+  /** What to call the input in messages: the path, or `stdin`. */
+  label: string
+  /** Absolute path, or undefined for stdin. */
+  path?: string
+  format: InputFormat
+  /** The records, read lazily: the file is never held in memory. */
+  records(): AsyncIterable<InputRecord>
+}
+
+const formatByExtension: Record<string, InputFormat> = {
+  '.jsonl': 'jsonl',
+  '.ndjson': 'jsonl',
+  '.csv': 'csv',
+  '.txt': 'txt',
+}
+
+/** The format a file name implies, or undefined when the extension says nothing. */
+export function formatFromPath(path: string): InputFormat | undefined {
+  return formatByExtension[extname(path).toLowerCase()]
+}
+
+/**
+ * Opens `spout run`'s input: a path (format from its extension unless `format` is given) or `-`
+ * for stdin (JSONL when its first line is a JSON object, else one prompt per line).
+ */
+export async function openInput(
+  argument: string,
+  options: { cwd: string; stdin: Readable; format?: InputFormat },
+): Promise<InputSource> {
+  if (argument === '-') return openStdin(options.stdin, options.format)
+  const path = resolve(options.cwd, argument)
+  try {
+    await access(path)
+  } catch {
+    throw new CliError(`input not found: ${argument}`)
+  }
+  const format = options.format ?? formatFromPath(path)
+  if (!format) {
+    throw new CliError(
+      `cannot tell the format of ${argument} from its extension: use .jsonl, .csv or .txt, or pass --input-format`,
+    )
+  }
+  return {
+    label: argument,
+    path,
+    format,
+    records: () => readRecords(createReadStream(path), format, argument),
+  }
+}
+
+async function openStdin(stdin: Readable, format: InputFormat | undefined): Promise<InputSource> {
+  if (format) return { label: 'stdin', format, records: () => readRecords(stdin, format, 'stdin') }
+  // Peek at the first non-empty line to choose JSONL or text, then hand the whole stream over.
+  const lines = lineReader(stdin)
+  const first = await nextNonEmpty(lines)
+  const detected: InputFormat = first !== undefined && looksLikeJsonObject(first.text) ? 'jsonl' : 'txt'
+  return {
+    label: 'stdin',
+    format: detected,
+    records: () => recordsFromLines(prepend(first, lines), detected, 'stdin'),
+  }
+}
+
+function looksLikeJsonObject(line: string): boolean {
+  const trimmed = line.trim()
+  if (!trimmed.startsWith('{')) return false
+  try {
+    const value: unknown = JSON.parse(trimmed)
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+  } catch {
+    return false
+  }
+}
+
+interface Line {
+  text: string
+  number: number
+}
+
+async function* lineReader(stream: Readable): AsyncGenerator<Line> {
+  const reader = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })
+  let number = 0
+  try {
+    for await (const text of reader) {
+      number += 1
+      yield { text: number === 1 ? text.replace(/^\uFEFF/, '') : text, number }
+    }
+  } finally {
+    reader.close()
+  }
+}
+
+async function nextNonEmpty(lines: AsyncIterator<Line>): Promise<Line | undefined> {
+  for (;;) {
+    const result = await lines.next()
+    if (result.done) return undefined
+    if (result.value.text.trim() !== '') return result.value
+  }
+}
+
+async function* prepend(first: Line | undefined, rest: AsyncIterator<Line>): AsyncGenerator<Line> {
+  if (first) yield first
+  for (;;) {
+    const result = await rest.next()
+    if (result.done) return
+    yield result.value
+  }
+}
+
+function readRecords(stream: Readable, format: InputFormat, label: string): AsyncIterable<InputRecord> {
+  if (format === 'csv') return csvRecords(stream, label)
+  return recordsFromLines(lineReader(stream), format, label)
+}
+
+async function* recordsFromLines(
+  lines: AsyncIterable<Line>,
+  format: 'jsonl' | 'txt',
+  label: string,
+): AsyncGenerator<InputRecord> {
+  for await (const line of lines) {
+    if (line.text.trim() === '') continue
+    if (format === 'txt') {
+      yield { prompt: line.text }
+      continue
+    }
+    yield parseJsonLine(line, label)
+  }
+}
+
+function parseJsonLine(line: Line, label: string): InputRecord {
+  let value: unknown
+  try {
+    value = JSON.parse(line.text)
+  } catch (error) {
+    throw new CliError(`${label}:${line.number}: not valid JSON (${(error as Error).message})`, {
+      code: 'SPOUT_INPUT_ERROR',
+    })
+  }
+  if (typeof value === 'string') return { prompt: value }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new CliError(`${label}:${line.number}: expected a JSON object (or a string prompt)`, {
+      code: 'SPOUT_INPUT_ERROR',
+    })
+  }
+  return value as InputRecord
+}
+
+async function* csvRecords(stream: Readable, label: string): AsyncGenerator<InputRecord> {
+  const parser = stream.pipe(parse({ columns: true, bom: true, skip_empty_lines: true }))
+  try {
+    for await (const record of parser) yield record as InputRecord
+  } catch (error) {
+    throw new CliError(`${label}: ${(error as Error).message}`, { code: 'SPOUT_INPUT_ERROR', cause: error })
+  } finally {
+    parser.destroy()
+    stream.destroy()
+  }
+}
+
+/**
+ * Counts the records of a file input without keeping it in memory, so progress can show a total
+ * and an ETA. Undefined for stdin.
+ */
+export async function countRecords(source: InputSource): Promise<number | undefined> {
+  if (!source.path) return undefined
+  if (source.format === 'csv') {
+    let count = 0
+    const parser = createReadStream(source.path).pipe(
+      parse({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: true }),
+    )
+    try {
+      for await (const _record of parser) count += 1
+    } catch {
+      return undefined
+    }
+    return count
+  }
+  let count = 0
+  for await (const line of lineReader(createReadStream(source.path))) {
+    if (line.text.trim() !== '') count += 1
+  }
+  return count
+}

@@ -1,0 +1,315 @@
+import {
+  applyEvents,
+  createState,
+  type EventError,
+  getRecord,
+  type JobState,
+  type SpoutEvent,
+  type SpoutState,
+} from '@spout/core'
+import { fitLine, formatDuration, formatRate } from './format.ts'
+import type { OutputStream } from './io.ts'
+import { JobStats } from './job-stats.ts'
+import type { Style } from './style.ts'
+
+/**
+ * `live`: redraws on a terminal (one record streams in place; several share a panel).
+ * `plain`: occasional progress lines, no ANSI (pipes, CI logs).
+ * `silent`: nothing (`--quiet`).
+ */
+export type DisplayMode = 'live' | 'plain' | 'silent'
+
+export interface JobDisplayOptions {
+  /** Where the display goes (stderr: stdout may carry the dataset). */
+  stream: OutputStream
+  mode: DisplayMode
+  style: Style
+  /**
+   * `stream`: one record at a time, its text streamed under a header (concurrency 1 or a single
+   * record). `panel`: a line per in-flight record and a status line.
+   */
+  layout: 'stream' | 'panel'
+  /** Live redraw period in ms (default 80: 12.5 frames a second, whatever the token rate). */
+  frameInterval?: number
+  /** Plain mode: ms between progress lines (default 5000). */
+  progressInterval?: number
+  /** Also print failed records as they happen (default true). */
+  showFailures?: boolean
+  now?: () => number
+}
+
+const maxFailureLines = 50
+const hideCursor = '\x1b[?25l'
+const showCursor = '\x1b[?25h'
+
+/**
+ * The terminal side of `spout run`, built on the core reducer. `onEvent` only queues (so the job
+ * never waits for the terminal); a timer folds the queue into the state with `applyEvents` and
+ * draws a frame at most `1000 / frameInterval` times a second.
+ */
+export class JobDisplay {
+  readonly #options: Required<Omit<JobDisplayOptions, 'now'>> & { now: () => number }
+  readonly #stats = new JobStats()
+  #state: SpoutState = createState()
+  #queue: SpoutEvent[] = []
+  #timer: ReturnType<typeof setInterval> | undefined
+  #startedAt: number
+  #jobId: string | undefined
+  #failuresShown = 0
+  #failuresHidden = 0
+  // Live panel
+  #panelLines = 0
+  readonly #inFlight = new Set<string>()
+  #cursorHidden = false
+  // Live streaming of one record at a time
+  #streamPosition = 0
+  #streaming: { recordId: string; attempt: number; text: number; thinking: number } | undefined
+  readonly #finalTexts = new Map<string, { response: string; thinking?: string }>()
+  // Plain progress
+  #lastProgressAt = 0
+  #lastProgressLine = ''
+
+  constructor(options: JobDisplayOptions) {
+    this.#options = {
+      frameInterval: 80,
+      progressInterval: 5000,
+      showFailures: true,
+      now: Date.now,
+      ...options,
+    }
+    this.#startedAt = this.#options.now()
+  }
+
+  get #streamMode(): boolean {
+    return this.#options.layout === 'stream'
+  }
+
+  /** The eventSink callback: queue and return. */
+  readonly onEvent = (event: SpoutEvent): void => {
+    if (this.#options.mode === 'silent') return
+    this.#queue.push(event)
+    if (!this.#timer) this.#start()
+  }
+
+  /** The folded state so far (flushes the queue). */
+  get state(): SpoutState {
+    this.#fold()
+    return this.#state
+  }
+
+  #start(): void {
+    this.#startedAt = this.#options.now()
+    const interval = this.#options.mode === 'live' ? this.#options.frameInterval : 250
+    this.#timer = setInterval(() => this.#frame(false), interval)
+    this.#timer.unref?.()
+  }
+
+  /** Draws the last frame and leaves the terminal clean (panel erased, cursor shown). */
+  finish(): void {
+    if (this.#timer) clearInterval(this.#timer)
+    this.#timer = undefined
+    if (this.#options.mode === 'silent') return
+    this.#frame(true)
+  }
+
+  #job(): JobState | undefined {
+    return this.#jobId === undefined ? undefined : this.#state.jobs[this.#jobId]
+  }
+
+  /** Applies the queue to the state; returns the failures it contained. */
+  #fold(): { recordId: string; error: EventError }[] {
+    if (this.#queue.length === 0) return []
+    const events = this.#queue
+    this.#queue = []
+    const failures: { recordId: string; error: EventError }[] = []
+    const keepFinalText = this.#options.mode === 'live' && this.#streamMode
+    const slim: SpoutEvent[] = events.map((event) => {
+      this.#jobId ??= event.jobId
+      switch (event.type) {
+        case 'record-start':
+          this.#inFlight.add(event.recordId)
+          // The display never shows prompts: keep them out of its memory.
+          return { ...event, prompt: undefined, messages: undefined, system: undefined }
+        case 'record-end':
+          this.#inFlight.delete(event.recordId)
+          if (event.error && !event.skipped) failures.push({ recordId: event.recordId, error: event.error })
+          if (keepFinalText && !event.skipped) {
+            this.#finalTexts.set(event.recordId, { response: event.response, thinking: event.thinking })
+          }
+          // Finished text is in the output file; the display keeps counts only.
+          return { ...event, response: '', thinking: undefined }
+        default:
+          return event
+      }
+    })
+    this.#state = applyEvents(this.#state, slim)
+    return failures
+  }
+
+  #frame(last: boolean): void {
+    const failures = this.#fold()
+    const job = this.#job()
+    const now = this.#options.now()
+    if (job) this.#stats.sample(job, now)
+    if (this.#options.mode === 'plain') this.#plainFrame(job, failures, now, last)
+    else if (this.#streamMode) this.#streamFrame(job, last)
+    else this.#panelFrame(job, failures, now, last)
+  }
+
+  #failureLines(failures: { recordId: string; error: EventError }[]): string[] {
+    const lines: string[] = []
+    if (!this.#options.showFailures) return lines
+    const { style } = this.#options
+    for (const failure of failures) {
+      if (this.#failuresShown >= maxFailureLines) {
+        this.#failuresHidden += 1
+        continue
+      }
+      this.#failuresShown += 1
+      lines.push(style.red(`✗ ${failure.recordId}: ${failure.error.message.split('\n')[0]}`))
+    }
+    return lines
+  }
+
+  // Plain: occasional progress lines and failures on stderr, no ANSI.
+  #plainFrame(
+    job: JobState | undefined,
+    failures: { recordId: string; error: EventError }[],
+    now: number,
+    last: boolean,
+  ): void {
+    let output = ''
+    for (const line of this.#failureLines(failures)) output += `spout: ${line}\n`
+    if (job && !last && now - this.#lastProgressAt >= this.#options.progressInterval) {
+      const line = this.#stats.statusLine(job, now, this.#startedAt)
+      const comparable = line.replace(/ · [^·]*tok\/s.*$/, '')
+      if (comparable !== this.#lastProgressLine) {
+        output += `spout: ${line}\n`
+        this.#lastProgressLine = comparable
+      }
+      this.#lastProgressAt = now
+    }
+    if (last && this.#failuresHidden > 0) {
+      output += `spout: ${this.#failuresHidden} more failed records not shown (their lines in the output hold the errors)\n`
+    }
+    if (output) this.#options.stream.write(output)
+  }
+
+  // Live, one record at a time: its text streams under a header, thinking dimmed.
+  #streamFrame(job: JobState | undefined, last: boolean): void {
+    if (!job) return
+    const { style } = this.#options
+    let output = ''
+    while (this.#streamPosition < job.records.length) {
+      const record = job.records[this.#streamPosition]!
+      if (record.status === 'skipped') {
+        this.#streamPosition += 1
+        continue
+      }
+      let current = this.#streaming
+      if (!current || current.recordId !== record.recordId) {
+        output += `${style.cyan(`── ${record.recordId}`)} ${style.dim(`· ${record.model}`)}\n`
+        current = { recordId: record.recordId, attempt: record.attempt, text: 0, thinking: 0 }
+        this.#streaming = current
+      }
+      if (record.attempt !== current.attempt) {
+        output += `\n${style.yellow(`↻ attempt ${record.attempt}`)}\n`
+        current.attempt = record.attempt
+        current.text = 0
+        current.thinking = 0
+      }
+      const final = this.#finalTexts.get(record.recordId)
+      const thinking = final ? (final.thinking ?? '') : record.thinking
+      const text = final ? final.response : record.text
+      if (thinking.length > current.thinking && current.text === 0) {
+        output += style.dim(thinking.slice(current.thinking))
+        current.thinking = thinking.length
+      }
+      if (text.length > current.text) {
+        if (current.text === 0 && current.thinking > 0) output += '\n\n'
+        output += text.slice(current.text)
+        current.text = text.length
+      }
+      if (record.status === 'streaming') break
+      // The record ended: close its block with a one-line footer.
+      if (current.text > 0 || current.thinking > 0) output += text.endsWith('\n') ? '' : '\n'
+      output += this.#footer(job, record.recordId) + '\n\n'
+      this.#finalTexts.delete(record.recordId)
+      this.#streaming = undefined
+      this.#streamPosition += 1
+    }
+    if (last && this.#streaming) output += '\n'
+    if (output) this.#options.stream.write(output)
+  }
+
+  #footer(job: JobState, recordId: string): string {
+    const { style } = this.#options
+    const record = getRecord(job, recordId)
+    const processed = job.ok + job.failed + job.skipped
+    const progress = job.total === undefined ? `${processed} done` : `${processed}/${job.total}`
+    if (!record || record.status === 'failed') {
+      return style.red(`✗ ${record?.error?.message.split('\n')[0] ?? 'failed'}`) + style.dim(` · ${progress}`)
+    }
+    const parts = [`✓ ${record.recordId}`]
+    if (record.metrics?.eval_count !== undefined) parts.push(`${record.metrics.eval_count} tokens`)
+    if (record.metrics?.tokens_per_second !== undefined)
+      parts.push(`${formatRate(record.metrics.tokens_per_second)} tok/s`)
+    if (record.metrics?.total_duration !== undefined)
+      parts.push(formatDuration(record.metrics.total_duration / 1e6))
+    if ((record.attempts ?? 1) > 1) parts.push(`${record.attempts} attempts`)
+    parts.push(progress)
+    return style.dim(parts.join(' · '))
+  }
+
+  // Live, several records: one line per in-flight record plus a status line, redrawn in place.
+  #panelFrame(
+    job: JobState | undefined,
+    failures: { recordId: string; error: EventError }[],
+    now: number,
+    last: boolean,
+  ): void {
+    const { stream, style } = this.#options
+    const width = Math.max(20, (stream.columns ?? 80) - 1)
+    const rows = Math.max(4, stream.rows ?? 24)
+    let output = ''
+    if (!this.#cursorHidden && !last) {
+      output += hideCursor
+      this.#cursorHidden = true
+    }
+    if (this.#panelLines > 0)
+      output += `\r${this.#panelLines > 1 ? `\x1b[${this.#panelLines - 1}A` : ''}\x1b[J`
+    for (const line of this.#failureLines(failures)) output += fitLine(line, width) + '\n'
+    if (last) {
+      if (this.#failuresHidden > 0)
+        output += style.dim(`${this.#failuresHidden} more failed records not shown`) + '\n'
+      if (this.#cursorHidden) output += showCursor
+      this.#cursorHidden = false
+      this.#panelLines = 0
+      stream.write(output)
+      return
+    }
+    const lines: string[] = []
+    if (job) {
+      const room = rows - 2
+      const ids = [...this.#inFlight]
+      const shown = ids.length > room ? ids.slice(0, room - 1) : ids
+      const idWidth = Math.min(16, Math.max(2, ...shown.map((id) => id.length)))
+      for (const id of shown) {
+        const record = getRecord(job, id)
+        const label = fitLine(id, idWidth).padEnd(idWidth)
+        const room = width - idWidth - 2
+        let body: string
+        if (!record || (record.text === '' && record.thinking === '')) body = style.dim('…')
+        else if (record.text === '') body = style.dim(fitLine(record.thinking, room, 'end'))
+        else body = fitLine(record.text, room, 'end')
+        const retry = record && record.attempt > 1 ? style.yellow('↻') : ' '
+        lines.push(`${style.cyan(label)}${retry} ${body}`)
+      }
+      if (shown.length < ids.length) lines.push(style.dim(`… ${ids.length - shown.length} more in flight`))
+      lines.push(style.bold(fitLine(this.#stats.statusLine(job, now, this.#startedAt), width)))
+    }
+    output += lines.join('\n')
+    this.#panelLines = lines.length
+    stream.write(output)
+  }
+}

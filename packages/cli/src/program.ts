@@ -1,0 +1,75 @@
+import { Command, CommanderError } from 'commander'
+import packageJson from '../package.json' with { type: 'json' }
+import { exitCodes } from './cli-error.ts'
+import { registerGenerate } from './commands/generate.ts'
+import { registerModels } from './commands/models.ts'
+import { registerPull } from './commands/pull.ts'
+import { registerRun } from './commands/run.ts'
+import { registerServe } from './commands/serve.ts'
+import { describeError } from './describe-error.ts'
+import type { CliIo } from './io.ts'
+
+/** What every command gets: the outside world, and where it leaves its exit code. */
+export interface CommandContext {
+  io: CliIo
+  /** The arguments after `spout` (to print a resume command). */
+  argv: readonly string[]
+  exitCode: number
+}
+
+/** Builds the `spout` program with its commands, writing through `context.io`. */
+export function createProgram(context: CommandContext): Command {
+  const { io } = context
+  const program = new Command('spout')
+    .description('Stream LLM generations from Ollama: batch runs, one-shot generation, a live viewer hub.')
+    .version(packageJson.version, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .exitOverride()
+    .showSuggestionAfterError()
+    .helpCommand('help [command]', 'show help for a command')
+  program.addHelpText(
+    'after',
+    `
+Examples:
+  $ spout run questions.jsonl -m llama3.2 -o answers.jsonl
+  $ cat prompts.txt | spout run - -m qwen3 -c 4 > answers.jsonl
+  $ spout generate -m llama3.2 "Why is the sky blue?"
+  $ spout pull llama3.2
+  $ spout serve --port 4317
+
+Environment:
+  OLLAMA_HOST   Ollama address (default http://127.0.0.1:11434)
+  NO_COLOR      no colours in terminal output`,
+  )
+  registerRun(program, context)
+  registerGenerate(program, context)
+  registerModels(program, context)
+  registerPull(program, context)
+  registerServe(program, context)
+  return program
+}
+
+/**
+ * Runs `spout` with `argv` (the arguments after `spout`) and resolves to the exit code.
+ * Nothing here calls `process.exit`: `bin.ts` does, after stdout has drained.
+ */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const context: CommandContext = { io, argv, exitCode: exitCodes.ok }
+  const program = createProgram(context)
+  try {
+    await program.parseAsync([...argv], { from: 'user' })
+    return context.exitCode
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; every parse error is a usage error.
+      return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage
+    }
+    const described = describeError(error)
+    io.stderr.write(`spout: ${described.message}\n`)
+    return described.exitCode
+  }
+}
