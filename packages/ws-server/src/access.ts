@@ -32,12 +32,18 @@ function hostName(value: string): string {
  * DNS-rebinding guard: a hub bound to loopback answers only requests addressed to a loopback
  * name (or a host the operator allowed). A hub bound to another address accepts any `Host`.
  */
-export function hostAllowed(request: IncomingMessage, loopback: boolean, allowedHosts: ReadonlySet<string>): boolean {
+export function hostAllowed(
+  request: IncomingMessage,
+  loopback: boolean,
+  allowedHosts: ReadonlySet<string>,
+): boolean {
   if (!loopback) return true
   const host = request.headers.host
   if (!host) return true
   const name = hostName(host)
-  return loopbackNames.has(name) || name.startsWith('127.') || allowedHosts.has(name) || allowedHosts.has(host)
+  return (
+    loopbackNames.has(name) || name.startsWith('127.') || allowedHosts.has(name) || allowedHosts.has(host)
+  )
 }
 
 /**

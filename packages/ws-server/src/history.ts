@@ -49,7 +49,10 @@ export class HistoryRing {
    * after it, in order, or `undefined` when the history no longer reaches back that far.
    * `current` gives each job's latest sequence.
    */
-  since(positions: ReadonlyMap<string, number>, current: (jobId: string) => number): Map<string, string[] | undefined> {
+  since(
+    positions: ReadonlyMap<string, number>,
+    current: (jobId: string) => number,
+  ): Map<string, string[] | undefined> {
     const found = new Map<string, string[]>()
     for (const jobId of positions.keys()) found.set(jobId, [])
     for (let index = 0; index < this.#length; index++) {

@@ -118,9 +118,13 @@ class HubServer implements Hub {
     await new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
         reject(
-          new HubError('SPOUT_HUB_LISTEN', `[hub] cannot listen on ${host}:${port}: ${error.code ?? error.message}`, {
-            cause: error,
-          }),
+          new HubError(
+            'SPOUT_HUB_LISTEN',
+            `[hub] cannot listen on ${host}:${port}: ${error.code ?? error.message}`,
+            {
+              cause: error,
+            },
+          ),
         )
       }
       this.#http.once('error', onError)
@@ -241,7 +245,11 @@ class HubServer implements Hub {
     }
     const url = new URL(request.url ?? '/', 'http://hub.invalid')
     const server =
-      url.pathname === '/ws' ? this.#viewerServer : url.pathname === '/publish' ? this.#publishServer : undefined
+      url.pathname === '/ws'
+        ? this.#viewerServer
+        : url.pathname === '/publish'
+          ? this.#publishServer
+          : undefined
     if (!server) {
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
       return
@@ -293,8 +301,7 @@ class HubServer implements Hub {
       const catchUp = this.#store.catchUp(positions)
       this.#sendSnapshot(viewer, this.#store.snapshotJson(this.hubId, false, catchUp.snapshotJobIds))
       if (catchUp.replay.length > 0) {
-        const frame =
-          catchUp.replay.length === 1 ? catchUp.replay[0]! : `[${catchUp.replay.join(',')}]`
+        const frame = catchUp.replay.length === 1 ? catchUp.replay[0]! : `[${catchUp.replay.join(',')}]`
         this.#send(viewer, Buffer.from(frame), catchUp.replay.length)
       }
     } else {
@@ -343,22 +350,24 @@ class HubServer implements Hub {
   }
 
   #receive(producer: Producer, data: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean): void {
-    const bytes = Buffer.isBuffer(data)
-      ? data
-      : Array.isArray(data)
-        ? Buffer.concat(data)
-        : Buffer.from(data)
+    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
     this.#metrics.framesIn += 1
     this.#metrics.bytesIn += bytes.length
-    if (isBinary) return this.#reject(producer, hubErrorCodes.invalidFrame, 'frames must be JSON text, not binary')
+    if (isBinary)
+      return this.#reject(producer, hubErrorCodes.invalidFrame, 'frames must be JSON text, not binary')
     let value: unknown
     try {
       value = JSON.parse(bytes.toString('utf8'))
     } catch (error) {
-      return this.#reject(producer, hubErrorCodes.invalidJson, `frame is not JSON: ${(error as Error).message}`)
+      return this.#reject(
+        producer,
+        hubErrorCodes.invalidJson,
+        `frame is not JSON: ${(error as Error).message}`,
+      )
     }
     const items = Array.isArray(value) ? value : [value]
-    if (items.length === 0) return this.#reject(producer, hubErrorCodes.invalidFrame, 'frame is an empty array')
+    if (items.length === 0)
+      return this.#reject(producer, hubErrorCodes.invalidFrame, 'frame is an empty array')
     const events: SpoutEvent[] = new Array(items.length)
     for (let index = 0; index < items.length; index++) {
       const result = parseEvent(items[index])

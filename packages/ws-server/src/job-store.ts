@@ -1,4 +1,11 @@
-import { applyEvents, createState, removeJob, type SpoutEvent, type SpoutState, toSnapshot } from '@spout/core'
+import {
+  applyEvents,
+  createState,
+  removeJob,
+  type SpoutEvent,
+  type SpoutState,
+  toSnapshot,
+} from '@spout/core'
 import { HistoryRing } from './history.ts'
 
 export interface JobStoreLimits {

@@ -38,11 +38,15 @@ export function formatMetrics(metrics: HubMetrics, gauges: MetricsGauges): strin
     ['{status="running"}', gauges.jobsRunning],
     ['{status="finished"}', gauges.jobsFinished],
   ])
-  metric('spout_hub_history_events', 'gauge', 'Events held in the resume history.', [['', gauges.historyEvents]])
+  metric('spout_hub_history_events', 'gauge', 'Events held in the resume history.', [
+    ['', gauges.historyEvents],
+  ])
   metric('spout_hub_history_bytes', 'gauge', 'Bytes of JSON held in the resume history.', [
     ['', gauges.historyBytes],
   ])
-  metric('spout_hub_events_in_total', 'counter', 'Valid events received from producers.', [['', metrics.eventsIn]])
+  metric('spout_hub_events_in_total', 'counter', 'Valid events received from producers.', [
+    ['', metrics.eventsIn],
+  ])
   metric('spout_hub_frames_in_total', 'counter', 'Frames received from producers.', [['', metrics.framesIn]])
   metric('spout_hub_invalid_frames_total', 'counter', 'Producer frames refused with a hub-error.', [
     ['', metrics.invalidFrames],

@@ -49,7 +49,9 @@ export class StaticFiles {
       response.end('method not allowed\n')
       return
     }
-    const file = (await this.#find(pathname)) ?? (this.#wantsFallback(pathname) ? await this.#find('/index.html') : undefined)
+    const file =
+      (await this.#find(pathname)) ??
+      (this.#wantsFallback(pathname) ? await this.#find('/index.html') : undefined)
     if (!file) {
       response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
       response.end('not found\n')
