@@ -1,0 +1,59 @@
+/** What to do after a failed attempt. */
+export type FailureKind =
+  /** The server is busy (503, 429): back-pressure; wait, lower the in-flight count, try again. */
+  | 'busy'
+  /** A transient failure (connection lost, 5xx, mid-stream error, timeout): start the record over. */
+  | 'retry'
+  /** Retrying cannot help (400, 404, a malformed stream, a plugin error): fail the record now. */
+  | 'fatal'
+
+const retryableCodes = new Set([
+  'SPOUT_STREAM_ERROR',
+  'SPOUT_STREAM_INCOMPLETE',
+  'SPOUT_CONNECTION_ERROR',
+  'SPOUT_CONNECT_TIMEOUT',
+  'SPOUT_FIRST_BYTE_TIMEOUT',
+  'SPOUT_IDLE_TIMEOUT',
+])
+
+/** Sorts a client error by its `code` (and `status` for HTTP errors). */
+export function classifyFailure(error: unknown): FailureKind {
+  const { code, status } = (error ?? {}) as { code?: unknown; status?: unknown }
+  if (code === 'SPOUT_HTTP_ERROR' && typeof status === 'number') {
+    if (status === 503 || status === 429) return 'busy'
+    if (status >= 500 || status === 408) return 'retry'
+    return 'fatal'
+  }
+  return typeof code === 'string' && retryableCodes.has(code) ? 'retry' : 'fatal'
+}
+
+export interface RetryDelay {
+  /** Delay before the first retry, in milliseconds. Default 500. */
+  base?: number
+  /** Upper bound of a delay, in milliseconds. Default 30,000. */
+  max?: number
+}
+
+/** Exponential backoff with jitter: `base × 2^(n-1)`, capped at `max`, scaled by a random 0.5–1. */
+export function backoffDelay(retry: number, delay: RetryDelay = {}): number {
+  const base = delay.base ?? 500
+  const max = delay.max ?? 30_000
+  const ceiling = Math.min(max, base * 2 ** Math.max(0, retry - 1))
+  return ceiling * (0.5 + Math.random() / 2)
+}
+
+/** Waits `ms`; rejects with the signal's reason when it aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal.reason)
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
