@@ -372,7 +372,12 @@ describe('runPipeline', () => {
       model: 'm',
       input,
       concurrency: 3,
-      plugins: { name: 'counter', recordEnd: () => void (ended += 1) },
+      plugins: {
+        name: 'counter',
+        recordEnd() {
+          ended += 1
+        },
+      },
     })
     expect(summary.ok).toBe(20)
     expect(maxAhead).toBeLessThanOrEqual(3)
@@ -432,7 +437,9 @@ describe('runPipeline', () => {
           writeChunk(chunk) {
             if (chunk.recordId === '2' && chunk.seq === 1) controller.abort()
           },
-          jobEnd: () => void (jobEnded = true),
+          jobEnd() {
+            jobEnded = true
+          },
         },
       ],
     })

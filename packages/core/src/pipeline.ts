@@ -435,7 +435,10 @@ class PipelineRun {
         const message = (part as ChatResponse).message
         text = message?.content ?? ''
         thought = message?.thinking
-        if (message?.tool_calls?.length) (toolCalls ??= []).push(...message.tool_calls)
+        if (message?.tool_calls?.length) {
+          toolCalls ??= []
+          toolCalls.push(...message.tool_calls)
+        }
       } else {
         text = (part as GenerateResponse).response ?? ''
         thought = (part as GenerateResponse).thinking
