@@ -1,1 +1,10 @@
-export {}
+export { startSimulator } from './server.ts'
+export type { Simulator, SimulatorOptions } from './server.ts'
+export { expectedResponse } from './text.ts'
+export type { ExpectedRequest, ExpectedResponse, ExpectedResponseOptions } from './text.ts'
+export { defaultModels } from './models.ts'
+export type { ModelCapability, SimModel } from './models.ts'
+export { chunkingModes, faultNames, parseDirectives, parseFaultSpec } from './faults.ts'
+export type { Chunking, Directives, FaultName, FaultSpec } from './faults.ts'
+export type { SimCounters } from './counters.ts'
+export type { SimToolCall } from './tool-calls.ts'

@@ -1,0 +1,44 @@
+import type { ServerResponse } from 'node:http'
+import { goString } from './json.ts'
+
+/** gin's `c.JSON` content type (every non-streamed reply and every pre-stream error). */
+export const jsonContentType = 'application/json; charset=utf-8'
+/** Content type of an error raised by the model goroutine before the first NDJSON line. */
+export const bareJsonContentType = 'application/json'
+export const ndjsonContentType = 'application/x-ndjson'
+
+/** OLLAMA_MAX_QUEUE exceeded (two spaces after `again.`, as in Ollama). */
+export const serverBusyMessage = 'server busy, please try again.  maximum pending requests exceeded'
+/** What a crashed runner reports. */
+export const runnerStoppedMessage =
+  'model runner has unexpectedly stopped, this may be due to resource limitations or an internal error, check ollama server logs for details'
+/** The mid-stream error line's text. */
+export const midstreamErrorMessage = 'an error was encountered while running the model'
+
+/** A whole JSON body (no trailing newline, as gin writes it). */
+export function sendJson(response: ServerResponse, status: number, json: string, contentType = jsonContentType): void {
+  if (response.headersSent || response.destroyed) return
+  const body = Buffer.from(json)
+  response.writeHead(status, { 'Content-Type': contentType, 'Content-Length': body.length })
+  response.end(body)
+}
+
+/** `{"error":"..."}` with a status. */
+export function sendError(response: ServerResponse, status: number, message: string, contentType = jsonContentType): void {
+  sendJson(response, status, '{"error":' + goString(message) + '}', contentType)
+}
+
+/** gin's plain-text replies: `404 page not found`, `405 method not allowed`. */
+export function sendText(response: ServerResponse, status: number, text: string, contentType = 'text/plain'): void {
+  if (response.headersSent || response.destroyed) return
+  const body = Buffer.from(text)
+  response.writeHead(status, { 'Content-Type': contentType, 'Content-Length': body.length })
+  response.end(body)
+}
+
+/** An empty 200 (delete, copy). */
+export function sendEmpty(response: ServerResponse): void {
+  if (response.headersSent || response.destroyed) return
+  response.writeHead(200, { 'Content-Length': 0 })
+  response.end()
+}

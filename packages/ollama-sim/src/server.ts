@@ -1,0 +1,172 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { createCounters, resetCounters, type SimCounters } from './counters.ts'
+import { handleEmbed, handleEmbeddings } from './embed.ts'
+import type { Exchange, RouteHandler, SimulatorState } from './exchange.ts'
+import { type Chunking, chunkingModes, FaultMemory, type FaultSpec } from './faults.ts'
+import { handleChat, handleGenerate } from './generation.ts'
+import { LoadedModels } from './loaded-models.ts'
+import {
+  handleCopy,
+  handleDelete,
+  handlePs,
+  handleRoot,
+  handleShow,
+  handleTags,
+  handleVersion,
+} from './model-endpoints.ts'
+import { defaultModels, ModelRegistry, type SimModel } from './models.ts'
+import { handlePull } from './pull.ts'
+import { SlotQueue } from './queue.ts'
+import { sendError, sendText } from './replies.ts'
+import { type ExpectedRequest, type ExpectedResponse, expectedResponse } from './text.ts'
+
+export interface SimulatorOptions {
+  /** Default `'127.0.0.1'`. */
+  host?: string
+  /** Default `0` (a free port). */
+  port?: number
+  /** Default: `llama3.2:latest` (completion), `qwen3:latest` (completion, thinking, tools), `nomic-embed-text:latest` (embedding). */
+  models?: SimModel[]
+  /** Chunks per second per stream; default `0` = no delay between chunks. */
+  tokensPerSecond?: number
+  /** Delay before the headers and first line (model load + prompt evaluation); default `0`. */
+  firstTokenDelayMs?: number
+  /** Requests generating at once (OLLAMA_NUM_PARALLEL); default `1`. */
+  numParallel?: number
+  /** Requests that may wait for a slot (OLLAMA_MAX_QUEUE); beyond it a 503. Default `512`. */
+  maxQueue?: number
+  /** A fault applied to every generate/chat request (a directive in the prompt overrides it). */
+  fault?: FaultSpec
+  /** How NDJSON bytes are cut into socket writes; default `'line'`. */
+  chunking?: Chunking
+  /** What `/api/version` answers; default `'0.12.6'`. */
+  version?: string
+}
+
+export interface Simulator {
+  /** `http://HOST:PORT`. */
+  readonly url: string
+  readonly host: string
+  readonly port: number
+  /** Live counters. */
+  readonly counters: SimCounters
+  resetCounters(): void
+  /** Forgets how often each `times=K` fault has hit. */
+  resetFaults(): void
+  /** `expectedResponse` with this simulator's models and global fault. */
+  expectedResponse(request: ExpectedRequest): ExpectedResponse
+  /** Stops listening and destroys open connections. */
+  close(): Promise<void>
+}
+
+type Routes = Record<string, Partial<Record<string, RouteHandler>>>
+
+const routes: Routes = {
+  '/': { GET: handleRoot, HEAD: handleRoot },
+  '/api/version': { GET: handleVersion, HEAD: handleVersion },
+  '/api/tags': { GET: handleTags, HEAD: handleTags },
+  '/api/ps': { GET: handlePs },
+  '/api/show': { POST: handleShow },
+  '/api/pull': { POST: handlePull },
+  '/api/generate': { POST: handleGenerate },
+  '/api/chat': { POST: handleChat },
+  '/api/embed': { POST: handleEmbed },
+  '/api/embeddings': { POST: handleEmbeddings },
+  '/api/delete': { DELETE: handleDelete },
+  '/api/copy': { POST: handleCopy },
+}
+
+function checkOption(name: string, value: number, minimum: number): number {
+  if (!Number.isFinite(value) || value < minimum) throw new RangeError(`${name} must be a number ≥ ${minimum}, got ${value}`)
+  return value
+}
+
+/** Starts an Ollama-compatible server; resolves once it listens. */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const models = options.models ?? [...defaultModels]
+  const chunking = options.chunking ?? 'line'
+  if (!chunkingModes.includes(chunking)) throw new RangeError(`chunking must be one of ${chunkingModes.join(', ')}`)
+  const state: SimulatorState = {
+    tokensPerSecond: checkOption('tokensPerSecond', options.tokensPerSecond ?? 0, 0),
+    firstTokenDelayMs: checkOption('firstTokenDelayMs', options.firstTokenDelayMs ?? 0, 0),
+    chunking,
+    fault: options.fault,
+    version: options.version ?? '0.12.6',
+    models: new ModelRegistry(models),
+    loaded: new LoadedModels(),
+    queue: new SlotQueue(options.numParallel ?? 1, options.maxQueue ?? 512),
+    counters: createCounters(),
+    faultMemory: new FaultMemory(),
+  }
+  const sockets = new Set<Socket>()
+
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const startedAt = performance.now()
+    const questionMark = request.url?.indexOf('?') ?? -1
+    const path = questionMark === -1 ? (request.url ?? '/') : request.url!.slice(0, questionMark)
+    state.counters.requests++
+    state.counters.byPath[path] = (state.counters.byPath[path] ?? 0) + 1
+    const methods = routes[path]
+    if (!methods) return sendText(response, 404, '404 page not found')
+    const handler = methods[request.method ?? 'GET']
+    if (!handler) return sendText(response, 405, '405 method not allowed')
+    const controller = new AbortController()
+    let destroyedOnPurpose = false
+    response.on('close', () => {
+      if (!response.writableFinished && !destroyedOnPurpose) controller.abort()
+    })
+    const exchange: Exchange = {
+      request,
+      response,
+      signal: controller.signal,
+      startedAt,
+      destroySocket: () => {
+        destroyedOnPurpose = true
+        const socket = request.socket
+        if (socket.writableLength > 0) socket.destroySoon()
+        else socket.destroy()
+      },
+    }
+    Promise.resolve()
+      .then(() => handler(exchange, state))
+      .catch((error: unknown) => {
+        if (response.headersSent) response.destroy()
+        else sendError(response, 500, error instanceof Error ? error.message : String(error))
+      })
+  })
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+
+  const host = options.host ?? '127.0.0.1'
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const port = (server.address() as AddressInfo).port
+  const urlHost = host.includes(':') ? `[${host}]` : host
+  let closing: Promise<void> | undefined
+
+  return {
+    url: `http://${urlHost}:${port}`,
+    host,
+    port,
+    counters: state.counters,
+    resetCounters: () => resetCounters(state.counters),
+    resetFaults: () => state.faultMemory.clear(),
+    expectedResponse: (request) =>
+      expectedResponse(request, { models, directives: state.fault ? { fault: state.fault } : {} }),
+    close: () => {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        for (const socket of sockets) socket.destroy()
+      })
+      return closing
+    },
+  }
+}
