@@ -22,3 +22,45 @@ export type { JobState, JobStatus, RecordState, RecordStatus, SpoutState } from 
 export { applyEvent, applyEvents, createState, getRecord, removeJob } from './reducer.ts'
 export type { HubErrorFrame, HubFrame, HubSnapshotFrame, JobSnapshot } from './hub-protocol.ts'
 export { formatResume, fromSnapshot, hubCloseCodes, parseResume, toSnapshot } from './hub-protocol.ts'
+// Errors (client, NDJSON decoder, plugins)
+export type { SpoutErrorCode, TimeoutPhase } from './errors.ts'
+export {
+  ConnectionError,
+  HttpError,
+  IncompleteStreamError,
+  ParseError,
+  PluginError,
+  SpoutError,
+  StreamError,
+  TimeoutError,
+} from './errors.ts'
+// Pipeline and plugin SDK
+export type { EventSinkOptions } from './event-sink.ts'
+export { eventSink, recordEndEvent } from './event-sink.ts'
+export type { JsonlSinkOptions } from './jsonl-sink.ts'
+export { jsonlSink } from './jsonl-sink.ts'
+export type { PipelineClient, PipelineOptions, RequestDefaults } from './pipeline.ts'
+export { PipelineError, runPipeline } from './pipeline.ts'
+export type {
+  FunctionPluginHooks,
+  Hook,
+  HookOrder,
+  InputRecord,
+  ParallelPluginHooks,
+  PipelineRequest,
+  PluginContext,
+  PluginHookName,
+  PluginJob,
+  PluginLogger,
+  PluginOption,
+  RecordResult,
+  SequentialPluginHooks,
+  SpoutPlugin,
+} from './plugin.ts'
+export { definePlugin } from './plugin.ts'
+export type { ResumeState } from './resume.ts'
+export { prepareResume, ResumeError } from './resume.ts'
+export type { RetryDelay } from './retry-policy.ts'
+export { systemPrompt } from './system-prompt.ts'
+export type { CompiledTemplate, TemplatePromptOptions } from './template-prompt.ts'
+export { compileTemplate, TemplateFieldError, templatePrompt } from './template-prompt.ts'

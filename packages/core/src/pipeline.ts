@@ -341,9 +341,10 @@ class PipelineRun {
       request = { ...rest, model: this.#options.model, messages } as ChatRequest
     } else {
       const { messages: _messages, tools: _tools, ...rest } = defaults
-      request = { ...rest, model: this.#options.model } as GenerateRequest
-      if (typeof record.prompt === 'string') request.prompt = record.prompt
-      if (typeof record.system === 'string') request.system = record.system
+      const generate = { ...rest, model: this.#options.model } as GenerateRequest
+      if (typeof record.prompt === 'string') generate.prompt = record.prompt
+      if (typeof record.system === 'string') generate.system = record.system
+      request = generate
     }
     if (this.#driver!.has('buildPrompt'))
       request = await this.#driver!.hookReduceArg0('buildPrompt', request, record)

@@ -95,7 +95,9 @@ export class PluginDriver {
     let value = initial
     for (const { plugin, handler, context } of this.#hooks(hookName)) {
       try {
-        const next = await handler(value, ...rest, context)
+        const next = (await (handler as (...values: unknown[]) => unknown)(value, ...rest, context)) as
+          | HookArguments<H>[0]
+          | undefined
         if (next !== undefined && next !== null) value = next
       } catch (error) {
         throw wrap(error, plugin, hookName)

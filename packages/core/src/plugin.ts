@@ -73,7 +73,7 @@ export interface FunctionPluginHooks {
     request: PipelineRequest,
     record: InputRecord,
     context: PluginContext,
-  ) => PipelineRequest | undefined | Promise<PipelineRequest | undefined>
+  ) => PipelineRequest | undefined | void | Promise<PipelineRequest | undefined | void>
   jobStart: (event: JobStartEvent, context: PluginContext) => void | Promise<void>
   recordStart: (event: RecordStartEvent, context: PluginContext) => void | Promise<void>
   writeChunk: (chunk: ChunkEvent, context: PluginContext) => void | Promise<void>
