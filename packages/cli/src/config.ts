@@ -1,4 +1,4 @@
-import { access } from 'node:fs/promises'
+import { access, readFile } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
 import type { PluginOption } from '@spout/core'
 import { CliError } from './cli-error.ts'
@@ -87,7 +87,9 @@ export async function loadConfig(cwd: string, explicitPath?: string): Promise<Lo
   if (explicitPath && !(await exists(path))) throw new CliError(`config file not found: ${explicitPath}`)
   let loaded: unknown
   try {
-    loaded = await importUserModule(path, cwd)
+    loaded = path.endsWith('.json')
+      ? (JSON.parse(await readFile(path, 'utf8')) as unknown)
+      : await importUserModule(path, cwd)
     if (typeof loaded === 'function') loaded = await (loaded as () => unknown)()
   } catch (error) {
     throw new CliError(`cannot load ${basename(path)}: ${firstLine(error)}`, { cause: error })

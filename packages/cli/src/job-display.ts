@@ -63,6 +63,7 @@ export class JobDisplay {
   #cursorHidden = false
   // Live streaming of one record at a time
   #streamPosition = 0
+  #headers = 0
   #streaming: { recordId: string; attempt: number; text: number; thinking: number } | undefined
   readonly #finalTexts = new Map<string, { response: string; thinking?: string }>()
   // Plain progress
@@ -208,6 +209,8 @@ export class JobDisplay {
       }
       let current = this.#streaming
       if (!current || current.recordId !== record.recordId) {
+        if (this.#headers > 0) output += '\n'
+        this.#headers += 1
         output += `${style.cyan(`── ${record.recordId}`)} ${style.dim(`· ${record.model}`)}\n`
         current = { recordId: record.recordId, attempt: record.attempt, text: 0, thinking: 0 }
         this.#streaming = current
@@ -233,7 +236,7 @@ export class JobDisplay {
       if (record.status === 'streaming') break
       // The record ended: close its block with a one-line footer.
       if (current.text > 0 || current.thinking > 0) output += text.endsWith('\n') ? '' : '\n'
-      output += this.#footer(job, record.recordId) + '\n\n'
+      output += this.#footer(job, record.recordId, this.#streamPosition + 1) + '\n'
       this.#finalTexts.delete(record.recordId)
       this.#streaming = undefined
       this.#streamPosition += 1
@@ -242,10 +245,9 @@ export class JobDisplay {
     if (output) this.#options.stream.write(output)
   }
 
-  #footer(job: JobState, recordId: string): string {
+  #footer(job: JobState, recordId: string, processed: number): string {
     const { style } = this.#options
     const record = getRecord(job, recordId)
-    const processed = job.ok + job.failed + job.skipped
     const progress = job.total === undefined ? `${processed} done` : `${processed}/${job.total}`
     if (!record || record.status === 'failed') {
       return style.red(`✗ ${record?.error?.message.split('\n')[0] ?? 'failed'}`) + style.dim(` · ${progress}`)
