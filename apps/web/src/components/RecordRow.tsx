@@ -1,4 +1,5 @@
 import type { RecordState } from '@spout/core/events'
+import type { ReactNode } from 'react'
 import { memo, useLayoutEffect, useRef, useState } from 'react'
 import { firstLine, formatCount, formatNanoseconds, formatRate } from '../format.ts'
 import { retriesOf } from '../record-filter.ts'
@@ -77,32 +78,28 @@ export function RecordView({
         </p>
       ) : null}
       {hasPrompt ? (
-        <details
+        <Disclosure
           className="record-part"
+          label={record.system !== undefined ? 'Prompt and system prompt' : 'Prompt'}
           open={open.has('prompt')}
-          onToggle={(event) => {
-            const value = event.currentTarget.open
-            if (value !== open.has('prompt')) toggle('prompt', value)
-          }}
+          onToggle={(value) => toggle('prompt', value)}
         >
-          <summary>{record.system !== undefined ? 'Prompt and system prompt' : 'Prompt'}</summary>
-          {open.has('prompt') ? <PromptView record={record} /> : null}
-        </details>
+          <PromptView record={record} />
+        </Disclosure>
       ) : null}
       {record.thinking ? (
-        <details
+        <Disclosure
           className="record-part record-thinking"
+          label={
+            <>
+              Thinking <span className="muted">({formatCount(record.thinking.length)} characters)</span>
+            </>
+          }
           open={open.has('thinking')}
-          onToggle={(event) => {
-            const value = event.currentTarget.open
-            if (value !== open.has('thinking')) toggle('thinking', value)
-          }}
+          onToggle={(value) => toggle('thinking', value)}
         >
-          <summary>
-            Thinking <span className="muted">({formatCount(record.thinking.length)} characters)</span>
-          </summary>
-          {open.has('thinking') ? <pre className="output output--thinking">{record.thinking}</pre> : null}
-        </details>
+          <pre className="output output--thinking">{record.thinking}</pre>
+        </Disclosure>
       ) : null}
       <ResponseView text={record.text} streaming={streaming} expanded={expanded} />
       <footer className="record-actions">
@@ -158,6 +155,30 @@ function ResponseView({
       {streaming ? <span className="caret" aria-hidden="true" /> : null}
       {!text && !streaming ? <span className="muted">(empty response)</span> : null}
     </pre>
+  )
+}
+
+/** A button that shows or hides its content; the content is not rendered while closed. */
+function Disclosure({
+  className,
+  label,
+  open,
+  onToggle,
+  children,
+}: {
+  className: string
+  label: ReactNode
+  open: boolean
+  onToggle: (open: boolean) => void
+  children: ReactNode
+}) {
+  return (
+    <div className={className} data-open={open ? 'true' : 'false'}>
+      <button type="button" className="disclosure" aria-expanded={open} onClick={() => onToggle(!open)}>
+        {label}
+      </button>
+      {open ? children : null}
+    </div>
   )
 }
 
