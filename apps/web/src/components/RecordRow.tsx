@@ -71,6 +71,10 @@ export function RecordView({
           </span>
         ) : null}
         <RecordMetricsLine record={record} />
+        <span className="record-actions">
+          {hasPrompt ? <CopyButton label="Copy prompt" text={() => promptText(record)} /> : null}
+          <CopyButton label="Copy response" text={() => record.text} />
+        </span>
       </header>
       {record.error ? (
         <p className="record-error" title={record.error.message}>
@@ -102,20 +106,16 @@ export function RecordView({
         </Disclosure>
       ) : null}
       <ResponseView text={record.text} streaming={streaming} expanded={expanded} />
-      <footer className="record-actions">
-        <CopyButton label="Copy response" text={() => record.text} />
-        {hasPrompt ? <CopyButton label="Copy prompt" text={() => promptText(record)} /> : null}
-        {record.text.length >= longResponse ? (
-          <button
-            type="button"
-            className="button button--small"
-            aria-expanded={expanded}
-            onClick={() => toggle('response', !expanded)}
-          >
-            {expanded ? 'Collapse response' : 'Show whole response'}
-          </button>
-        ) : null}
-      </footer>
+      {record.text.length >= longResponse ? (
+        <button
+          type="button"
+          className="button button--small record-expand"
+          aria-expanded={expanded}
+          onClick={() => toggle('response', !expanded)}
+        >
+          {expanded ? 'Collapse response' : 'Show whole response'}
+        </button>
+      ) : null}
     </article>
   )
 }
