@@ -64,3 +64,50 @@ export type { RetryDelay } from './retry-policy.ts'
 export { systemPrompt } from './system-prompt.ts'
 export type { CompiledTemplate, TemplatePromptOptions } from './template-prompt.ts'
 export { compileTemplate, TemplateFieldError, templatePrompt } from './template-prompt.ts'
+// Ollama client
+export type { HeadersInput, OllamaClientOptions, RequestOptions } from './client.ts'
+export { OllamaClient } from './client.ts'
+export type { ResolvedHost } from './host.ts'
+export { defaultHost, parseHost, resolveHost } from './host.ts'
+export type { NdjsonOptions } from './ndjson.ts'
+export { decodeNdjson, defaultMaxLineLength, NdjsonDecoderStream, NdjsonParser } from './ndjson.ts'
+export { ResponseStream } from './response-stream.ts'
+export type { RetryOptions } from './retry.ts'
+export { defaultRetry } from './retry.ts'
+export type { Timeouts } from './transport.ts'
+export { defaultTimeouts } from './transport.ts'
+export type {
+  ChatRequest,
+  ChatResponse,
+  DoneReason,
+  EmbedRequest,
+  EmbedResponse,
+  Format,
+  GenerateRequest,
+  GenerateResponse,
+  ImageInput,
+  JsonSchema,
+  KeepAlive,
+  ListResponse,
+  Logprob,
+  Message,
+  Metrics,
+  ModelDetails,
+  ModelResponse,
+  Options,
+  ProgressResponse,
+  PsResponse,
+  PullRequest,
+  ResponseMessage,
+  Role,
+  RunningModel,
+  ShowRequest,
+  ShowResponse,
+  Think,
+  ThinkLevel,
+  TokenLogprob,
+  Tool,
+  ToolCall,
+  ToolProperty,
+  VersionResponse,
+} from './types.ts'

@@ -1,0 +1,269 @@
+// OllamaClient: Ollama's HTTP API over undici, streaming NDJSON as typed async iterables.
+
+import { resolveHost } from './host.ts'
+import { defaultMaxLineLength } from './ndjson.ts'
+import { ResponseStream, type StreamKind } from './response-stream.ts'
+import { defaultRetry, type ResolvedRetry, type RetryOptions, resolveRetry } from './retry.ts'
+import {
+  type Call,
+  defaultTimeouts,
+  type ResolvedTimeouts,
+  resolveTimeouts,
+  type Timeouts,
+  Transport,
+} from './transport.ts'
+import type {
+  ChatRequest,
+  ChatResponse,
+  EmbedRequest,
+  EmbedResponse,
+  GenerateRequest,
+  GenerateResponse,
+  ImageInput,
+  ListResponse,
+  Message,
+  ProgressResponse,
+  PsResponse,
+  PullRequest,
+  ShowRequest,
+  ShowResponse,
+  VersionResponse,
+} from './types.ts'
+
+export type HeadersInput = Record<string, string | undefined> | [string, string][] | Headers
+
+export interface OllamaClientOptions {
+  /** Ollama's address. Default: `OLLAMA_HOST` (parsed as Ollama does), else `http://127.0.0.1:11434`. */
+  host?: string
+  /** Sent with every request (e.g. `Authorization` for a proxy). They override the client's defaults. */
+  headers?: HeadersInput
+  /** Connect, first-byte and idle timeouts in ms (0 = no limit). */
+  timeouts?: Timeouts
+  /** Retries before the first byte; `false` turns them off. */
+  retry?: RetryOptions | false
+  /** Longest NDJSON line accepted, in bytes. Default 64 MiB. */
+  maxLineLength?: number
+  /** Most open connections to the host. Default: no limit. */
+  connections?: number
+}
+
+export interface RequestOptions {
+  /** Cancels the call at any phase; the call rejects with `signal.reason`. */
+  signal?: AbortSignal
+  /** Overrides the client's timeouts for this call. */
+  timeouts?: Timeouts
+  /** Overrides the client's retry settings for this call. */
+  retry?: RetryOptions | false
+  /** Extra headers for this call. */
+  headers?: HeadersInput
+}
+
+const version = '0.1.0'
+
+const generateKind: StreamKind = {
+  isFinal: (value) => value.done === true || typeof value.done_reason === 'string',
+  textOf: (value) => (typeof value.response === 'string' ? value.response : ''),
+}
+
+const chatKind: StreamKind = {
+  isFinal: (value) => value.done === true || typeof value.done_reason === 'string',
+  textOf: (value) => {
+    const message = value.message as { content?: unknown } | undefined
+    return typeof message?.content === 'string' ? message.content : ''
+  },
+}
+
+const progressKind: StreamKind = {
+  isFinal: (value) => value.status === 'success',
+  textOf: () => '',
+}
+
+/** Non-streamed replies: the one JSON object is the whole answer. */
+const singleKind: StreamKind = {
+  isFinal: () => true,
+  textOf: () => '',
+}
+
+function normalizeHeaders(input: HeadersInput | undefined, into: Record<string, string>): void {
+  if (input === undefined) return
+  const entries =
+    input instanceof Headers ? input.entries() : Array.isArray(input) ? input : Object.entries(input)
+  for (const [name, value] of entries) {
+    if (value !== undefined) into[name.toLowerCase()] = value
+  }
+}
+
+function toBase64(image: ImageInput): string {
+  return typeof image === 'string' ? image : Buffer.from(image.buffer, image.byteOffset, image.length).toString('base64')
+}
+
+function encodeImages(images: ImageInput[] | undefined): string[] | undefined {
+  if (images === undefined || images.every((image) => typeof image === 'string')) return images as string[] | undefined
+  return images.map(toBase64)
+}
+
+function encodeMessages(messages: Message[] | undefined): Message[] | undefined {
+  if (messages === undefined || !messages.some((message) => message.images?.some((image) => typeof image !== 'string'))) {
+    return messages
+  }
+  return messages.map((message) => (message.images ? { ...message, images: encodeImages(message.images) } : message))
+}
+
+/** The request as sent: a new object (the caller's is never changed), images as base64, `stream` explicit. */
+function generateBody(request: GenerateRequest, stream: boolean): string {
+  const images = encodeImages(request.images)
+  return JSON.stringify(images === request.images ? { ...request, stream } : { ...request, images, stream })
+}
+
+function chatBody(request: ChatRequest, stream: boolean): string {
+  const messages = encodeMessages(request.messages)
+  return JSON.stringify(messages === request.messages ? { ...request, stream } : { ...request, messages, stream })
+}
+
+export class OllamaClient {
+  /** Normalized base URL, e.g. `http://127.0.0.1:11434`. */
+  readonly host: string
+  readonly #transport: Transport
+  readonly #headers: Record<string, string>
+  readonly #timeouts: ResolvedTimeouts
+  readonly #retry: ResolvedRetry
+  readonly #maxLineLength: number
+
+  constructor(options: OllamaClientOptions = {}) {
+    const resolved = resolveHost(options.host)
+    this.host = resolved.url
+    this.#transport = new Transport({ host: resolved.url, connections: options.connections })
+    const headers: Record<string, string> = {
+      'user-agent': `spout/${version} (node ${typeof process === 'undefined' ? '' : process.version})`,
+    }
+    if (resolved.authorization) headers.authorization = resolved.authorization
+    normalizeHeaders(options.headers, headers)
+    this.#headers = headers
+    this.#timeouts = resolveTimeouts(defaultTimeouts, options.timeouts)
+    this.#retry = resolveRetry(defaultRetry, options.retry)
+    const maxLineLength = options.maxLineLength ?? defaultMaxLineLength
+    if (!(maxLineLength > 0)) throw new RangeError(`maxLineLength must be > 0, got ${maxLineLength}`)
+    this.#maxLineLength = maxLineLength
+  }
+
+  /** `POST /api/generate`. Streams `GenerateResponse` chunks; with `stream: false`, one aggregated object. */
+  generate(request: GenerateRequest & { stream: false }, options?: RequestOptions): Promise<GenerateResponse>
+  generate(request: GenerateRequest & { stream?: true }, options?: RequestOptions): ResponseStream<GenerateResponse>
+  generate(
+    request: GenerateRequest,
+    options?: RequestOptions,
+  ): ResponseStream<GenerateResponse> | Promise<GenerateResponse>
+  generate(
+    request: GenerateRequest,
+    options: RequestOptions = {},
+  ): ResponseStream<GenerateResponse> | Promise<GenerateResponse> {
+    const stream = request.stream !== false
+    const body = generateBody(request, stream)
+    return stream
+      ? this.#stream('/api/generate', body, generateKind, options)
+      : this.#single('POST', '/api/generate', body, options, 'application/x-ndjson')
+  }
+
+  /** `POST /api/chat`. Streams `ChatResponse` chunks; with `stream: false`, one aggregated object. */
+  chat(request: ChatRequest & { stream: false }, options?: RequestOptions): Promise<ChatResponse>
+  chat(request: ChatRequest & { stream?: true }, options?: RequestOptions): ResponseStream<ChatResponse>
+  chat(request: ChatRequest, options?: RequestOptions): ResponseStream<ChatResponse> | Promise<ChatResponse>
+  chat(request: ChatRequest, options: RequestOptions = {}): ResponseStream<ChatResponse> | Promise<ChatResponse> {
+    const stream = request.stream !== false
+    const body = chatBody(request, stream)
+    return stream
+      ? this.#stream('/api/chat', body, chatKind, options)
+      : this.#single('POST', '/api/chat', body, options, 'application/x-ndjson')
+  }
+
+  /** `POST /api/pull`. Streams progress objects until `status: "success"`; with `stream: false`, the last one. */
+  pull(request: PullRequest & { stream: false }, options?: RequestOptions): Promise<ProgressResponse>
+  pull(request: PullRequest & { stream?: true }, options?: RequestOptions): ResponseStream<ProgressResponse>
+  pull(request: PullRequest, options?: RequestOptions): ResponseStream<ProgressResponse> | Promise<ProgressResponse>
+  pull(
+    request: PullRequest,
+    options: RequestOptions = {},
+  ): ResponseStream<ProgressResponse> | Promise<ProgressResponse> {
+    const stream = request.stream !== false
+    const body = JSON.stringify({ ...request, stream })
+    return stream
+      ? this.#stream('/api/pull', body, progressKind, options)
+      : this.#single('POST', '/api/pull', body, options, 'application/x-ndjson')
+  }
+
+  /** `GET /api/tags`: the models available locally. */
+  list(options: RequestOptions = {}): Promise<ListResponse> {
+    return this.#single('GET', '/api/tags', undefined, options)
+  }
+
+  /** `POST /api/show`: a model's details, template, parameters and capabilities. */
+  show(request: ShowRequest, options: RequestOptions = {}): Promise<ShowResponse> {
+    return this.#single('POST', '/api/show', JSON.stringify(request), options)
+  }
+
+  /** `GET /api/ps`: the models loaded in memory. */
+  ps(options: RequestOptions = {}): Promise<PsResponse> {
+    return this.#single('GET', '/api/ps', undefined, options)
+  }
+
+  /** `GET /api/version`. */
+  version(options: RequestOptions = {}): Promise<VersionResponse> {
+    return this.#single('GET', '/api/version', undefined, options)
+  }
+
+  /** `POST /api/embed`: embeddings for one input or a batch. */
+  embed(request: EmbedRequest, options: RequestOptions = {}): Promise<EmbedResponse> {
+    return this.#single('POST', '/api/embed', JSON.stringify(request), options)
+  }
+
+  /** Closes all connections. Calls still running fail with a ConnectionError (`client closed`). */
+  close(): Promise<void> {
+    return this.#transport.close()
+  }
+
+  #call(method: 'GET' | 'POST', path: string, body: string | undefined, options: RequestOptions, accept: string): Call {
+    const headers: Record<string, string> = { accept }
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    Object.assign(headers, this.#headers)
+    normalizeHeaders(options.headers, headers)
+    return {
+      method,
+      url: this.#transport.url(path),
+      path,
+      body,
+      headers,
+      timeouts: resolveTimeouts(this.#timeouts, options.timeouts),
+      retry: resolveRetry(this.#retry, options.retry),
+      controller: new AbortController(),
+    }
+  }
+
+  #stream<T>(path: string, body: string, kind: StreamKind, options: RequestOptions): ResponseStream<T> {
+    return new ResponseStream<T>({
+      transport: this.#transport,
+      call: this.#call('POST', path, body, options, 'application/x-ndjson'),
+      kind,
+      signal: options.signal,
+      maxLineLength: this.#maxLineLength,
+    })
+  }
+
+  async #single<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    body: string | undefined,
+    options: RequestOptions,
+    accept = 'application/json',
+  ): Promise<T> {
+    const stream = new ResponseStream<T>({
+      transport: this.#transport,
+      call: this.#call(method, path, body, options, accept),
+      kind: singleKind,
+      signal: options.signal,
+      maxLineLength: this.#maxLineLength,
+    })
+    let result: T | undefined
+    for await (const value of stream) result = value
+    return result as T
+  }
+}
