@@ -349,7 +349,7 @@ class HubServer implements Hub {
     })
   }
 
-  #receive(producer: Producer, data: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean): void {
+  #receive(producer: Producer, data: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean): undefined {
     const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
     this.#metrics.framesIn += 1
     this.#metrics.bytesIn += bytes.length
@@ -381,17 +381,19 @@ class HubServer implements Hub {
     for (const event of events) this.#store.stamp(event, now)
     this.#metrics.eventsIn += events.length
     this.#scheduleFlush()
+    return undefined
   }
 
-  #reject(producer: Producer, code: string, message: string): void {
+  #reject(producer: Producer, code: string, message: string): undefined {
     this.#metrics.invalidFrames += 1
     producer.invalidFrames += 1
     const socket = producer.socket
-    if (socket.readyState !== WebSocket.OPEN) return
+    if (socket.readyState !== WebSocket.OPEN) return undefined
     socket.send(JSON.stringify({ type: 'hub-error', code, message }))
     if (producer.invalidFrames > this.#options.maxInvalidFrames) {
       socket.close(hubCloseCodes.invalidFrames, 'too many invalid frames')
     }
+    return undefined
   }
 
   // ---- Fan-out --------------------------------------------------------------------------------

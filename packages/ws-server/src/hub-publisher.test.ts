@@ -1,0 +1,179 @@
+import { createServer } from 'node:net'
+import type { SpoutEvent } from '@spout/core'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createHub, type Hub } from './hub.ts'
+import { HubPublisher } from './hub-publisher.ts'
+import { eventually, jobEvents, readMetrics, TestViewer, tokensOf } from './test-support.ts'
+
+const hubs: Hub[] = []
+const cleanups: (() => unknown)[] = []
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) cleanup()
+  await Promise.all(hubs.splice(0).map((hub) => hub.close()))
+})
+
+async function startHub(options: Parameters<typeof createHub>[0] = {}): Promise<Hub> {
+  const hub = await createHub({ port: 0, ...options })
+  hubs.push(hub)
+  return hub
+}
+
+function watch(hub: Hub): TestViewer {
+  const viewer = TestViewer.connect(hub.url)
+  cleanups.push(() => viewer.close())
+  return viewer
+}
+
+function publisher(options: ConstructorParameters<typeof HubPublisher>[0]): HubPublisher {
+  const instance = new HubPublisher({ reconnectDelayMs: 20, maxReconnectDelayMs: 200, ...options })
+  cleanups.push(() => instance.close())
+  return instance
+}
+
+function recorder() {
+  const warnings: string[] = []
+  return { warnings, logger: { warn: (message: string) => warnings.push(message) } }
+}
+
+/** A port nothing listens on (yet). */
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as { port: number }).port
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+const records = [
+  { id: 'a', tokens: tokensOf('alpha', 30) },
+  { id: 'b', tokens: tokensOf('beta', 12) },
+  { id: 'c', tokens: tokensOf('gamma', 45) },
+]
+
+describe('HubPublisher', () => {
+  it('publishes a job and closes after flushing at job end', async () => {
+    const hub = await startHub()
+    const viewer = watch(hub)
+    const { warnings, logger } = recorder()
+    const producer = publisher({ url: hub.url })
+    for (const event of jobEvents('job', records)) producer.publish(event, logger)
+    await producer.end()
+    await viewer.jobDone('job')
+    for (const record of records) expect(viewer.text('job', record.id)).toBe(record.tokens.join(''))
+    expect(warnings).toEqual([])
+    await eventually(
+      async () => (await readMetrics(hub.url)).get('spout_hub_connections{role="producer"}') === 0,
+      'the producer to disconnect',
+    )
+  })
+
+  it('goes on while the hub is down, warns once, and delivers everything when it comes up', async () => {
+    const port = await freePort()
+    const { warnings, logger } = recorder()
+    const producer = publisher({ url: `http://127.0.0.1:${port}` })
+    const events = jobEvents('late-hub', records)
+    const started = Date.now()
+    for (const event of events.slice(0, 40)) producer.publish(event, logger)
+    await eventually(async () => warnings.length > 0, 'a warning')
+    expect(Date.now() - started).toBeLessThan(10_000) // publish never waited for the hub
+    const hub = await startHub({ port })
+    const viewer = watch(hub)
+    for (const event of events.slice(40)) producer.publish(event, logger)
+    await producer.end()
+    await viewer.jobDone('late-hub')
+    for (const record of records) expect(viewer.text('late-hub', record.id)).toBe(record.tokens.join(''))
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(/unreachable.*the run goes on/)
+  })
+
+  it('resynchronizes a restarted hub: running records carry their text so far, nothing doubled', async () => {
+    const first = await startHub()
+    const port = first.port
+    const before = watch(first)
+    const { warnings, logger } = recorder()
+    const producer = publisher({ url: first.url })
+    const events = jobEvents('restart', records)
+    // 'b' ends as soon as its last chunk is out (while the hub is away, below).
+    const endOfB = events.findIndex((event) => event.type === 'record-end' && event.recordId === 'b')
+    const [recordEndB] = events.splice(endOfB, 1)
+    const lastChunkOfB = events.findIndex(
+      (event) => event.type === 'chunk' && event.recordId === 'b' && event.seq === 11,
+    )
+    events.splice(lastChunkOfB + 1, 0, recordEndB!)
+    const chunkIndex = (recordId: string, seq: number) =>
+      events.findIndex((event) => event.type === 'chunk' && event.recordId === recordId && event.seq === seq)
+    const cut = chunkIndex('a', 10)
+    for (const event of events.slice(0, cut)) producer.publish(event, logger)
+    await before.waitFor(() => before.text('restart', 'a') === records[0]!.tokens.slice(0, 10).join(''))
+    await first.close()
+    hubs.splice(hubs.indexOf(first), 1)
+
+    // The batch goes on while the hub is away: 'b' finishes, 'a' and 'c' keep streaming.
+    const resume = chunkIndex('a', 20)
+    for (const event of events.slice(cut, resume)) producer.publish(event, logger)
+    const second = await startHub({ port })
+    const after = watch(second)
+    await after.waitFor(
+      () => after.text('restart', 'a') === records[0]!.tokens.slice(0, 20).join(''),
+      'the resync of record a',
+    )
+    const job = after.state.jobs.restart!
+    expect(job.name).toBe('restart')
+    expect(after.text('restart', 'b')).toBe(records[1]!.tokens.join(''))
+    expect(job.ok).toBe(1)
+    expect(after.text('restart', 'c')).toBe(records[2]!.tokens.slice(0, 20).join(''))
+
+    for (const event of events.slice(resume, -3)) producer.publish(event, logger)
+    await after.waitFor(() => after.text('restart', 'c') === records[2]!.tokens.join(''), 'the rest of c')
+    // Live chunks after the resync extend the text, they do not double it.
+    expect(after.text('restart', 'a')).toBe(records[0]!.tokens.join(''))
+    for (const event of events.slice(-3)) producer.publish(event, logger)
+    await producer.end()
+    await after.jobDone('restart')
+    expect(after.state.jobs.restart!.ok).toBe(3)
+    expect(warnings).toHaveLength(1)
+  })
+
+  it('bounds its buffer: past the limit it drops the queue and resynchronizes from state', async () => {
+    const port = await freePort()
+    const { logger } = recorder()
+    const producer = publisher({ url: `http://127.0.0.1:${port}`, maxBufferedBytes: 4096 })
+    const big = [{ id: 'long', tokens: tokensOf('x'.repeat(100), 200) }]
+    const events = jobEvents('bounded', big)
+    for (const event of events.slice(0, -2)) producer.publish(event, logger)
+    const hub = await startHub({ port })
+    const viewer = watch(hub)
+    await viewer.waitFor(() => viewer.text('bounded', 'long') === big[0]!.tokens.join(''), 'the resync')
+    // Resync sent the text as one chunk, not 200.
+    expect(viewer.events.filter((event) => event.type === 'chunk').length).toBeLessThan(5)
+    for (const event of events.slice(-2)) producer.publish(event, logger)
+    await producer.end()
+    await viewer.jobDone('bounded')
+  })
+
+  it('stops trying after the hub refuses its token, and the run goes on', async () => {
+    const hub = await startHub({ token: 'right' })
+    const { warnings, logger } = recorder()
+    const producer = publisher({ url: hub.url, token: 'wrong', flushTimeoutMs: 200 })
+    const event: SpoutEvent = {
+      type: 'job-start',
+      jobId: 'j',
+      name: 'n',
+      model: 'm',
+      host: 'h',
+      startedAt: 't',
+    }
+    producer.publish(event, logger)
+    await eventually(async () => warnings.length > 0, 'a warning')
+    expect(warnings[0]).toMatch(/refused the producer \(close 4401\)/)
+    producer.publish({
+      type: 'job-end',
+      jobId: 'j',
+      summary: { ok: 0, failed: 0, skipped: 0, tokens: 0, duration: 0 },
+    })
+    await producer.end()
+    expect(warnings).toHaveLength(1)
+    expect(producer.connected).toBe(false)
+  })
+})

@@ -1,0 +1,360 @@
+import {
+  applyEvents,
+  createState,
+  type HubErrorFrame,
+  hubCloseCodes,
+  type JobState,
+  removeJob,
+  type SpoutEvent,
+  type SpoutState,
+} from '@spout/core'
+import { WebSocket } from 'ws'
+import { publishUrl } from './publish-url.ts'
+
+export interface HubPublisherOptions {
+  /** The hub's base address (`http://127.0.0.1:4317`) or its `ws://…/publish` endpoint. */
+  url: string
+  /** The hub's token, sent as `Authorization: Bearer T`. */
+  token?: string
+  /** Bytes of events held while the hub is away or slow; past it they are dropped and the hub is resynchronized. Default 8 MiB. */
+  maxBufferedBytes?: number
+  /** Events sent within this window go out as one frame, ms. Default `16`. */
+  tickMs?: number
+  /** How long `end()` waits for the hub to take what is left, ms. Default `2000`. */
+  flushTimeoutMs?: number
+  /** First reconnect delay, ms; doubles up to `maxReconnectDelayMs`, with jitter. Default `100`. */
+  reconnectDelayMs?: number
+  /** Default `5000`. */
+  maxReconnectDelayMs?: number
+}
+
+export interface PublisherLogger {
+  warn(message: string): void
+}
+
+/** Frames stay well under the hub's default 4 MiB `maxPayload`. */
+const maxFrameBytes = 1024 * 1024
+/** A record-start larger than this is sent without its images (the viewer does not show them). */
+const maxRecordStartBytes = 256 * 1024
+
+/**
+ * The producer side of the hub: takes events synchronously and never blocks or throws. It keeps a
+ * reducer state of its jobs, sends events in frames once per tick, holds a bounded queue while the
+ * hub is away or slow, reconnects with backoff and then resynchronizes the hub from the state.
+ */
+export class HubPublisher {
+  readonly url: string
+  readonly #token: string | undefined
+  readonly #maxBufferedBytes: number
+  readonly #tickMs: number
+  readonly #flushTimeoutMs: number
+  readonly #reconnectDelayMs: number
+  readonly #maxReconnectDelayMs: number
+
+  #state: SpoutState = createState()
+  #unapplied: SpoutEvent[] = []
+  #queue: string[] = []
+  #queueBytes = 0
+  /** The queue no longer holds everything the hub lacks: rebuild the hub's view from the state. */
+  #needsResync = false
+  #socket: WebSocket | undefined
+  #open = false
+  #attempts = 0
+  #reconnectTimer: NodeJS.Timeout | undefined
+  #tickTimer: NodeJS.Timeout | undefined
+  #refused = false
+  #ending = false
+  #warned = false
+  #logger: PublisherLogger | undefined
+
+  constructor(options: HubPublisherOptions) {
+    this.url = publishUrl(options.url)
+    this.#token = options.token
+    this.#maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024
+    this.#tickMs = options.tickMs ?? 16
+    this.#flushTimeoutMs = options.flushTimeoutMs ?? 2000
+    this.#reconnectDelayMs = options.reconnectDelayMs ?? 100
+    this.#maxReconnectDelayMs = options.maxReconnectDelayMs ?? 5000
+  }
+
+  /** True while a connection to the hub is open. */
+  get connected(): boolean {
+    return this.#open
+  }
+
+  /** Queues one event for the hub. Never throws, never waits. */
+  publish(event: SpoutEvent, logger?: PublisherLogger): void {
+    if (logger) this.#logger = logger
+    this.#ending = false
+    this.#unapplied.push(event)
+    if (!this.#needsResync) {
+      const json = JSON.stringify(fitForHub(event))
+      this.#queue.push(json)
+      this.#queueBytes += json.length
+      if (this.#queueBytes > this.#maxBufferedBytes) {
+        this.#dropQueue()
+        this.#needsResync = true
+      }
+    }
+    this.#connect()
+    this.#scheduleTick()
+  }
+
+  /**
+   * Sends what is left, waiting at most `flushTimeoutMs` for the hub, then closes the connection
+   * and forgets finished jobs. Never throws.
+   */
+  async end(): Promise<void> {
+    this.#ending = true
+    const deadline = Date.now() + this.#flushTimeoutMs
+    while (!this.#drained() && Date.now() < deadline && !this.#refused) {
+      this.#tick()
+      await new Promise((resolve) => setTimeout(resolve, Math.max(5, this.#tickMs)))
+    }
+    if (!this.#ending) return // a new job started meanwhile: keep going
+    this.#apply()
+    for (const jobId of this.#state.jobOrder) {
+      if (this.#state.jobs[jobId]?.status !== 'running') this.#state = removeJob(this.#state, jobId)
+    }
+    if (this.#state.jobOrder.length > 0) return
+    this.#stop()
+  }
+
+  /** Closes at once, dropping what is queued. */
+  close(): void {
+    this.#ending = true
+    this.#stop()
+  }
+
+  #stop(): void {
+    clearTimeout(this.#reconnectTimer)
+    clearTimeout(this.#tickTimer)
+    this.#reconnectTimer = undefined
+    this.#tickTimer = undefined
+    const socket = this.#socket
+    this.#socket = undefined
+    this.#open = false
+    if (socket) {
+      socket.removeAllListeners('close')
+      socket.on('error', () => {})
+      socket.close(1000, 'job ended')
+    }
+    this.#dropQueue()
+    this.#needsResync = false
+    this.#attempts = 0
+  }
+
+  #drained(): boolean {
+    return (
+      this.#open &&
+      this.#queue.length === 0 &&
+      !this.#needsResync &&
+      this.#unapplied.length === 0 &&
+      (this.#socket?.bufferedAmount ?? 0) === 0
+    )
+  }
+
+  #warnOnce(message: string): void {
+    if (this.#warned) return
+    this.#warned = true
+    this.#logger?.warn(message)
+  }
+
+  #connect(): void {
+    if (this.#socket || this.#reconnectTimer || this.#refused) return
+    const headers: Record<string, string> = {}
+    if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`
+    const socket = new WebSocket(this.url, { headers, handshakeTimeout: 5000, perMessageDeflate: false })
+    this.#socket = socket
+    socket.on('open', () => {
+      this.#open = true
+      this.#attempts = 0
+      this.#tick()
+    })
+    socket.on('message', (data) => {
+      let frame: Partial<HubErrorFrame>
+      try {
+        frame = JSON.parse(String(data)) as HubErrorFrame
+      } catch {
+        return
+      }
+      if (frame.type === 'hub-error') this.#warnOnce(`hub at ${this.url} refused an event: ${frame.message}`)
+    })
+    socket.on('error', () => {}) // 'close' follows and handles it
+    socket.on('close', (code) => this.#onClose(socket, code))
+  }
+
+  #onClose(socket: WebSocket, code: number): void {
+    if (this.#socket !== socket) return
+    const wasOpen = this.#open
+    this.#socket = undefined
+    this.#open = false
+    if (code === hubCloseCodes.unauthorized || code === hubCloseCodes.forbiddenOrigin) {
+      this.#refused = true
+      this.#dropQueue()
+      this.#warnOnce(
+        `hub at ${this.url} refused the producer (close ${code}): check the token; the run goes on`,
+      )
+      return
+    }
+    if (wasOpen) {
+      // Whatever was in flight may be lost: rebuild the hub's view after reconnecting.
+      this.#dropQueue()
+      this.#needsResync = true
+    }
+    this.#warnOnce(
+      `hub at ${this.url} is unreachable (close ${code}); the run goes on, events are buffered and sent on reconnect`,
+    )
+    const base = Math.min(this.#maxReconnectDelayMs, this.#reconnectDelayMs * 2 ** this.#attempts)
+    this.#attempts += 1
+    const delay = base / 2 + Math.random() * (base / 2)
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined
+      this.#connect()
+    }, delay)
+    this.#reconnectTimer.unref()
+  }
+
+  #scheduleTick(): void {
+    if (this.#tickTimer) return
+    this.#tickTimer = setTimeout(() => this.#tick(), this.#tickMs)
+    this.#tickTimer.unref()
+  }
+
+  #apply(): void {
+    if (this.#unapplied.length === 0) return
+    this.#state = applyEvents(this.#state, this.#unapplied)
+    this.#unapplied = []
+  }
+
+  #tick(): void {
+    clearTimeout(this.#tickTimer)
+    this.#tickTimer = undefined
+    this.#apply()
+    const socket = this.#socket
+    if (!socket || !this.#open) return
+    if (socket.bufferedAmount > this.#maxBufferedBytes / 2) {
+      // The hub reads slowly: hold events here (bounded) and look again next tick.
+      this.#scheduleTick()
+      return
+    }
+    if (this.#needsResync) {
+      this.#needsResync = false
+      this.#dropQueue()
+      for (const frame of frames(
+        resyncEvents(this.#state).map((event) => JSON.stringify(fitForHub(event))),
+      )) {
+        socket.send(frame)
+      }
+      return
+    }
+    if (this.#queue.length === 0) return
+    const queued = this.#queue
+    this.#dropQueue()
+    for (const frame of frames(queued)) socket.send(frame)
+  }
+
+  #dropQueue(): void {
+    this.#queue = []
+    this.#queueBytes = 0
+  }
+}
+
+/** Groups event JSON into array frames of at most `maxFrameBytes` (a larger event goes alone). */
+function* frames(events: string[]): Generator<string> {
+  let start = 0
+  let bytes = 2
+  for (let index = 0; index < events.length; index++) {
+    const size = events[index]!.length + 1
+    if (index > start && bytes + size > maxFrameBytes) {
+      yield `[${events.slice(start, index).join(',')}]`
+      start = index
+      bytes = 2
+    }
+    bytes += size
+  }
+  if (start < events.length) yield `[${events.slice(start).join(',')}]`
+}
+
+/** Leaves images out of a very large record-start: the viewer shows prompts, not pictures. */
+function fitForHub(event: SpoutEvent): SpoutEvent {
+  if (event.type !== 'record-start' || !event.messages?.some((message) => message.images?.length))
+    return event
+  if (JSON.stringify(event).length <= maxRecordStartBytes) return event
+  return { ...event, messages: event.messages.map(({ images: _images, ...message }) => message) }
+}
+
+/**
+ * The events that bring a hub (fresh or not) to this state: each job's start, every finished
+ * record's end, each running record's start plus one chunk with its text so far, and the job's end
+ * if it ended. Replaying them on a hub that already had some of them doubles no text: a record-start
+ * starts the record's text over.
+ */
+export function resyncEvents(state: SpoutState): SpoutEvent[] {
+  const events: SpoutEvent[] = []
+  for (const jobId of state.jobOrder) {
+    const job = state.jobs[jobId]
+    if (job) events.push(...jobResync(job))
+  }
+  return events
+}
+
+function jobResync(job: JobState): SpoutEvent[] {
+  const jobId = job.jobId
+  const start: SpoutEvent = {
+    type: 'job-start',
+    jobId,
+    name: job.name,
+    model: job.model,
+    host: job.host,
+    startedAt: job.startedAt,
+  }
+  if (job.total !== undefined) start.total = job.total
+  const events: SpoutEvent[] = [start]
+  for (const record of job.records) {
+    if (record.status === 'streaming') {
+      const recordStart: SpoutEvent = {
+        type: 'record-start',
+        jobId,
+        recordId: record.recordId,
+        attempt: record.attempt,
+        model: record.model,
+      }
+      if (record.system !== undefined) recordStart.system = record.system
+      if (record.prompt !== undefined) recordStart.prompt = record.prompt
+      if (record.messages !== undefined) recordStart.messages = [...record.messages]
+      events.push(recordStart)
+      if (record.chunks > 0) {
+        const chunk: SpoutEvent = {
+          type: 'chunk',
+          jobId,
+          recordId: record.recordId,
+          seq: 0,
+          text: record.text,
+        }
+        if (record.thinking) chunk.thinking = record.thinking
+        events.push(chunk)
+      }
+      continue
+    }
+    const end: SpoutEvent = {
+      type: 'record-end',
+      jobId,
+      recordId: record.recordId,
+      response: record.text,
+      attempts: record.attempts ?? record.attempt,
+    }
+    if (record.thinking) end.thinking = record.thinking
+    if (record.doneReason !== undefined) end.doneReason = record.doneReason
+    if (record.metrics !== undefined) end.metrics = record.metrics
+    if (record.error !== undefined) end.error = record.error
+    if (record.status === 'skipped') end.skipped = true
+    events.push(end)
+  }
+  if (job.status !== 'running' && job.summary) {
+    const end: SpoutEvent = { type: 'job-end', jobId, summary: job.summary }
+    if (job.endedAt !== undefined) end.endedAt = job.endedAt
+    events.push(end)
+  }
+  return events
+}
