@@ -84,7 +84,7 @@ export function registerRun(program: Command, context: CommandContext): void {
         inputFormats,
       ),
     )
-    .option('--chat', 'use /api/chat (records may carry "messages") instead of /api/generate')
+    .option('--chat', 'always use /api/chat (records with a "messages" array use it anyway)')
     .option('--think [level]', 'let thinking models think (optionally low, medium or high)')
     .option('--no-think', 'ask thinking models not to think')
     .option('--format <json|schema.json>', 'structured output: "json" or a JSON schema file')
@@ -129,7 +129,7 @@ Exit codes: 0 all records succeeded, 1 some failed (their lines hold the error),
 /** `spout run`: resolves to the exit code. */
 export async function runCommand(input: string, flags: RunFlags, context: CommandContext): Promise<number> {
   const { io } = context
-  const { config, path: configPath } = await loadConfig(io.cwd, flags.config)
+  const { config } = await loadConfig(io.cwd, flags.config)
 
   const model = requireModel(flags.model ?? config.model, 'run')
   const host = resolveHost(flags.host, config.host, io.env)
@@ -148,7 +148,8 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
   const format = await parseFormat(flags.format ?? config.format, io.cwd)
   const keepAlive = parseKeepAlive(flags.keepAlive ?? config.keepAlive)
   const options = { ...config.options, ...parseOptionPairs(flags.option ?? []) }
-  const endpoint = (flags.chat ?? config.chat) ? 'chat' : 'generate'
+  // Without --chat the pipeline picks per record: chat for records with "messages", else generate.
+  const chat = flags.chat ?? config.chat ?? false
   const idField = flags.idField ?? config.idField
 
   // Where the dataset goes: a file, or stdout when it is not a terminal.
@@ -244,7 +245,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
         model,
         request,
         input: source.records(),
-        endpoint,
+        ...(chat ? { endpoint: 'chat' as const } : {}),
         concurrency,
         ...(retries === undefined ? {} : { retries }),
         ...(idField === undefined ? {} : { idField }),
@@ -292,7 +293,6 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
       if (outputPath) say(`spout: ${summary.failed} failed; run again with --resume to retry only those`)
       return exitCodes.failed
     }
-    void configPath
     return exitCodes.ok
   } finally {
     await client.close()
