@@ -303,7 +303,7 @@ class PipelineRun {
       this.#summary.failed += 1
     }
     result.ended_at = new Date().toISOString()
-    await this.#recordEnd(result)
+    await this.#recordEnd(ordered(result))
   }
 
   /** True for the rejections a stop causes: the abort reason itself, or an `AbortError`. */
@@ -469,6 +469,28 @@ class PipelineRun {
     result.done_reason = final.done_reason ?? null
     result.metrics = metricsOf(final)
   }
+}
+
+/** The result with its fields in the documented order (the order of the JSON line). */
+function ordered(result: RecordResult): RecordResult {
+  const line: RecordResult = {
+    id: result.id,
+    input: result.input,
+    model: result.model,
+    system: result.system,
+  } as RecordResult
+  if (result.prompt !== undefined) line.prompt = result.prompt
+  if (result.messages !== undefined) line.messages = result.messages
+  line.response = result.response
+  if (result.thinking !== undefined) line.thinking = result.thinking
+  if (result.tool_calls !== undefined) line.tool_calls = result.tool_calls
+  line.done_reason = result.done_reason
+  line.metrics = result.metrics
+  line.attempts = result.attempts
+  line.started_at = result.started_at
+  line.ended_at = result.ended_at
+  if (result.error !== undefined) line.error = result.error
+  return line
 }
 
 function metricsOf(final: GenerateResponse | ChatResponse): RecordMetrics {
