@@ -140,8 +140,9 @@ export function planCompletion(
   const random = new Random(seed)
   const naturalLength = directives.tokens ?? random.between(24, 96)
   const thinks = capabilities.thinking && request.think !== false
+  const thinkingRandom = new Random(seed ^ 0x5bd1e995)
   let thinkingTokens = thinks
-    ? wordTokens(new Random(seed ^ 0x5bd1e995), random.between(8, 32), thinkingWords, 'Okay,')
+    ? wordTokens(thinkingRandom, thinkingRandom.between(8, 32), thinkingWords, 'Okay,')
     : []
   const lastRole = conversation.at(-1)?.role
   const toolCall =
