@@ -1,0 +1,323 @@
+// The live viewer in a real Chromium, against the real hub, fed by a real batch (pipeline + simulator).
+import { execFileSync } from 'node:child_process'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { JobSummary, SpoutEvent } from '@spout/core'
+import { eventSink, OllamaClient, runPipeline } from '@spout/core'
+import type { Simulator } from '@spout/ollama-sim'
+import { startSimulator } from '@spout/ollama-sim'
+import type { Hub } from '@spout/ws-server'
+import { broadcastSink, createHub } from '@spout/ws-server'
+import type { BrowserContext, Page } from 'playwright-core'
+import { chromium } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { makeTempDir } from './support/temp-dir.ts'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const webDir = join(root, 'apps/web')
+const staticDir = join(webDir, 'dist')
+const model = 'llama3.2'
+
+/** Builds the viewer when `dist` is missing or older than its sources. */
+function ensureViewerBuild(): void {
+  const built = join(staticDir, 'index.html')
+  const newest = (path: string): number => {
+    const stats = statSync(path)
+    if (!stats.isDirectory()) return stats.mtimeMs
+    return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))))
+  }
+  const sources = Math.max(newest(join(webDir, 'src')), newest(join(webDir, 'index.html')))
+  if (existsSync(built) && statSync(built).mtimeMs >= sources) return
+  execFileSync('pnpm', ['--filter', '@spout/web', 'build'], { cwd: root, stdio: 'pipe' })
+}
+
+function publishUrl(hub: Hub): string {
+  return `${hub.url.replace(/^http/, 'ws')}/publish`
+}
+
+/** Polls until `predicate` holds (a generous limit: the machine may be loaded). */
+async function until(predicate: () => boolean, what: string, timeout = 30_000): Promise<void> {
+  const deadline = Date.now() + timeout
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+interface RunningJob {
+  jobId: string
+  ids: string[]
+  /** Every event the pipeline handed to its sinks, in order. */
+  events: SpoutEvent[]
+  ended: (id: string) => boolean
+  chunks: (id: string) => number
+  /** The final text of each record, from its `record-end`. */
+  responses: Map<string, string>
+  done: Promise<JobSummary>
+}
+
+/** Starts a batch that publishes to the hub at `url` (the way `spout run --broadcast` does). */
+function startJob(
+  simulator: Simulator,
+  url: string,
+  options: { jobId: string; count: number; concurrency: number; tokens: number },
+): RunningJob {
+  const ids = Array.from(
+    { length: options.count },
+    (_, index) => `${options.jobId}-${String(index + 1).padStart(4, '0')}`,
+  )
+  const events: SpoutEvent[] = []
+  const responses = new Map<string, string>()
+  const chunkCounts = new Map<string, number>()
+  const done = runPipeline({
+    client: new OllamaClient({ host: simulator.url }),
+    model,
+    name: `${options.jobId}.jsonl`,
+    jobId: options.jobId,
+    request: { system: 'Answer in one paragraph.', options: { num_predict: options.tokens } },
+    input: ids.map((id) => ({ id, prompt: `Question ${id}: what is a river?` })),
+    concurrency: options.concurrency,
+    plugins: [
+      eventSink((event) => {
+        events.push(event)
+        if (event.type === 'chunk')
+          chunkCounts.set(event.recordId, (chunkCounts.get(event.recordId) ?? 0) + 1)
+        if (event.type === 'record-start') chunkCounts.set(event.recordId, 0)
+        if (event.type === 'record-end') responses.set(event.recordId, event.response)
+      }),
+      broadcastSink({ url }),
+    ],
+  })
+  return {
+    jobId: options.jobId,
+    ids,
+    events,
+    responses,
+    done,
+    ended: (id) => responses.has(id),
+    chunks: (id) => chunkCounts.get(id) ?? 0,
+  }
+}
+
+const responseOf = (page: Page, recordId: string) =>
+  page.locator(`[data-record-id="${recordId}"] .record-response`)
+
+/** Reads one record's text as the page shows it (searching for it, since the list is virtualized). */
+async function shownText(page: Page, recordId: string): Promise<string> {
+  await page.getByRole('searchbox').fill(recordId)
+  const element = responseOf(page, recordId)
+  await element.waitFor({ state: 'attached' })
+  return (await element.textContent()) ?? ''
+}
+
+async function openViewer(context: BrowserContext, hub: Hub, jobName: string): Promise<Page> {
+  const page = await context.newPage()
+  page.on('pageerror', (error) => {
+    throw error
+  })
+  await page.goto(hub.url)
+  await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor()
+  if (jobName) await page.locator('.jobs [data-job-id]').filter({ hasText: jobName }).first().click()
+  return page
+}
+
+describe('live viewer in Chromium', () => {
+  let simulator: Simulator
+  let context: BrowserContext
+  let profile: { path: string; remove: () => Promise<void> }
+  const hubs: Hub[] = []
+
+  beforeAll(async () => {
+    ensureViewerBuild()
+    profile = await makeTempDir('spout-chromium-')
+    context = await chromium.launchPersistentContext(profile.path, {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+      viewport: { width: 1280, height: 900 },
+    })
+    simulator = await startSimulator({ tokensPerSecond: 40, numParallel: 4 })
+  }, 120_000)
+
+  afterAll(async () => {
+    await context?.close()
+    await Promise.all(hubs.map((hub) => hub.close()))
+    await simulator?.close()
+    await profile?.remove()
+  })
+
+  async function startHub(port = 0): Promise<Hub> {
+    const hub = await createHub({ port, staticDir })
+    hubs.push(hub)
+    return hub
+  }
+
+  it('shows a record growing token by token while the job runs, then the exact final text', async () => {
+    const hub = await startHub()
+    const page = await openViewer(context, hub, '')
+    const job = startJob(simulator, publishUrl(hub), { jobId: 'grow', count: 6, concurrency: 2, tokens: 60 })
+    const first = job.ids[0]!
+    await page.locator(`[data-record-id="${first}"][data-status="streaming"]`).waitFor()
+    const response = responseOf(page, first)
+    await page.waitForFunction(
+      (selector) => (document.querySelector(selector)?.textContent?.length ?? 0) > 0,
+      `[data-record-id="${first}"] .record-response`,
+    )
+    const earlier = (await response.textContent()) ?? ''
+    // Grows on the page while the page still shows the record streaming (so the job was running).
+    await page.waitForFunction(
+      ({ recordId, length }) => {
+        const row = document.querySelector(`[data-record-id="${recordId}"]`)
+        const text = row?.querySelector('.record-response')?.textContent ?? ''
+        return row?.getAttribute('data-status') === 'streaming' && text.length > length
+      },
+      { recordId: first, length: earlier.length },
+    )
+    const later = (await response.textContent()) ?? ''
+    expect(later.startsWith(earlier)).toBe(true)
+    expect(later.length).toBeGreaterThan(earlier.length)
+    if (process.env.SPOUT_UPDATE_SCREENSHOT) {
+      await until(
+        () => job.events.filter((event) => event.type === 'record-end').length >= 2,
+        'two records to end',
+      )
+      await mkdir(join(root, 'docs'), { recursive: true })
+      await page.screenshot({ path: join(root, 'docs/viewer.png') })
+    }
+
+    const summary = await job.done
+    expect(summary.ok).toBe(6)
+    await page.locator('.job-view [data-job-status="done"]').waitFor()
+    for (const id of job.ids) {
+      expect(await shownText(page, id)).toBe(job.responses.get(id))
+    }
+    await page.close()
+  })
+
+  it('shows everything so far to a page opened in the middle of a job', async () => {
+    const hub = await startHub()
+    const job = startJob(simulator, publishUrl(hub), { jobId: 'late', count: 6, concurrency: 2, tokens: 60 })
+    const [first, second, third] = job.ids as [string, string, string]
+    await until(
+      () => job.ended(first) && job.ended(second) && job.chunks(third) >= 5,
+      'two records done, one midway',
+    )
+    const page = await openViewer(context, hub, '')
+    const midway = await shownText(page, third)
+    expect(job.ended(third)).toBe(false)
+    expect(await shownText(page, first)).toBe(job.responses.get(first))
+    expect(await shownText(page, second)).toBe(job.responses.get(second))
+    expect(midway.length).toBeGreaterThan(0)
+
+    await job.done
+    await page.locator('.job-view [data-job-status="done"]').waitFor()
+    const final = job.responses.get(third)!
+    expect(final.startsWith(midway)).toBe(true)
+    expect(await shownText(page, third)).toBe(final)
+    await page.close()
+  })
+
+  it('recovers the exact text after the hub is killed and restarted on the same port mid-job', async () => {
+    let hub = await startHub()
+    const port = hub.port
+    const page = await openViewer(context, hub, '')
+    const job = startJob(simulator, publishUrl(hub), {
+      jobId: 'restart',
+      count: 8,
+      concurrency: 2,
+      tokens: 60,
+    })
+    const [first, , third] = job.ids as [string, string, string]
+    await until(() => job.ended(first) && job.chunks(third) >= 5, 'a record done and one midway')
+    await page.locator(`[data-record-id="${third}"]`).waitFor()
+
+    await hub.close()
+    await page.getByRole('status').filter({ hasNotText: 'Connected' }).waitFor()
+    hub = await startHub(port)
+    await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor()
+
+    const summary = await job.done
+    expect(summary.ok).toBe(8)
+    await page.locator('.job-view [data-job-status="done"]').waitFor()
+    for (const id of job.ids) {
+      expect(await shownText(page, id)).toBe(job.responses.get(id))
+    }
+    await page.close()
+  })
+
+  it('stays responsive through a 2,000-record job (long tasks reported, not asserted)', async () => {
+    const hub = await startHub()
+    const page = await context.newPage()
+    await page.addInitScript(() => {
+      const probe = { longTasks: [] as number[], frames: [] as number[] }
+      ;(window as unknown as { __probe: typeof probe }).__probe = probe
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) probe.longTasks.push(entry.duration)
+      }).observe({ type: 'longtask', buffered: true })
+      let last = performance.now()
+      const frame = (now: number): void => {
+        probe.frames.push(now - last)
+        last = now
+        requestAnimationFrame(frame)
+      }
+      requestAnimationFrame(frame)
+    })
+    await page.goto(hub.url)
+    await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor()
+    await page.evaluate(() => {
+      const probe = (window as unknown as { __probe: { longTasks: number[]; frames: number[] } }).__probe
+      probe.longTasks.length = 0
+      probe.frames.length = 0
+    })
+    const fastSimulator = await startSimulator({ tokensPerSecond: 400, numParallel: 8 })
+    try {
+      const started = performance.now()
+      const job = startJob(fastSimulator, publishUrl(hub), {
+        jobId: 'big',
+        count: 2000,
+        concurrency: 8,
+        tokens: 24,
+      })
+      const summary = await job.done
+      const seconds = (performance.now() - started) / 1000
+      expect(summary.ok).toBe(2000)
+      await page.locator('.job-view [data-job-status="done"]').waitFor()
+      await page.locator('.job-view').filter({ hasText: '2,000 / 2,000 done' }).waitFor()
+      const last = job.ids.at(-1)!
+      expect(await shownText(page, last)).toBe(job.responses.get(last))
+      const probe = await page.evaluate(
+        () => (window as unknown as { __probe: { longTasks: number[]; frames: number[] } }).__probe,
+      )
+      const sorted = [...probe.frames].sort((a, b) => a - b)
+      const percentile = (p: number) =>
+        sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0
+      const report = {
+        records: 2000,
+        events: job.events.length,
+        jobSeconds: Number(seconds.toFixed(1)),
+        longTasks: probe.longTasks.length,
+        longTaskTotalMs: Math.round(probe.longTasks.reduce((sum, value) => sum + value, 0)),
+        longestTaskMs: Math.round(Math.max(0, ...probe.longTasks)),
+        frames: sorted.length,
+        frameP50Ms: Number(percentile(0.5).toFixed(1)),
+        frameP95Ms: Number(percentile(0.95).toFixed(1)),
+        frameMaxMs: Number((sorted.at(-1) ?? 0).toFixed(1)),
+      }
+      console.info(`[viewer perf] ${JSON.stringify(report)}`)
+      // Reported, not asserted tightly: the page kept painting frames during the whole job.
+      expect(report.frames).toBeGreaterThan(10)
+    } finally {
+      await fastSimulator.close()
+      await page.close()
+    }
+  }, 180_000)
+})
