@@ -14,6 +14,7 @@ import {
   sendJson,
   serverBusyMessage,
 } from './replies.ts'
+import { acquireSlot, releaseSlot } from './slot.ts'
 import { type CompletionPlan, type ExpectedRequest, planCompletion } from './text.ts'
 import { createClock, formatGoTime, nanosecondsSince, sleep } from './time.ts'
 
@@ -67,8 +68,7 @@ export async function runCompletion(job: CompletionJob, exchange: Exchange, stat
     sendError(exchange.response, 500, runnerStoppedMessage, job.stream ? bareJsonContentType : jsonContentType)
     return
   }
-  const acquired = queue.acquire(exchange.signal)
-  const result = typeof acquired === 'string' ? acquired : await acquired
+  const result = await acquireSlot(queue, counters, exchange.signal)
   if (result === 'queue-full') {
     counters.rejected503++
     sendError(exchange.response, 503, serverBusyMessage)
@@ -78,15 +78,12 @@ export async function runCompletion(job: CompletionJob, exchange: Exchange, stat
     counters.cancelled++
     return
   }
-  counters.inFlight++
-  if (counters.inFlight > counters.maxInFlight) counters.maxInFlight = counters.inFlight
   let outcome: Outcome = 'faulted'
   try {
     state.loaded.touch(job.model, job.keepAliveMs)
     outcome = await generate(job, exchange, state)
   } finally {
-    counters.inFlight--
-    queue.release()
+    releaseSlot(queue, counters)
     if (job.keepAliveMs === 0) state.loaded.unload(job.model)
   }
   if (outcome === 'cancelled') counters.cancelled++

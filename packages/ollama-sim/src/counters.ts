@@ -6,6 +6,8 @@ export interface SimCounters {
   byPath: Record<string, number>
   /** Requests holding a generation slot right now. */
   inFlight: number
+  /** Requests waiting for a slot right now (never above `maxQueue`). */
+  queued: number
   /** Highest `inFlight` seen (never above `numParallel`). */
   maxInFlight: number
   /** Generate/chat/pull requests whose client closed the connection before the reply ended. */
@@ -17,10 +19,10 @@ export interface SimCounters {
 }
 
 export function createCounters(): SimCounters {
-  return { requests: 0, byPath: {}, inFlight: 0, maxInFlight: 0, cancelled: 0, completed: 0, rejected503: 0 }
+  return { requests: 0, byPath: {}, inFlight: 0, queued: 0, maxInFlight: 0, cancelled: 0, completed: 0, rejected503: 0 }
 }
 
-/** Zeroes the counters in place (keeps `inFlight`, which is a gauge, and restarts `maxInFlight` from it). */
+/** Zeroes the counters in place (keeps the gauges `inFlight` and `queued`; `maxInFlight` restarts from `inFlight`). */
 export function resetCounters(counters: SimCounters): void {
   counters.requests = 0
   for (const path of Object.keys(counters.byPath)) delete counters.byPath[path]

@@ -2,7 +2,8 @@ import type { Exchange, SimulatorState } from './exchange.ts'
 import { goString } from './json.ts'
 import type { ResolvedModel } from './models.ts'
 import { hashText, Random } from './random.ts'
-import { sendError, sendJson } from './replies.ts'
+import { sendError, sendJson, serverBusyMessage } from './replies.ts'
+import { acquireSlot, releaseSlot } from './slot.ts'
 import { parseBody, readBody } from './request-body.ts'
 import { nanosecondsSince } from './time.ts'
 
@@ -21,21 +22,17 @@ export function embeddingOf(modelName: string, text: string, dimensions: number)
 }
 
 async function withSlot<T>(exchange: Exchange, state: SimulatorState, work: () => T): Promise<T | undefined> {
-  const acquired = state.queue.acquire(exchange.signal)
-  const result = typeof acquired === 'string' ? acquired : await acquired
+  const result = await acquireSlot(state.queue, state.counters, exchange.signal)
   if (result === 'queue-full') {
     state.counters.rejected503++
-    sendError(exchange.response, 503, 'server busy, please try again.  maximum pending requests exceeded')
+    sendError(exchange.response, 503, serverBusyMessage)
     return undefined
   }
   if (result === 'aborted') return undefined
-  state.counters.inFlight++
-  if (state.counters.inFlight > state.counters.maxInFlight) state.counters.maxInFlight = state.counters.inFlight
   try {
     return work()
   } finally {
-    state.counters.inFlight--
-    state.queue.release()
+    releaseSlot(state.queue, state.counters)
   }
 }
 
