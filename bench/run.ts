@@ -1,0 +1,12 @@
+// Runs every benchmark in turn: `pnpm bench` (builds first). Each bench module exports `run()`,
+// prints its own table and returns its rows. Add one line per benchmark below.
+const benches: [string, () => Promise<{ run(): Promise<unknown> }>][] = [
+  ['hub', () => import('./hub.bench.ts')],
+]
+
+const only = process.argv.slice(2)
+for (const [name, load] of benches) {
+  if (only.length > 0 && !only.includes(name)) continue
+  const module = await load()
+  await module.run()
+}
