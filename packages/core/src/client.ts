@@ -94,19 +94,27 @@ function normalizeHeaders(input: HeadersInput | undefined, into: Record<string, 
 }
 
 function toBase64(image: ImageInput): string {
-  return typeof image === 'string' ? image : Buffer.from(image.buffer, image.byteOffset, image.length).toString('base64')
+  return typeof image === 'string'
+    ? image
+    : Buffer.from(image.buffer, image.byteOffset, image.length).toString('base64')
 }
 
 function encodeImages(images: ImageInput[] | undefined): string[] | undefined {
-  if (images === undefined || images.every((image) => typeof image === 'string')) return images as string[] | undefined
+  if (images === undefined || images.every((image) => typeof image === 'string'))
+    return images as string[] | undefined
   return images.map(toBase64)
 }
 
 function encodeMessages(messages: Message[] | undefined): Message[] | undefined {
-  if (messages === undefined || !messages.some((message) => message.images?.some((image) => typeof image !== 'string'))) {
+  if (
+    messages === undefined ||
+    !messages.some((message) => message.images?.some((image) => typeof image !== 'string'))
+  ) {
     return messages
   }
-  return messages.map((message) => (message.images ? { ...message, images: encodeImages(message.images) } : message))
+  return messages.map((message) =>
+    message.images ? { ...message, images: encodeImages(message.images) } : message,
+  )
 }
 
 /** The request as sent: a new object (the caller's is never changed), images as base64, `stream` explicit. */
@@ -117,7 +125,9 @@ function generateBody(request: GenerateRequest, stream: boolean): string {
 
 function chatBody(request: ChatRequest, stream: boolean): string {
   const messages = encodeMessages(request.messages)
-  return JSON.stringify(messages === request.messages ? { ...request, stream } : { ...request, messages, stream })
+  return JSON.stringify(
+    messages === request.messages ? { ...request, stream } : { ...request, messages, stream },
+  )
 }
 
 export class OllamaClient {
@@ -148,7 +158,10 @@ export class OllamaClient {
 
   /** `POST /api/generate`. Streams `GenerateResponse` chunks; with `stream: false`, one aggregated object. */
   generate(request: GenerateRequest & { stream: false }, options?: RequestOptions): Promise<GenerateResponse>
-  generate(request: GenerateRequest & { stream?: true }, options?: RequestOptions): ResponseStream<GenerateResponse>
+  generate(
+    request: GenerateRequest & { stream?: true },
+    options?: RequestOptions,
+  ): ResponseStream<GenerateResponse>
   generate(
     request: GenerateRequest,
     options?: RequestOptions,
@@ -168,7 +181,10 @@ export class OllamaClient {
   chat(request: ChatRequest & { stream: false }, options?: RequestOptions): Promise<ChatResponse>
   chat(request: ChatRequest & { stream?: true }, options?: RequestOptions): ResponseStream<ChatResponse>
   chat(request: ChatRequest, options?: RequestOptions): ResponseStream<ChatResponse> | Promise<ChatResponse>
-  chat(request: ChatRequest, options: RequestOptions = {}): ResponseStream<ChatResponse> | Promise<ChatResponse> {
+  chat(
+    request: ChatRequest,
+    options: RequestOptions = {},
+  ): ResponseStream<ChatResponse> | Promise<ChatResponse> {
     const stream = request.stream !== false
     const body = chatBody(request, stream)
     return stream
@@ -179,7 +195,10 @@ export class OllamaClient {
   /** `POST /api/pull`. Streams progress objects until `status: "success"`; with `stream: false`, the last one. */
   pull(request: PullRequest & { stream: false }, options?: RequestOptions): Promise<ProgressResponse>
   pull(request: PullRequest & { stream?: true }, options?: RequestOptions): ResponseStream<ProgressResponse>
-  pull(request: PullRequest, options?: RequestOptions): ResponseStream<ProgressResponse> | Promise<ProgressResponse>
+  pull(
+    request: PullRequest,
+    options?: RequestOptions,
+  ): ResponseStream<ProgressResponse> | Promise<ProgressResponse>
   pull(
     request: PullRequest,
     options: RequestOptions = {},
@@ -221,7 +240,13 @@ export class OllamaClient {
     return this.#transport.close()
   }
 
-  #call(method: 'GET' | 'POST', path: string, body: string | undefined, options: RequestOptions, accept: string): Call {
+  #call(
+    method: 'GET' | 'POST',
+    path: string,
+    body: string | undefined,
+    options: RequestOptions,
+    accept: string,
+  ): Call {
     const headers: Record<string, string> = { accept }
     if (body !== undefined) headers['content-type'] = 'application/json'
     Object.assign(headers, this.#headers)

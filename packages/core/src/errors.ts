@@ -62,7 +62,13 @@ export class StreamError extends SpoutError {
   /** How many objects were received before the error line. */
   readonly chunks: number
 
-  constructor(init: { method: string; url: string; serverMessage: string; received: string; chunks: number }) {
+  constructor(init: {
+    method: string
+    url: string
+    serverMessage: string
+    received: string
+    chunks: number
+  }) {
     super(
       'SPOUT_STREAM_ERROR',
       `[${init.method} ${init.url}] error after ${init.chunks} chunks: ${oneLine(init.serverMessage)}`,
@@ -83,7 +89,14 @@ export class IncompleteStreamError extends SpoutError {
   readonly received: string
   readonly chunks: number
 
-  constructor(init: { method: string; url: string; received: string; chunks: number; reason?: string; cause?: unknown }) {
+  constructor(init: {
+    method: string
+    url: string
+    received: string
+    chunks: number
+    reason?: string
+    cause?: unknown
+  }) {
     super(
       'SPOUT_STREAM_INCOMPLETE',
       `[${init.method} ${init.url}] stream ended after ${init.chunks} chunks without a final done object` +
@@ -206,7 +219,9 @@ export class PluginError extends SpoutError {
 
   constructor(init: { plugin: string; hook: string; cause: unknown }) {
     const causeMessage = init.cause instanceof Error ? init.cause.message : String(init.cause)
-    super('SPOUT_PLUGIN_ERROR', `[plugin ${init.plugin}] ${init.hook}: ${causeMessage}`, { cause: init.cause })
+    super('SPOUT_PLUGIN_ERROR', `[plugin ${init.plugin}] ${init.hook}: ${causeMessage}`, {
+      cause: init.cause,
+    })
     this.plugin = init.plugin
     this.hook = init.hook
   }

@@ -17,7 +17,10 @@ export interface ResolvedHost {
  * connect to are mapped as Ollama's own CLI does: `0.0.0.0` and an empty host to 127.0.0.1, `::` to ::1.
  */
 export function parseHost(value: string): ResolvedHost {
-  let text = value.trim().replace(/^["']+|["']+$/g, '').trim()
+  let text = value
+    .trim()
+    .replace(/^["']+|["']+$/g, '')
+    .trim()
   let scheme = 'http'
   let defaultPort = '11434'
   const schemeEnd = text.indexOf('://')
@@ -85,7 +88,13 @@ export function resolveHost(
   environment: Record<string, string | undefined> = typeof process === 'undefined' ? {} : process.env,
 ): ResolvedHost {
   const value = host ?? environment.OLLAMA_HOST
-  if (value === undefined || value.trim().replace(/^["']+|["']+$/g, '').trim() === '') {
+  if (
+    value === undefined ||
+    value
+      .trim()
+      .replace(/^["']+|["']+$/g, '')
+      .trim() === ''
+  ) {
     return { url: defaultHost, authorization: undefined }
   }
   return parseHost(value)

@@ -116,12 +116,10 @@ const fixtures = {
     expected: [{ response: '👋 hi' }, { done: true }],
   },
   'midstream-error': {
-    chunks: [bytes('{"response":"a","done":false}\n{"response":"b","done":false}\n{"error":"model crashed"}\n')],
-    expected: [
-      { response: 'a', done: false },
-      { response: 'b', done: false },
-      { error: 'model crashed' },
+    chunks: [
+      bytes('{"response":"a","done":false}\n{"response":"b","done":false}\n{"error":"model crashed"}\n'),
     ],
+    expected: [{ response: 'a', done: false }, { response: 'b', done: false }, { error: 'model crashed' }],
   },
   'missing-trailing-newline': {
     chunks: [bytes('{"a":1}\n{"a'), bytes('":2}')],
@@ -202,7 +200,8 @@ describe('decodeNdjson: fixtures', () => {
     const text = 'é'.repeat(200_000)
     const data = bytes(`${JSON.stringify({ response: text })}\n`)
     const chunks: Uint8Array[] = []
-    for (let position = 0; position < data.length; position += 97) chunks.push(data.slice(position, position + 97))
+    for (let position = 0; position < data.length; position += 97)
+      chunks.push(data.slice(position, position + 97))
     expect(chunks.length).toBeGreaterThan(4000)
     expect(await decodeAll(chunks)).toEqual([{ response: text }])
   })

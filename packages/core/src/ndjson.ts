@@ -250,10 +250,14 @@ class NdjsonIterator<T> implements AsyncIterableIterator<T> {
   }
 
   async #fill(): Promise<IteratorResult<T>> {
-    const iterator = (this.#iterator ??=
-      Symbol.asyncIterator in this.#source
-        ? this.#source[Symbol.asyncIterator]()
-        : (this.#source as Iterable<Uint8Array>)[Symbol.iterator]())
+    if (this.#iterator === undefined) {
+      const source = this.#source
+      this.#iterator =
+        Symbol.asyncIterator in source
+          ? source[Symbol.asyncIterator]()
+          : (source as Iterable<Uint8Array>)[Symbol.iterator]()
+    }
+    const iterator = this.#iterator
     this.#queue = []
     this.#head = 0
     while (this.#queue.length === 0) {

@@ -186,7 +186,9 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
     const waited = performance.now() - this.#waitingSince
     if (waited >= idle) {
       const call = this.#call
-      call.controller.abort(new TimeoutError({ phase: 'idle', timeout: idle, method: call.method, url: call.url }))
+      call.controller.abort(
+        new TimeoutError({ phase: 'idle', timeout: idle, method: call.method, url: call.url }),
+      )
       this.#wake()
     } else {
       this.#idleTimer = setTimeout(this.#onIdleTimer, Math.max(1, idle - waited))

@@ -21,7 +21,9 @@ describe('retryDelay', () => {
 describe('parseRetryAfter', () => {
   it('reads seconds and HTTP dates', () => {
     expect(parseRetryAfter('2')).toBe(2000)
-    expect(parseRetryAfter('Wed, 21 Oct 2015 07:28:05 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'))).toBe(5000)
+    expect(
+      parseRetryAfter('Wed, 21 Oct 2015 07:28:05 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT')),
+    ).toBe(5000)
     expect(parseRetryAfter(undefined)).toBeUndefined()
     expect(parseRetryAfter('soon')).toBeUndefined()
   })

@@ -220,7 +220,12 @@ export class Transport {
     if (timeouts.connect > 0) {
       connectTimer = setTimeout(() => {
         controller.abort(
-          new TimeoutError({ phase: 'connect', timeout: timeouts.connect, method: call.method, url: call.url }),
+          new TimeoutError({
+            phase: 'connect',
+            timeout: timeouts.connect,
+            method: call.method,
+            url: call.url,
+          }),
         )
       }, timeouts.connect)
     }
@@ -267,7 +272,9 @@ export class Transport {
     const timer =
       idle > 0
         ? setTimeout(() => {
-            call.controller.abort(new TimeoutError({ phase: 'idle', timeout: idle, method: call.method, url: call.url }))
+            call.controller.abort(
+              new TimeoutError({ phase: 'idle', timeout: idle, method: call.method, url: call.url }),
+            )
           }, idle)
         : undefined
     try {
