@@ -1,6 +1,6 @@
 import { access, readFile } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
-import type { PluginOption } from '@spout/core'
+import type { Format, KeepAlive, Options, PluginOption, Think } from '@spout/core'
 import { CliError } from './cli-error.ts'
 import { importUserModule } from './load-module.ts'
 
@@ -23,13 +23,13 @@ export interface SpoutConfig {
   /** Use `/api/chat` instead of `/api/generate` (`--chat`). */
   chat?: boolean
   /** Thinking for models that support it (`--think`). */
-  think?: boolean | 'low' | 'medium' | 'high'
+  think?: Think
   /** `'json'` or a JSON schema object (`--format`). */
-  format?: string | Record<string, unknown>
+  format?: Format
   /** How long Ollama keeps the model loaded, e.g. `'10m'` or `-1` (`--keep-alive`). */
-  keepAlive?: string | number
+  keepAlive?: KeepAlive
   /** Ollama model options (`temperature`, `num_ctx`, `seed`, …); `--option` entries override keys. */
-  options?: Record<string, unknown>
+  options?: Options
   /** Plugins, run before those given with `--plugin`. Falsy entries are skipped, arrays flattened. */
   plugins?: PluginOption[]
 }
@@ -138,7 +138,7 @@ function validateConfig(value: unknown, file: string): SpoutConfig {
   expect('retries', 'a whole number ≥ 0', (field) => Number.isInteger(field) && (field as number) >= 0)
   expect('chat', 'a boolean', (field) => typeof field === 'boolean')
   expect('think', 'a boolean or low/medium/high', (field) =>
-    [true, false, 'low', 'medium', 'high'].includes(field as string),
+    [true, false, 'low', 'medium', 'high', 'max'].includes(field as string),
   )
   expect('format', '"json" or a JSON schema object', (field) => field === 'json' || isObject(field))
   expect('keepAlive', 'a string or number', (field) => isString(field) || typeof field === 'number')

@@ -35,6 +35,8 @@ export interface JobDisplayOptions {
   progressInterval?: number
   /** Also print failed records as they happen (default true). */
   showFailures?: boolean
+  /** Failures the command reports itself (e.g. the model-missing 404): not printed per record. */
+  hideFailure?: (error: EventError) => boolean
   now?: () => number
 }
 
@@ -75,6 +77,7 @@ export class JobDisplay {
       frameInterval: 80,
       progressInterval: 5000,
       showFailures: true,
+      hideFailure: () => false,
       now: Date.now,
       ...options,
     }
@@ -162,6 +165,7 @@ export class JobDisplay {
     if (!this.#options.showFailures) return lines
     const { style } = this.#options
     for (const failure of failures) {
+      if (this.#options.hideFailure(failure.error)) continue
       if (this.#failuresShown >= maxFailureLines) {
         this.#failuresHidden += 1
         continue

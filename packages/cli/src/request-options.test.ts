@@ -29,7 +29,7 @@ describe('parseThink', () => {
     expect(parseThink(false)).toBe(false)
     expect(parseThink('high')).toBe('high')
     expect(parseThink(undefined)).toBeUndefined()
-    expect(() => parseThink('max')).toThrow(/low, medium or high/)
+    expect(() => parseThink('max')).toThrow(/low, medium, high or max/)
   })
 })
 

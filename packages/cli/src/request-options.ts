@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
+import type { Format, Options, Think } from '@spout/core'
 import { CliError } from './cli-error.ts'
 
 /** Ollama model options whose value is a list; `--option stop=A --option stop=B` collects them. */
@@ -10,7 +11,7 @@ const listOptions = new Set(['stop'])
  * numbers stay numbers, `true`/`false` are booleans, JSON arrays and objects are parsed, anything
  * else is a string.
  */
-export function parseOptionPairs(pairs: readonly string[]): Record<string, unknown> {
+export function parseOptionPairs(pairs: readonly string[]): Options {
   const options: Record<string, unknown> = {}
   for (const pair of pairs) {
     const equals = pair.indexOf('=')
@@ -25,7 +26,7 @@ export function parseOptionPairs(pairs: readonly string[]): Record<string, unkno
       options[key] = value
     }
   }
-  return options
+  return options as Options
 }
 
 /** `"42"` → 42, `"0.7"` → 0.7, `"true"` → true, `'["a"]'` → ['a'], `"hello"` → 'hello'. */
@@ -46,16 +47,14 @@ export function parseOptionValue(text: string): unknown {
   return text
 }
 
-export type ThinkSetting = boolean | 'low' | 'medium' | 'high'
-
 /** `--think` → true, `--think high` → 'high', `--no-think` → false. */
-export function parseThink(value: string | boolean | undefined): ThinkSetting | undefined {
+export function parseThink(value: string | boolean | undefined): Think | undefined {
   if (value === undefined || typeof value === 'boolean') return value
   const lowered = value.toLowerCase()
   if (lowered === 'true' || lowered === '') return true
   if (lowered === 'false') return false
-  if (lowered === 'low' || lowered === 'medium' || lowered === 'high') return lowered
-  throw new CliError(`--think expects low, medium or high (or no value), got "${value}"`)
+  if (lowered === 'low' || lowered === 'medium' || lowered === 'high' || lowered === 'max') return lowered
+  throw new CliError(`--think expects low, medium, high or max (or no value), got "${value}"`)
 }
 
 /**
@@ -65,7 +64,7 @@ export function parseThink(value: string | boolean | undefined): ThinkSetting | 
 export async function parseFormat(
   value: string | Record<string, unknown> | undefined,
   cwd: string,
-): Promise<string | Record<string, unknown> | undefined> {
+): Promise<Format | undefined> {
   if (value === undefined || typeof value === 'object') return value
   if (value === 'json') return 'json'
   const text = value.trim().startsWith('{') ? value : await readSchemaFile(value, cwd)

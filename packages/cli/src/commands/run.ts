@@ -7,6 +7,7 @@ import {
   OllamaClient,
   type PluginOption,
   prepareResume,
+  type RequestDefaults,
   runPipeline,
   type SpoutPlugin,
   templatePrompt,
@@ -14,7 +15,7 @@ import {
 import { broadcastSink } from '@spout/ws-server'
 import { type Command, Option } from 'commander'
 import { CliError, exitCodes } from '../cli-error.ts'
-import { loadConfig } from '../config.ts'
+import { firstLine, loadConfig } from '../config.ts'
 import { describeError, isModelNotFound, missingModelMessage, unreachableMessage } from '../describe-error.ts'
 import { formatCount, formatDuration, formatRate } from '../format.ts'
 import { resolveHost } from '../host.ts'
@@ -203,6 +204,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
       style,
       layout: concurrency === 1 || total === 1 ? 'stream' : 'panel',
       showFailures: !quiet,
+      hideFailure: isModelNotFound,
     })
 
     const controller = new AbortController()
@@ -232,7 +234,8 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
       }
     })
 
-    const request: Record<string, unknown> = {}
+    const broadcast = flags.broadcast ? hubSink(flags.broadcast, flags.token) : undefined
+    const request: RequestDefaults = {}
     if (think !== undefined) request.think = think
     if (format !== undefined) request.format = format
     if (keepAlive !== undefined) request.keep_alive = keepAlive
@@ -264,9 +267,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
           jsonlSink(outputPath ?? io.stdout, { append: flags.resume === true }),
           eventSink(display.onEvent, { name: 'spout-cli-display' }),
           modelCheck,
-          flags.broadcast
-            ? broadcastSink({ url: publishUrl(flags.broadcast), token: flags.token })
-            : undefined,
+          broadcast,
         ],
       })
     } catch (error) {
@@ -317,19 +318,11 @@ export function resumeCommand(argv: readonly string[]): string {
   return ['spout', ...words].map(shellQuote).join(' ')
 }
 
-/** `http://host:4317` or `ws://host:4317` → `ws://host:4317/publish` (the hub's producer endpoint). */
-export function publishUrl(value: string): string {
-  let url: URL
+/** The hub's producer plugin for `--broadcast` (an address as `spout serve` prints it, or ws://…). */
+function hubSink(address: string, token: string | undefined): SpoutPlugin {
   try {
-    url = new URL(/^[a-z]+:\/\//i.test(value) ? value : `ws://${value}`)
-  } catch {
-    throw new CliError(`--broadcast expects a hub address like ws://127.0.0.1:4317, got "${value}"`)
+    return broadcastSink({ url: /^[a-z]+:\/\//i.test(address) ? address : `ws://${address}`, token })
+  } catch (error) {
+    throw new CliError(`--broadcast ${address}: ${firstLine(error)}`, { cause: error })
   }
-  if (url.protocol === 'http:') url.protocol = 'ws:'
-  if (url.protocol === 'https:') url.protocol = 'wss:'
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new CliError(`--broadcast expects a ws:// or http:// address, got "${value}"`)
-  }
-  if (url.pathname === '/' || url.pathname === '') url.pathname = '/publish'
-  return url.href
 }
