@@ -61,7 +61,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const context: CommandContext = { io, argv, exitCode: exitCodes.ok }
   const program = createProgram(context)
   try {
-    await program.parseAsync([...argv], { from: 'user' })
+    await program.parseAsync(bindThinkLevel(argv), { from: 'user' })
     return context.exitCode
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -72,4 +72,28 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.stderr.write(`spout: ${described.message}\n`)
     return described.exitCode
   }
+}
+
+const thinkLevels = new Set(['low', 'medium', 'high', 'max', 'true', 'false'])
+
+/**
+ * `--think [level]` takes an optional value, so `spout gen -m qwen3 --think "a prompt"` would read the
+ * prompt as the level. A bare `--think` followed by anything but a level becomes `--think=true`.
+ */
+export function bindThinkLevel(argv: readonly string[]): string[] {
+  const result: string[] = []
+  for (let index = 0; index < argv.length; index += 1) {
+    const argument = argv[index]!
+    if (argument === '--') {
+      result.push(...argv.slice(index))
+      break
+    }
+    const next = argv[index + 1]
+    if (argument === '--think' && (next === undefined || !thinkLevels.has(next.toLowerCase()))) {
+      result.push('--think=true')
+    } else {
+      result.push(argument)
+    }
+  }
+  return result
 }
