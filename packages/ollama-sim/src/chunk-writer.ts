@@ -122,7 +122,17 @@ class RandomWriter implements ChunkWriter {
 
   #drawCut(remaining: number): number {
     if (remaining > largeRemainder) return this.#random.between(1, largeRemainder)
-    return this.#random.next() % 4 === 0 ? this.#random.between(1, 4) : this.#random.between(1, 512)
+    return this.#random.next() % 4 === 0 ? this.#random.between(1, 4) : this.#random.between(1, 256)
+  }
+
+  /** Half the time, moves a cut to just after the next UTF-8 lead byte, so a character is split. */
+  #splitCharacter(size: number): number {
+    if (this.#random.next() % 2 === 0) return size
+    const end = Math.min(this.#pending.length - 1, size + 64)
+    for (let index = size; index < end; index++) {
+      if (this.#pending[index]! >= 0xc0) return index + 1
+    }
+    return size
   }
 
   write(text: string): Promise<void> | undefined {
@@ -137,7 +147,7 @@ class RandomWriter implements ChunkWriter {
 
   async #send(all: boolean): Promise<void> {
     while (!this.signal.aborted && this.#pending.length > 0 && (all || this.#pending.length >= this.#nextCut)) {
-      const size = Math.min(this.#nextCut, this.#pending.length)
+      const size = this.#splitCharacter(Math.min(this.#nextCut, this.#pending.length))
       const piece = this.#pending.subarray(0, size)
       this.#pending = this.#pending.subarray(size)
       this.#nextCut = this.#drawCut(this.#pending.length)
