@@ -146,7 +146,11 @@ class RandomWriter implements ChunkWriter {
   }
 
   async #send(all: boolean): Promise<void> {
-    while (!this.signal.aborted && this.#pending.length > 0 && (all || this.#pending.length >= this.#nextCut)) {
+    while (
+      !this.signal.aborted &&
+      this.#pending.length > 0 &&
+      (all || this.#pending.length >= this.#nextCut)
+    ) {
       const size = this.#splitCharacter(Math.min(this.#nextCut, this.#pending.length))
       const piece = this.#pending.subarray(0, size)
       this.#pending = this.#pending.subarray(size)

@@ -15,7 +15,8 @@ afterAll(async () => {
 function stable(text: string): Array<Record<string, unknown>> {
   return parseLines(text).map((line) => {
     const copy = { ...line }
-    for (const key of Object.keys(copy)) if (key === 'created_at' || key.endsWith('_duration')) delete copy[key]
+    for (const key of Object.keys(copy))
+      if (key === 'created_at' || key.endsWith('_duration')) delete copy[key]
     return copy
   })
 }
@@ -59,7 +60,9 @@ describe('chunking', () => {
         body: { model: 'llama3.2', prompt: 'random cuts [sim:tokens=400]' },
       })
       const lines = parseLines(reply.text)
-      expect(streamedText(lines)).toBe(local.expectedResponse({ model: 'llama3.2', prompt: 'random cuts [sim:tokens=400]' }).response)
+      expect(streamedText(lines)).toBe(
+        local.expectedResponse({ model: 'llama3.2', prompt: 'random cuts [sim:tokens=400]' }).response,
+      )
       expect(hasSplitCharacter(reply.chunks)).toBe(true)
       expect(reply.chunks.some((chunk) => chunk.at(-1) !== 0x0a)).toBe(true)
     } finally {

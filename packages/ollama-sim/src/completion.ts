@@ -52,7 +52,11 @@ function contextJson(plan: CompletionPlan, contextLength: number): string {
 }
 
 /** Runs a generate/chat request: queue, first-token delay, then the stream (or one aggregated body). */
-export async function runCompletion(job: CompletionJob, exchange: Exchange, state: SimulatorState): Promise<void> {
+export async function runCompletion(
+  job: CompletionJob,
+  exchange: Exchange,
+  state: SimulatorState,
+): Promise<void> {
   const { counters, queue } = state
   const fault = job.directives.fault
   if (fault?.name === 'flaky-connect') {
@@ -65,7 +69,12 @@ export async function runCompletion(job: CompletionJob, exchange: Exchange, stat
     return
   }
   if (fault?.name === 'http-500') {
-    sendError(exchange.response, 500, runnerStoppedMessage, job.stream ? bareJsonContentType : jsonContentType)
+    sendError(
+      exchange.response,
+      500,
+      runnerStoppedMessage,
+      job.stream ? bareJsonContentType : jsonContentType,
+    )
     return
   }
   const result = await acquireSlot(queue, counters, exchange.signal)
@@ -116,7 +125,8 @@ async function generate(job: CompletionJob, exchange: Exchange, state: Simulator
       evalDuration: nanosecondsSince(firstAt, endAt),
     }
   }
-  const context = job.endpoint === 'generate' && !job.raw ? contextJson(plan, job.model.contextLength) : undefined
+  const context =
+    job.endpoint === 'generate' && !job.raw ? contextJson(plan, job.model.contextLength) : undefined
 
   if (!job.stream) {
     const pause = interval * Math.max(0, chunkCount - 1) + (fault?.name === 'stall' ? (fault.ms ?? 1000) : 0)
@@ -191,7 +201,8 @@ async function generate(job: CompletionJob, exchange: Exchange, state: Simulator
     if (signal.aborted) return 'cancelled'
     let line: string
     if (index < thinkingCount) line = format.thinkingChunk(clock(), tokenJson(plan.thinkingTokens[index]!))
-    else if (index < textEnd) line = format.responseChunk(clock(), tokenJson(plan.tokens[index - thinkingCount]!))
+    else if (index < textEnd)
+      line = format.responseChunk(clock(), tokenJson(plan.tokens[index - thinkingCount]!))
     else line = format.toolCallChunk(clock(), plan.toolCalls)
     if (!started) {
       response.writeHead(200, { 'Content-Type': ndjsonContentType })

@@ -1,4 +1,4 @@
-import { type ClientRequest, type IncomingMessage, request as httpRequest } from 'node:http'
+import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Simulator, startSimulator } from './server.ts'
 import { parseLines, rawRequest, waitFor } from './test-support.ts'
@@ -44,7 +44,9 @@ describe('parallel slots and the queue', () => {
     await waitFor(() => sim.counters.inFlight === 1)
     const waiting = openGenerate(sim, 'second')
     await waitFor(() => sim.counters.queued === 1)
-    const refused = await rawRequest(sim.url, '/api/generate', { body: { model: 'llama3.2', prompt: 'third' } })
+    const refused = await rawRequest(sim.url, '/api/generate', {
+      body: { model: 'llama3.2', prompt: 'third' },
+    })
     expect(refused.status).toBe(503)
     expect(refused.headers['content-type']).toBe('application/json; charset=utf-8')
     expect(refused.text).toBe('{"error":"server busy, please try again.  maximum pending requests exceeded"}')
@@ -57,7 +59,9 @@ describe('parallel slots and the queue', () => {
     const sim = await start({ numParallel: 1, maxQueue: 0, firstTokenDelayMs: 60_000 })
     const running = openGenerate(sim, 'first')
     await waitFor(() => sim.counters.inFlight === 1)
-    const refused = await rawRequest(sim.url, '/api/generate', { body: { model: 'llama3.2', prompt: 'second' } })
+    const refused = await rawRequest(sim.url, '/api/generate', {
+      body: { model: 'llama3.2', prompt: 'second' },
+    })
     expect(refused.status).toBe(503)
     running.outgoing.destroy()
   })

@@ -19,7 +19,16 @@ export interface SimCounters {
 }
 
 export function createCounters(): SimCounters {
-  return { requests: 0, byPath: {}, inFlight: 0, queued: 0, maxInFlight: 0, cancelled: 0, completed: 0, rejected503: 0 }
+  return {
+    requests: 0,
+    byPath: {},
+    inFlight: 0,
+    queued: 0,
+    maxInFlight: 0,
+    cancelled: 0,
+    completed: 0,
+    rejected503: 0,
+  }
 }
 
 /** Zeroes the counters in place (keeps the gauges `inFlight` and `queued`; `maxInFlight` restarts from `inFlight`). */

@@ -3,8 +3,8 @@ import { goString } from './json.ts'
 import type { ResolvedModel } from './models.ts'
 import { hashText, Random } from './random.ts'
 import { sendError, sendJson, serverBusyMessage } from './replies.ts'
-import { acquireSlot, releaseSlot } from './slot.ts'
 import { parseBody, readBody } from './request-body.ts'
+import { acquireSlot, releaseSlot } from './slot.ts'
 import { nanosecondsSince } from './time.ts'
 
 /** A deterministic unit-length vector for a text (float32 precision, as Ollama returns). */
@@ -68,7 +68,8 @@ export async function handleEmbed(exchange: Exchange, state: SimulatorState): Pr
   else return sendError(exchange.response, 400, 'invalid input type')
   const modelJson = goString(body.model as string)
   state.loaded.touch(model, undefined)
-  if (texts.length === 0) return sendJson(exchange.response, 200, '{"model":' + modelJson + ',"embeddings":[]}')
+  if (texts.length === 0)
+    return sendJson(exchange.response, 200, '{"model":' + modelJson + ',"embeddings":[]}')
   const dimensions =
     typeof body.dimensions === 'number' && body.dimensions > 0
       ? Math.min(body.dimensions, model.embeddingLength)

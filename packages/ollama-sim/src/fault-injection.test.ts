@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { longLineText } from './text.ts'
 import { type Simulator, startSimulator } from './server.ts'
 import { parseLines, rawRequest, streamedText } from './test-support.ts'
+import { longLineText } from './text.ts'
 
 let sim: Simulator
 beforeAll(async () => {
@@ -25,13 +25,19 @@ describe('faults', () => {
     expect(lines).toHaveLength(4)
     expect(lines.at(-1)).toBe(errorLine)
     const chunks = lines.slice(0, 3).map((line) => JSON.parse(line) as Record<string, unknown>)
-    expect(streamedText(chunks)).toBe(sim.expectedResponse({ model: 'llama3.2', prompt }).tokens.slice(0, 3).join(''))
+    expect(streamedText(chunks)).toBe(
+      sim.expectedResponse({ model: 'llama3.2', prompt }).tokens.slice(0, 3).join(''),
+    )
     expect(chunks.every((chunk) => chunk.done === false)).toBe(true)
   })
 
   it('midstream-error before any chunk is a 500 with application/json, as Ollama answers it', async () => {
     const reply = await generate('x [sim:fault=midstream-error,after=0]')
-    expect([reply.status, reply.headers['content-type'], reply.text]).toEqual([500, 'application/json', errorLine])
+    expect([reply.status, reply.headers['content-type'], reply.text]).toEqual([
+      500,
+      'application/json',
+      errorLine,
+    ])
   })
 
   it('midstream-error with stream:false is a 500 JSON reply', async () => {
@@ -52,7 +58,7 @@ describe('faults', () => {
     expect(lines.every((line) => line.done === false)).toBe(true)
   })
 
-  it('http-500 and http-503 answer before streaming with Ollama\'s bodies', async () => {
+  it("http-500 and http-503 answer before streaming with Ollama's bodies", async () => {
     const failed = await generate('x [sim:fault=http-500]')
     expect(failed.status).toBe(500)
     expect(failed.headers['content-type']).toBe('application/json')
@@ -98,7 +104,7 @@ describe('faults', () => {
     const reply = await generate('x [sim:fault=malformed-line,after=2]')
     const lines = reply.text.slice(0, -1).split('\n')
     expect(() => JSON.parse(lines[2]!)).toThrow()
-    expect(lines.filter((line, index) => index !== 2).every((line) => JSON.parse(line))).toBe(true)
+    expect(lines.filter((_line, index) => index !== 2).every((line) => JSON.parse(line))).toBe(true)
     expect(JSON.parse(lines.at(-1)!)).toMatchObject({ done: true })
   })
 
@@ -151,7 +157,9 @@ describe('a simulator-wide fault', () => {
     const faulty = await startSimulator({ fault: { name: 'long-line', bytes: 1000 } })
     try {
       const prompt = 'with a long line'
-      const lines = parseLines((await rawRequest(faulty.url, '/api/generate', { body: { model: 'llama3.2', prompt } })).text)
+      const lines = parseLines(
+        (await rawRequest(faulty.url, '/api/generate', { body: { model: 'llama3.2', prompt } })).text,
+      )
       const expected = faulty.expectedResponse({ model: 'llama3.2', prompt })
       expect(expected.tokens[1]).toBe(longLineText(1000))
       expect(streamedText(lines)).toBe(expected.response)

@@ -10,7 +10,9 @@ describe('parseDirectives', () => {
 
   it('merges several directives, later ones winning', () => {
     expect(
-      parseDirectives('[sim:chunking=byte] x [sim:tokens=5] [sim:fault=stall, after=2, ms=50, times=1] [sim:chunking=random]'),
+      parseDirectives(
+        '[sim:chunking=byte] x [sim:tokens=5] [sim:fault=stall, after=2, ms=50, times=1] [sim:chunking=random]',
+      ),
     ).toEqual({ chunking: 'random', tokens: 5, fault: { name: 'stall', after: 2, ms: 50, times: 1 } })
   })
 

@@ -55,7 +55,12 @@ const maximumTokens = 50_000_000
 const isFaultName = (value: string): value is FaultName => (faultNames as readonly string[]).includes(value)
 const isChunking = (value: string): value is Chunking => (chunkingModes as readonly string[]).includes(value)
 
-function parseCount(key: string, value: string, directive: string, maximum = Number.MAX_SAFE_INTEGER): number {
+function parseCount(
+  key: string,
+  value: string,
+  directive: string,
+  maximum = Number.MAX_SAFE_INTEGER,
+): number {
   if (!/^\d+$/.test(value) || Number(value) > maximum) {
     throw new DirectiveError(`sim directive ${directive}: ${key} must be an integer from 0 to ${maximum}`)
   }
@@ -75,13 +80,17 @@ function applyDirective(body: string, result: Directives): void {
     switch (key) {
       case 'fault':
         if (!isFaultName(value)) {
-          throw new DirectiveError(`sim directive ${directive}: unknown fault "${value}" (one of ${faultNames.join(', ')})`)
+          throw new DirectiveError(
+            `sim directive ${directive}: unknown fault "${value}" (one of ${faultNames.join(', ')})`,
+          )
         }
         fault = { name: value }
         break
       case 'chunking':
         if (!isChunking(value)) {
-          throw new DirectiveError(`sim directive ${directive}: chunking must be one of ${chunkingModes.join(', ')}`)
+          throw new DirectiveError(
+            `sim directive ${directive}: chunking must be one of ${chunkingModes.join(', ')}`,
+          )
         }
         result.chunking = value
         break
@@ -102,7 +111,9 @@ function applyDirective(body: string, result: Directives): void {
   }
   if (fault) result.fault = { ...fault, ...numbers }
   else if (Object.keys(numbers).length > 0) {
-    throw new DirectiveError(`sim directive ${directive}: ${Object.keys(numbers).join(', ')} without fault=NAME`)
+    throw new DirectiveError(
+      `sim directive ${directive}: ${Object.keys(numbers).join(', ')} without fault=NAME`,
+    )
   }
 }
 

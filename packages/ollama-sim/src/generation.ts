@@ -4,7 +4,14 @@ import { DirectiveError, type Directives, parseDirectives } from './faults.ts'
 import { LineFormat } from './lines.ts'
 import { hasCapability, normalizeModelName, type ResolvedModel } from './models.ts'
 import { sendError, sendJson } from './replies.ts'
-import { checkMessages, type FieldType, parseBody, parseKeepAlive, parseThink, readBody } from './request-body.ts'
+import {
+  checkMessages,
+  type FieldType,
+  parseBody,
+  parseKeepAlive,
+  parseThink,
+  readBody,
+} from './request-body.ts'
 import { directiveText, type ExpectedRequest } from './text.ts'
 import { formatGoTime } from './time.ts'
 
@@ -80,7 +87,11 @@ function loadReply(
 ): void {
   if (reason === 'unload') state.loaded.unload(model)
   else state.loaded.touch(model, fields.keepAliveMs)
-  sendJson(exchange.response, 200, new LineFormat(endpoint, fields.modelName).loadReply(formatGoTime(Date.now()), reason))
+  sendJson(
+    exchange.response,
+    200,
+    new LineFormat(endpoint, fields.modelName).loadReply(formatGoTime(Date.now()), reason),
+  )
 }
 
 async function start(
@@ -96,7 +107,11 @@ async function start(
     sendError(exchange.response, 400, error.message)
     return
   }
-  await runCompletion({ ...job, directives, chunking: directives.chunking ?? state.chunking }, exchange, state)
+  await runCompletion(
+    { ...job, directives, chunking: directives.chunking ?? state.chunking },
+    exchange,
+    state,
+  )
 }
 
 /** `POST /api/generate`. */

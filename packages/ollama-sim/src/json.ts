@@ -20,7 +20,9 @@ const loneSurrogateAll = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF]
 export function goString(value: string): string {
   const wellFormed = loneSurrogate.test(value) ? value.replace(loneSurrogateAll, '\uFFFD') : value
   const quoted = JSON.stringify(wellFormed)
-  return goEscapable.test(quoted) ? quoted.replace(goEscapableAll, (character) => goEscapes[character]!) : quoted
+  return goEscapable.test(quoted)
+    ? quoted.replace(goEscapableAll, (character) => goEscapes[character]!)
+    : quoted
 }
 
 /** Any JSON value encoded like Go: object keys in insertion order, `undefined` members left out. */

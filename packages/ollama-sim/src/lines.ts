@@ -63,7 +63,11 @@ export class LineFormat {
   thinkingChunk(createdAt: string, json: string): string {
     return this.endpoint === 'generate'
       ? this.#prefix + createdAt + '","response":"","thinking":' + json + ',"done":false}\n'
-      : this.#prefix + createdAt + '","message":{"role":"assistant","content":"","thinking":' + json + '},"done":false}\n'
+      : this.#prefix +
+          createdAt +
+          '","message":{"role":"assistant","content":"","thinking":' +
+          json +
+          '},"done":false}\n'
   }
 
   responseChunk(createdAt: string, json: string): string {
@@ -95,7 +99,17 @@ export class LineFormat {
       const response = answer ? goString(answer.response) : '""'
       const thinking = answer?.thinking ? ',"thinking":' + goString(answer.thinking) : ''
       const contextJson = context === undefined ? '' : ',"context":' + context
-      return this.#prefix + createdAt + '","response":' + response + thinking + tail + contextJson + metricsJson(metrics) + '}'
+      return (
+        this.#prefix +
+        createdAt +
+        '","response":' +
+        response +
+        thinking +
+        tail +
+        contextJson +
+        metricsJson(metrics) +
+        '}'
+      )
     }
     let message = '{"role":"assistant","content":' + (answer ? goString(answer.response) : '""')
     if (answer?.thinking) message += ',"thinking":' + goString(answer.thinking)
@@ -105,7 +119,8 @@ export class LineFormat {
 
   /** The load / unload reply (a single object, no metrics). */
   loadReply(createdAt: string, doneReason: 'load' | 'unload'): string {
-    const body = this.endpoint === 'generate' ? '","response":""' : '","message":{"role":"assistant","content":""}'
+    const body =
+      this.endpoint === 'generate' ? '","response":""' : '","message":{"role":"assistant","content":""}'
     return this.#prefix + createdAt + body + ',"done":true,"done_reason":"' + doneReason + '"}'
   }
 

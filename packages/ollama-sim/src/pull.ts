@@ -30,7 +30,12 @@ export function pullProgress(model: ResolvedModel): Progress[] {
     const steps = layer.size > 1_000_000 ? 4 : 1
     progress.push({ status, digest: layer.digest, total: layer.size })
     for (let step = 1; step <= steps; step++) {
-      progress.push({ status, digest: layer.digest, total: layer.size, completed: Math.round((layer.size * step) / steps) })
+      progress.push({
+        status,
+        digest: layer.digest,
+        total: layer.size,
+        completed: Math.round((layer.size * step) / steps),
+      })
     }
   }
   progress.push({ status: 'verifying sha256 digest' }, { status: 'writing manifest' })
@@ -49,7 +54,8 @@ export async function handlePull(exchange: Exchange, state: SimulatorState): Pro
   })
   if (!parsed.ok) return sendError(response, 400, parsed.message)
   const body = parsed.body
-  const name = (typeof body.model === 'string' && body.model) || (typeof body.name === 'string' && body.name) || ''
+  const name =
+    (typeof body.model === 'string' && body.model) || (typeof body.name === 'string' && body.name) || ''
   if (name === '') return sendError(response, 400, 'model is required')
   const model = state.models.find(name)
   const lines = model ? pullProgress(model) : [{ status: 'pulling manifest' }]

@@ -18,7 +18,8 @@ export class SlotQueue {
   readonly #waiters: Waiter[] = []
 
   constructor(slots: number, maxQueue: number) {
-    if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`numParallel must be an integer ≥ 1, got ${slots}`)
+    if (!Number.isInteger(slots) || slots < 1)
+      throw new RangeError(`numParallel must be an integer ≥ 1, got ${slots}`)
     if (!Number.isInteger(maxQueue) || maxQueue < 0) {
       throw new RangeError(`maxQueue must be an integer ≥ 0, got ${maxQueue}`)
     }

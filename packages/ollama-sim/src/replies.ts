@@ -16,7 +16,12 @@ export const runnerStoppedMessage =
 export const midstreamErrorMessage = 'an error was encountered while running the model'
 
 /** A whole JSON body (no trailing newline, as gin writes it). */
-export function sendJson(response: ServerResponse, status: number, json: string, contentType = jsonContentType): void {
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  json: string,
+  contentType = jsonContentType,
+): void {
   if (response.headersSent || response.destroyed) return
   const body = Buffer.from(json)
   response.writeHead(status, { 'Content-Type': contentType, 'Content-Length': body.length })
@@ -24,12 +29,22 @@ export function sendJson(response: ServerResponse, status: number, json: string,
 }
 
 /** `{"error":"..."}` with a status. */
-export function sendError(response: ServerResponse, status: number, message: string, contentType = jsonContentType): void {
+export function sendError(
+  response: ServerResponse,
+  status: number,
+  message: string,
+  contentType = jsonContentType,
+): void {
   sendJson(response, status, '{"error":' + goString(message) + '}', contentType)
 }
 
 /** gin's plain-text replies: `404 page not found`, `405 method not allowed`. */
-export function sendText(response: ServerResponse, status: number, text: string, contentType = 'text/plain'): void {
+export function sendText(
+  response: ServerResponse,
+  status: number,
+  text: string,
+  contentType = 'text/plain',
+): void {
   if (response.headersSent || response.destroyed) return
   const body = Buffer.from(text)
   response.writeHead(status, { 'Content-Type': contentType, 'Content-Length': body.length })

@@ -68,7 +68,10 @@ export function parseBody(raw: Buffer, structName: string, fields: Record<string
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     if (value === null) return { ok: true, body: {} }
-    return { ok: false, message: `json: cannot unmarshal ${goTypeOf(value)} into Go value of type api.${structName}` }
+    return {
+      ok: false,
+      message: `json: cannot unmarshal ${goTypeOf(value)} into Go value of type api.${structName}`,
+    }
   }
   const body = value as Record<string, unknown>
   for (const [field, type] of Object.entries(fields)) {
@@ -132,7 +135,11 @@ export function parseKeepAlive(value: unknown): number | undefined | { error: st
   if (value === undefined || value === null) return undefined
   if (typeof value === 'number') return value * 1000
   if (typeof value === 'string') return parseGoDuration(value)
-  const goType = Array.isArray(value) ? '[]interface {}' : typeof value === 'boolean' ? 'bool' : 'map[string]interface {}'
+  const goType = Array.isArray(value)
+    ? '[]interface {}'
+    : typeof value === 'boolean'
+      ? 'bool'
+      : 'map[string]interface {}'
   return { error: `Unsupported type: '${goType}'` }
 }
 
@@ -142,7 +149,9 @@ export function parseThink(value: unknown): boolean | string | undefined | { err
   if (typeof value === 'boolean') return value
   if (typeof value === 'string') {
     if (['low', 'medium', 'high', 'max'].includes(value)) return value
-    return { error: `invalid think value: "${value}" (must be "high", "medium", "low", "max", true, or false)` }
+    return {
+      error: `invalid think value: "${value}" (must be "high", "medium", "low", "max", true, or false)`,
+    }
   }
   return { error: `think must be a boolean or string, got ${goTypeOf(value)}` }
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { expectedResponse } from './text.ts'
-import { startSimulator, type Simulator } from './server.ts'
+import { type Simulator, startSimulator } from './server.ts'
 import { parseLines, rawRequest, streamedText } from './test-support.ts'
+import { expectedResponse } from './text.ts'
 
 let sim: Simulator
 
@@ -14,7 +14,14 @@ afterAll(async () => {
 
 const jsonType = 'application/json; charset=utf-8'
 const createdAt = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/
-const metricKeys = ['total_duration', 'load_duration', 'prompt_eval_count', 'prompt_eval_duration', 'eval_count', 'eval_duration']
+const metricKeys = [
+  'total_duration',
+  'load_duration',
+  'prompt_eval_count',
+  'prompt_eval_duration',
+  'eval_count',
+  'eval_duration',
+]
 
 describe('plain endpoints', () => {
   it('GET / answers "Ollama is running"', async () => {
@@ -24,21 +31,43 @@ describe('plain endpoints', () => {
     expect(reply.text).toBe('Ollama is running')
   })
 
-  it('unknown paths get gin\'s 404 and wrong methods its 405, as text/plain', async () => {
+  it("unknown paths get gin's 404 and wrong methods its 405, as text/plain", async () => {
     const missing = await rawRequest(sim.url, '/api/nothing')
-    expect([missing.status, missing.headers['content-type'], missing.text]).toEqual([404, 'text/plain', '404 page not found'])
+    expect([missing.status, missing.headers['content-type'], missing.text]).toEqual([
+      404,
+      'text/plain',
+      '404 page not found',
+    ])
     const wrong = await rawRequest(sim.url, '/api/generate')
-    expect([wrong.status, wrong.headers['content-type'], wrong.text]).toEqual([405, 'text/plain', '405 method not allowed'])
+    expect([wrong.status, wrong.headers['content-type'], wrong.text]).toEqual([
+      405,
+      'text/plain',
+      '405 method not allowed',
+    ])
   })
 
-  it('version, tags, ps and show have Ollama\'s shapes and key order', async () => {
+  it("version, tags, ps and show have Ollama's shapes and key order", async () => {
     const version = await rawRequest(sim.url, '/api/version')
     expect(version.headers['content-type']).toBe(jsonType)
     expect(version.text).toBe('{"version":"0.12.6"}')
 
-    const tags = JSON.parse((await rawRequest(sim.url, '/api/tags')).text) as { models: Array<Record<string, unknown>> }
-    expect(tags.models.map((model) => model.name)).toEqual(['llama3.2:latest', 'qwen3:latest', 'nomic-embed-text:latest'])
-    expect(Object.keys(tags.models[0]!)).toEqual(['name', 'model', 'modified_at', 'size', 'digest', 'details', 'capabilities'])
+    const tags = JSON.parse((await rawRequest(sim.url, '/api/tags')).text) as {
+      models: Array<Record<string, unknown>>
+    }
+    expect(tags.models.map((model) => model.name)).toEqual([
+      'llama3.2:latest',
+      'qwen3:latest',
+      'nomic-embed-text:latest',
+    ])
+    expect(Object.keys(tags.models[0]!)).toEqual([
+      'name',
+      'model',
+      'modified_at',
+      'size',
+      'digest',
+      'details',
+      'capabilities',
+    ])
     expect(Object.keys(tags.models[0]!.details as object)).toEqual([
       'parent_model',
       'format',
@@ -52,7 +81,15 @@ describe('plain endpoints', () => {
     const show = await rawRequest(sim.url, '/api/show', { body: { model: 'qwen3' } })
     expect(show.status).toBe(200)
     const shown = JSON.parse(show.text) as Record<string, unknown>
-    expect(Object.keys(shown)).toEqual(['modelfile', 'parameters', 'template', 'details', 'model_info', 'capabilities', 'modified_at'])
+    expect(Object.keys(shown)).toEqual([
+      'modelfile',
+      'parameters',
+      'template',
+      'details',
+      'model_info',
+      'capabilities',
+      'modified_at',
+    ])
     expect(shown.capabilities).toEqual(['completion', 'thinking', 'tools'])
     expect(show.text).toContain('\\u003c|im_start|\\u003e')
     const infoKeys = Object.keys(shown.model_info as object)
@@ -66,10 +103,21 @@ describe('plain endpoints', () => {
 
   it('ps lists models once used, and keep_alive 0 unloads them', async () => {
     await rawRequest(sim.url, '/api/generate', { body: { model: 'llama3.2' } })
-    let ps = JSON.parse((await rawRequest(sim.url, '/api/ps')).text) as { models: Array<Record<string, unknown>> }
+    let ps = JSON.parse((await rawRequest(sim.url, '/api/ps')).text) as {
+      models: Array<Record<string, unknown>>
+    }
     const entry = ps.models.find((model) => model.name === 'llama3.2:latest')
     expect(entry).toBeDefined()
-    expect(Object.keys(entry!)).toEqual(['name', 'model', 'size', 'digest', 'details', 'expires_at', 'size_vram', 'context_length'])
+    expect(Object.keys(entry!)).toEqual([
+      'name',
+      'model',
+      'size',
+      'digest',
+      'details',
+      'expires_at',
+      'size_vram',
+      'context_length',
+    ])
     expect(entry!.context_length).toBe(4096)
     await rawRequest(sim.url, '/api/generate', { body: { model: 'llama3.2', keep_alive: 0 } })
     ps = JSON.parse((await rawRequest(sim.url, '/api/ps')).text) as { models: Array<Record<string, unknown>> }
@@ -77,23 +125,36 @@ describe('plain endpoints', () => {
   })
 
   it('embed returns one deterministic unit vector per input', async () => {
-    const reply = await rawRequest(sim.url, '/api/embed', { body: { model: 'nomic-embed-text', input: ['a', 'b'] } })
+    const reply = await rawRequest(sim.url, '/api/embed', {
+      body: { model: 'nomic-embed-text', input: ['a', 'b'] },
+    })
     expect(reply.status).toBe(200)
     const body = JSON.parse(reply.text) as { model: string; embeddings: number[][] }
-    expect(Object.keys(body)).toEqual(['model', 'embeddings', 'total_duration', 'load_duration', 'prompt_eval_count'])
+    expect(Object.keys(body)).toEqual([
+      'model',
+      'embeddings',
+      'total_duration',
+      'load_duration',
+      'prompt_eval_count',
+    ])
     expect(body.model).toBe('nomic-embed-text')
     expect(body.embeddings).toHaveLength(2)
     expect(body.embeddings[0]).toHaveLength(768)
     const norm = Math.hypot(...body.embeddings[0]!)
     expect(norm).toBeCloseTo(1, 4)
-    const again = JSON.parse((await rawRequest(sim.url, '/api/embed', { body: { model: 'nomic-embed-text', input: 'a' } })).text)
+    const again = JSON.parse(
+      (await rawRequest(sim.url, '/api/embed', { body: { model: 'nomic-embed-text', input: 'a' } })).text,
+    )
     expect(again.embeddings[0]).toEqual(body.embeddings[0])
     const empty = await rawRequest(sim.url, '/api/embed', { body: { model: 'nomic-embed-text', input: [] } })
     expect(empty.text).toBe('{"model":"nomic-embed-text","embeddings":[]}')
     const bad = await rawRequest(sim.url, '/api/embed', { body: { model: 'nomic-embed-text', input: [1] } })
     expect([bad.status, bad.text]).toEqual([400, '{"error":"invalid input type"}'])
     const missing = await rawRequest(sim.url, '/api/embed', { body: { model: 'nope', input: 'a' } })
-    expect([missing.status, missing.text]).toEqual([404, '{"error":"model \\"nope\\" not found, try pulling it first"}'])
+    expect([missing.status, missing.text]).toEqual([
+      404,
+      '{"error":"model \\"nope\\" not found, try pulling it first"}',
+    ])
   })
 })
 
@@ -110,11 +171,36 @@ describe('request errors', () => {
     ],
     ['unknown model', '{"model":"nope","prompt":"x"}', 404, '{"error":"model \'nope\' not found"}'],
     ['empty model', '{"prompt":"x"}', 404, '{"error":"model \'\' not found"}'],
-    ['think on a non-thinking model', '{"model":"llama3.2","prompt":"x","think":true}', 400, '{"error":"\\"llama3.2\\" does not support thinking"}'],
-    ['bad think value', '{"model":"qwen3","prompt":"x","think":"lots"}', 400, '{"error":"invalid think value: \\"lots\\" (must be \\"high\\", \\"medium\\", \\"low\\", \\"max\\", true, or false)"}'],
-    ['embedding model', '{"model":"nomic-embed-text","prompt":"x"}', 400, '{"error":"\\"nomic-embed-text\\" does not support generate"}'],
-    ['raw with system', '{"model":"llama3.2","prompt":"x","raw":true,"system":"s"}', 400, '{"error":"raw mode does not support template, system, or context"}'],
-    ['bad keep_alive', '{"model":"llama3.2","prompt":"x","keep_alive":"3600"}', 400, '{"error":"time: missing unit in duration \\"3600\\""}'],
+    [
+      'think on a non-thinking model',
+      '{"model":"llama3.2","prompt":"x","think":true}',
+      400,
+      '{"error":"\\"llama3.2\\" does not support thinking"}',
+    ],
+    [
+      'bad think value',
+      '{"model":"qwen3","prompt":"x","think":"lots"}',
+      400,
+      '{"error":"invalid think value: \\"lots\\" (must be \\"high\\", \\"medium\\", \\"low\\", \\"max\\", true, or false)"}',
+    ],
+    [
+      'embedding model',
+      '{"model":"nomic-embed-text","prompt":"x"}',
+      400,
+      '{"error":"\\"nomic-embed-text\\" does not support generate"}',
+    ],
+    [
+      'raw with system',
+      '{"model":"llama3.2","prompt":"x","raw":true,"system":"s"}',
+      400,
+      '{"error":"raw mode does not support template, system, or context"}',
+    ],
+    [
+      'bad keep_alive',
+      '{"model":"llama3.2","prompt":"x","keep_alive":"3600"}',
+      400,
+      '{"error":"time: missing unit in duration \\"3600\\""}',
+    ],
     ['bad directive', '{"model":"llama3.2","prompt":"[sim:fault=nope]"}', 400, undefined],
   ])('generate: %s', async (_name, rawBody, status, text) => {
     const reply = await rawRequest(sim.url, '/api/generate', { method: 'POST', rawBody })
@@ -126,10 +212,19 @@ describe('request errors', () => {
 
   it.each([
     ['no model', { messages: [] }, 400, '{"error":"model is required"}'],
-    ['unknown model', { model: 'nope', messages: [{ role: 'user', content: 'x' }] }, 404, '{"error":"model \'nope\' not found"}'],
+    [
+      'unknown model',
+      { model: 'nope', messages: [{ role: 'user', content: 'x' }] },
+      404,
+      '{"error":"model \'nope\' not found"}',
+    ],
     [
       'tools on a model without tools',
-      { model: 'llama3.2', messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function', function: { name: 'f' } }] },
+      {
+        model: 'llama3.2',
+        messages: [{ role: 'user', content: 'x' }],
+        tools: [{ type: 'function', function: { name: 'f' } }],
+      },
       400,
       '{"error":"registry.ollama.ai/library/llama3.2:latest does not support tools"}',
     ],
@@ -163,22 +258,42 @@ describe('generate and chat', () => {
       expect(line.done).toBe(false)
     }
     const final = lines.at(-1)!
-    expect(Object.keys(final)).toEqual(['model', 'created_at', 'response', 'done', 'done_reason', 'context', ...metricKeys])
-    expect(final).toMatchObject({ response: '', done: true, done_reason: 'stop', eval_count: expected.tokens.length })
+    expect(Object.keys(final)).toEqual([
+      'model',
+      'created_at',
+      'response',
+      'done',
+      'done_reason',
+      'context',
+      ...metricKeys,
+    ])
+    expect(final).toMatchObject({
+      response: '',
+      done: true,
+      done_reason: 'stop',
+      eval_count: expected.tokens.length,
+    })
     for (const key of metricKeys) expect(final[key]).toBeGreaterThan(0)
-    expect((final.context as number[]).length).toBe((final.prompt_eval_count as number) + expected.tokens.length)
+    expect((final.context as number[]).length).toBe(
+      (final.prompt_eval_count as number) + expected.tokens.length,
+    )
     // Compact, one object per line, no \r.
     expect(reply.text).not.toMatch(/\r|": |, "/)
   })
 
   it('leaves out context in raw mode', async () => {
-    const lines = parseLines((await rawRequest(sim.url, '/api/generate', { body: { model: 'llama3.2', prompt: 'x', raw: true } })).text)
+    const lines = parseLines(
+      (await rawRequest(sim.url, '/api/generate', { body: { model: 'llama3.2', prompt: 'x', raw: true } }))
+        .text,
+    )
     expect(lines.at(-1)).not.toHaveProperty('context')
   })
 
   it('streams thinking first, then content, for a thinking model (think on by default)', async () => {
     const prompt = 'Think about it'
-    const lines = parseLines((await rawRequest(sim.url, '/api/generate', { body: { model: 'qwen3', prompt } })).text)
+    const lines = parseLines(
+      (await rawRequest(sim.url, '/api/generate', { body: { model: 'qwen3', prompt } })).text,
+    )
     const expected = expectedResponse({ model: 'qwen3', prompt })
     const thinking = lines.filter((line) => 'thinking' in line)
     expect(Object.keys(thinking[0]!)).toEqual(['model', 'created_at', 'response', 'thinking', 'done'])
@@ -186,7 +301,9 @@ describe('generate and chat', () => {
     expect(streamedText(lines, 'thinking')).toBe(expected.thinking)
     expect(streamedText(lines)).toBe(expected.response)
     expect(lines.at(-1)!.eval_count).toBe(expected.thinkingTokens.length + expected.tokens.length)
-    const quiet = parseLines((await rawRequest(sim.url, '/api/generate', { body: { model: 'qwen3', prompt, think: false } })).text)
+    const quiet = parseLines(
+      (await rawRequest(sim.url, '/api/generate', { body: { model: 'qwen3', prompt, think: false } })).text,
+    )
     expect(streamedText(quiet, 'thinking')).toBe('')
     expect(streamedText(quiet)).toBe(expected.response)
   })
@@ -196,7 +313,9 @@ describe('generate and chat', () => {
       { role: 'system', content: 'Be brief.' },
       { role: 'user', content: 'Hello there' },
     ]
-    const lines = parseLines((await rawRequest(sim.url, '/api/chat', { body: { model: 'qwen3:latest', messages } })).text)
+    const lines = parseLines(
+      (await rawRequest(sim.url, '/api/chat', { body: { model: 'qwen3:latest', messages } })).text,
+    )
     const expected = expectedResponse({ model: 'qwen3', messages })
     expect(streamedText(lines)).toBe(expected.response)
     expect(streamedText(lines, 'thinking')).toBe(expected.thinking)
@@ -207,7 +326,14 @@ describe('generate and chat', () => {
     const thinkingLine = lines[0]!
     expect(Object.keys(thinkingLine.message as object)).toEqual(['role', 'content', 'thinking'])
     const final = lines.at(-1)!
-    expect(Object.keys(final)).toEqual(['model', 'created_at', 'message', 'done', 'done_reason', ...metricKeys])
+    expect(Object.keys(final)).toEqual([
+      'model',
+      'created_at',
+      'message',
+      'done',
+      'done_reason',
+      ...metricKeys,
+    ])
     expect(final.message).toEqual({ role: 'assistant', content: '' })
   })
 
@@ -216,10 +342,16 @@ describe('generate and chat', () => {
     const tools = [
       {
         type: 'function',
-        function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+        function: {
+          name: 'get_weather',
+          parameters: { type: 'object', properties: { city: { type: 'string' } } },
+        },
       },
     ]
-    const lines = parseLines((await rawRequest(sim.url, '/api/chat', { body: { model: 'qwen3', messages, tools, think: false } })).text)
+    const lines = parseLines(
+      (await rawRequest(sim.url, '/api/chat', { body: { model: 'qwen3', messages, tools, think: false } }))
+        .text,
+    )
     expect(lines).toHaveLength(2)
     const expected = expectedResponse({ model: 'qwen3', messages, tools, think: false })
     expect(Object.keys(lines[0]!.message as object)).toEqual(['role', 'content', 'tool_calls'])
@@ -229,23 +361,55 @@ describe('generate and chat', () => {
 
   it('answers stream:false with one aggregated object, no trailing newline', async () => {
     const prompt = 'Aggregate me'
-    const reply = await rawRequest(sim.url, '/api/generate', { body: { model: 'qwen3', prompt, stream: false } })
+    const reply = await rawRequest(sim.url, '/api/generate', {
+      body: { model: 'qwen3', prompt, stream: false },
+    })
     expect(reply.headers['content-type']).toBe(jsonType)
     expect(reply.text.endsWith('\n')).toBe(false)
     const body = JSON.parse(reply.text) as Record<string, unknown>
     const expected = expectedResponse({ model: 'qwen3', prompt })
-    expect(Object.keys(body)).toEqual(['model', 'created_at', 'response', 'thinking', 'done', 'done_reason', 'context', ...metricKeys])
-    expect(body).toMatchObject({ response: expected.response, thinking: expected.thinking, done: true, done_reason: 'stop' })
+    expect(Object.keys(body)).toEqual([
+      'model',
+      'created_at',
+      'response',
+      'thinking',
+      'done',
+      'done_reason',
+      'context',
+      ...metricKeys,
+    ])
+    expect(body).toMatchObject({
+      response: expected.response,
+      thinking: expected.thinking,
+      done: true,
+      done_reason: 'stop',
+    })
 
     const messages = [{ role: 'user', content: 'Aggregate me' }]
-    const chat = JSON.parse((await rawRequest(sim.url, '/api/chat', { body: { model: 'llama3.2', messages, stream: false } })).text)
-    expect(chat.message).toEqual({ role: 'assistant', content: expectedResponse({ model: 'llama3.2', messages }).response })
-    expect(Object.keys(chat)).toEqual(['model', 'created_at', 'message', 'done', 'done_reason', ...metricKeys])
+    const chat = JSON.parse(
+      (await rawRequest(sim.url, '/api/chat', { body: { model: 'llama3.2', messages, stream: false } })).text,
+    )
+    expect(chat.message).toEqual({
+      role: 'assistant',
+      content: expectedResponse({ model: 'llama3.2', messages }).response,
+    })
+    expect(Object.keys(chat)).toEqual([
+      'model',
+      'created_at',
+      'message',
+      'done',
+      'done_reason',
+      ...metricKeys,
+    ])
   })
 
   it('caps at num_predict with done_reason "length"', async () => {
     const lines = parseLines(
-      (await rawRequest(sim.url, '/api/generate', { body: { model: 'llama3.2', prompt: 'x', options: { num_predict: 3 } } })).text,
+      (
+        await rawRequest(sim.url, '/api/generate', {
+          body: { model: 'llama3.2', prompt: 'x', options: { num_predict: 3 } },
+        })
+      ).text,
     )
     expect(lines).toHaveLength(4)
     expect(lines.at(-1)).toMatchObject({ done_reason: 'length', eval_count: 3 })
@@ -254,9 +418,15 @@ describe('generate and chat', () => {
   it('answers load and unload requests with one JSON object even when streaming was asked', async () => {
     const load = await rawRequest(sim.url, '/api/generate', { body: { model: 'llama3.2' } })
     expect(load.headers['content-type']).toBe(jsonType)
-    expect(load.text).toMatch(/^\{"model":"llama3.2","created_at":"[^"]+","response":"","done":true,"done_reason":"load"\}$/)
-    const unload = await rawRequest(sim.url, '/api/generate', { body: { model: 'llama3.2', prompt: '', keep_alive: 0 } })
-    expect(unload.text).toMatch(/^\{"model":"llama3.2","created_at":"[^"]+","response":"","done":true,"done_reason":"unload"\}$/)
+    expect(load.text).toMatch(
+      /^\{"model":"llama3.2","created_at":"[^"]+","response":"","done":true,"done_reason":"load"\}$/,
+    )
+    const unload = await rawRequest(sim.url, '/api/generate', {
+      body: { model: 'llama3.2', prompt: '', keep_alive: 0 },
+    })
+    expect(unload.text).toMatch(
+      /^\{"model":"llama3.2","created_at":"[^"]+","response":"","done":true,"done_reason":"unload"\}$/,
+    )
     const chatLoad = await rawRequest(sim.url, '/api/chat', { body: { model: 'qwen3', messages: [] } })
     expect(chatLoad.text).toMatch(
       /^\{"model":"qwen3","created_at":"[^"]+","message":\{"role":"assistant","content":""\},"done":true,"done_reason":"load"\}$/,
@@ -268,7 +438,9 @@ describe('generate and chat', () => {
   it('sim.expectedResponse matches what is streamed for many prompts', async () => {
     for (let index = 0; index < 10; index++) {
       const prompt = `Prompt number ${index} — with é`
-      const lines = parseLines((await rawRequest(sim.url, '/api/generate', { body: { model: 'qwen3', prompt } })).text)
+      const lines = parseLines(
+        (await rawRequest(sim.url, '/api/generate', { body: { model: 'qwen3', prompt } })).text,
+      )
       const expected = sim.expectedResponse({ model: 'qwen3', prompt })
       expect(streamedText(lines)).toBe(expected.response)
       expect(streamedText(lines, 'thinking')).toBe(expected.thinking)
@@ -277,14 +449,21 @@ describe('generate and chat', () => {
 })
 
 describe('pull', () => {
-  it('streams Ollama\'s progress sequence for a known model', async () => {
+  it("streams Ollama's progress sequence for a known model", async () => {
     const reply = await rawRequest(sim.url, '/api/pull', { body: { model: 'llama3.2' } })
     expect(reply.headers['content-type']).toBe('application/x-ndjson')
     const lines = parseLines(reply.text)
     const statuses = lines.map((line) => line.status as string)
     expect(statuses[0]).toBe('pulling manifest')
-    expect(statuses.slice(-4)).toEqual(['verifying sha256 digest', 'writing manifest', 'removing unused layers', 'success'])
-    const layerLines = lines.filter((line) => String(line.status).startsWith('pulling ') && line.status !== 'pulling manifest')
+    expect(statuses.slice(-4)).toEqual([
+      'verifying sha256 digest',
+      'writing manifest',
+      'removing unused layers',
+      'success',
+    ])
+    const layerLines = lines.filter(
+      (line) => String(line.status).startsWith('pulling ') && line.status !== 'pulling manifest',
+    )
     expect(layerLines.length).toBeGreaterThan(4)
     for (const line of layerLines) {
       expect(line.status).toBe('pulling ' + String(line.digest).slice(7, 19))
@@ -298,14 +477,23 @@ describe('pull', () => {
   it('ends an unknown model\'s pull with an error line after "pulling manifest"', async () => {
     const reply = await rawRequest(sim.url, '/api/pull', { body: { model: 'nope' } })
     expect(reply.status).toBe(200)
-    expect(reply.text).toBe('{"status":"pulling manifest"}\n{"error":"pull model manifest: file does not exist"}\n')
+    expect(reply.text).toBe(
+      '{"status":"pulling manifest"}\n{"error":"pull model manifest: file does not exist"}\n',
+    )
   })
 
   it('answers stream:false with the last status', async () => {
     const reply = await rawRequest(sim.url, '/api/pull', { body: { model: 'qwen3', stream: false } })
-    expect([reply.status, reply.headers['content-type'], reply.text]).toEqual([200, 'application/json', '{"status":"success"}'])
+    expect([reply.status, reply.headers['content-type'], reply.text]).toEqual([
+      200,
+      'application/json',
+      '{"status":"success"}',
+    ])
     const missing = await rawRequest(sim.url, '/api/pull', { body: { model: 'nope', stream: false } })
-    expect([missing.status, missing.text]).toEqual([500, '{"error":"pull model manifest: file does not exist"}'])
+    expect([missing.status, missing.text]).toEqual([
+      500,
+      '{"error":"pull model manifest: file does not exist"}',
+    ])
   })
 })
 
@@ -313,11 +501,18 @@ describe('delete and copy', () => {
   it('copies and deletes models', async () => {
     const local = await startSimulator({ models: [{ name: 'tiny' }] })
     try {
-      const copied = await rawRequest(local.url, '/api/copy', { body: { source: 'tiny', destination: 'tiny-copy' } })
+      const copied = await rawRequest(local.url, '/api/copy', {
+        body: { source: 'tiny', destination: 'tiny-copy' },
+      })
       expect([copied.status, copied.text]).toEqual([200, ''])
-      const removed = await rawRequest(local.url, '/api/delete', { method: 'DELETE', body: { model: 'tiny' } })
+      const removed = await rawRequest(local.url, '/api/delete', {
+        method: 'DELETE',
+        body: { model: 'tiny' },
+      })
       expect(removed.status).toBe(200)
-      const tags = JSON.parse((await rawRequest(local.url, '/api/tags')).text) as { models: Array<{ name: string }> }
+      const tags = JSON.parse((await rawRequest(local.url, '/api/tags')).text) as {
+        models: Array<{ name: string }>
+      }
       expect(tags.models.map((model) => model.name)).toEqual(['tiny-copy:latest'])
       const again = await rawRequest(local.url, '/api/delete', { method: 'DELETE', body: { model: 'tiny' } })
       expect([again.status, again.text]).toEqual([404, '{"error":"model \'tiny\' not found"}'])
@@ -334,7 +529,9 @@ describe('counters', () => {
       const counters = local.counters
       await rawRequest(local.url, '/api/version')
       await rawRequest(local.url, '/api/generate', { body: { model: 'llama3.2', prompt: 'a' } })
-      await rawRequest(local.url, '/api/chat', { body: { model: 'llama3.2', messages: [{ role: 'user', content: 'a' }], stream: false } })
+      await rawRequest(local.url, '/api/chat', {
+        body: { model: 'llama3.2', messages: [{ role: 'user', content: 'a' }], stream: false },
+      })
       expect(counters).toMatchObject({ requests: 3, completed: 2, cancelled: 0, inFlight: 0, maxInFlight: 1 })
       expect(counters.byPath).toEqual({ '/api/version': 1, '/api/generate': 1, '/api/chat': 1 })
       local.resetCounters()

@@ -78,7 +78,8 @@ const routes: Routes = {
 }
 
 function checkOption(name: string, value: number, minimum: number): number {
-  if (!Number.isFinite(value) || value < minimum) throw new RangeError(`${name} must be a number ≥ ${minimum}, got ${value}`)
+  if (!Number.isFinite(value) || value < minimum)
+    throw new RangeError(`${name} must be a number ≥ ${minimum}, got ${value}`)
   return value
 }
 
@@ -86,7 +87,8 @@ function checkOption(name: string, value: number, minimum: number): number {
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const models = options.models ?? [...defaultModels]
   const chunking = options.chunking ?? 'line'
-  if (!chunkingModes.includes(chunking)) throw new RangeError(`chunking must be one of ${chunkingModes.join(', ')}`)
+  if (!chunkingModes.includes(chunking))
+    throw new RangeError(`chunking must be one of ${chunkingModes.join(', ')}`)
   const state: SimulatorState = {
     tokensPerSecond: checkOption('tokensPerSecond', options.tokensPerSecond ?? 0, 0),
     firstTokenDelayMs: checkOption('firstTokenDelayMs', options.firstTokenDelayMs ?? 0, 0),

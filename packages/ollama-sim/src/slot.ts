@@ -2,7 +2,11 @@ import type { SimCounters } from './counters.ts'
 import type { AcquireResult, SlotQueue } from './queue.ts'
 
 /** Takes a generation slot and keeps the counters' `queued` / `inFlight` / `maxInFlight` gauges true. */
-export async function acquireSlot(queue: SlotQueue, counters: SimCounters, signal: AbortSignal): Promise<AcquireResult> {
+export async function acquireSlot(
+  queue: SlotQueue,
+  counters: SimCounters,
+  signal: AbortSignal,
+): Promise<AcquireResult> {
   const acquired = queue.acquire(signal)
   let result: AcquireResult
   if (typeof acquired === 'string') result = acquired

@@ -18,8 +18,7 @@ export function rawRequest(
   path: string,
   options: { method?: string; body?: unknown; rawBody?: string } = {},
 ): Promise<RawReply> {
-  const payload =
-    options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body))
+  const payload = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body))
   const method = options.method ?? (payload === undefined ? 'GET' : 'POST')
   return new Promise((resolve, reject) => {
     const headers = payload === undefined ? {} : { 'Content-Length': Buffer.byteLength(payload) }
@@ -60,7 +59,10 @@ export function parseLines(text: string): Array<Record<string, unknown>> {
 }
 
 /** The concatenated `response` (generate) or `message.content` (chat) text of parsed lines. */
-export function streamedText(lines: Array<Record<string, unknown>>, field: 'content' | 'thinking' = 'content'): string {
+export function streamedText(
+  lines: Array<Record<string, unknown>>,
+  field: 'content' | 'thinking' = 'content',
+): string {
   let text = ''
   for (const line of lines) {
     const message = line.message as Record<string, unknown> | undefined

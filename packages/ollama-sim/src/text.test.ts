@@ -7,15 +7,22 @@ describe('expectedResponse', () => {
   it('is a pure function of model and prompt, with or without :latest', () => {
     const first = expectedResponse({ model: 'llama3.2', prompt: 'Why is the sky blue?' })
     expect(expectedResponse({ model: 'llama3.2:latest', prompt: 'Why is the sky blue?' })).toEqual(first)
-    expect(expectedResponse({ model: 'llama3.2', prompt: 'Why is the sea blue?' }).response).not.toBe(first.response)
-    expect(expectedResponse({ model: 'qwen3', prompt: 'Why is the sky blue?' }).response).not.toBe(first.response)
+    expect(expectedResponse({ model: 'llama3.2', prompt: 'Why is the sea blue?' }).response).not.toBe(
+      first.response,
+    )
+    expect(expectedResponse({ model: 'qwen3', prompt: 'Why is the sky blue?' }).response).not.toBe(
+      first.response,
+    )
     expect(first.tokens.join('')).toBe(first.response)
     expect(first.tokens.length).toBeGreaterThanOrEqual(24)
     expect(first.doneReason).toBe('stop')
   })
 
   it('produces multi-byte UTF-8 (2, 3 and 4 byte characters) across prompts', () => {
-    const text = Array.from({ length: 20 }, (_, index) => expectedResponse({ model: 'llama3.2', prompt: `p${index}` }).response).join('')
+    const text = Array.from(
+      { length: 20 },
+      (_, index) => expectedResponse({ model: 'llama3.2', prompt: `p${index}` }).response,
+    ).join('')
     expect(text).toMatch(/[\u0080-\u07ff]/)
     expect(text).toMatch(/[\u0800-\uffff]/)
     expect(text).toMatch(/[\u{10000}-\u{10ffff}]/u)
@@ -45,7 +52,11 @@ describe('expectedResponse', () => {
 
   it('caps thinking + response tokens at num_predict with done reason "length"', () => {
     const full = expectedResponse({ model: 'qwen3', prompt: 'x' })
-    const capped = expectedResponse({ model: 'qwen3', prompt: 'x', options: { num_predict: full.thinkingTokens.length + 3 } })
+    const capped = expectedResponse({
+      model: 'qwen3',
+      prompt: 'x',
+      options: { num_predict: full.thinkingTokens.length + 3 },
+    })
     expect(capped.doneReason).toBe('length')
     expect(capped.thinking).toBe(full.thinking)
     expect(capped.tokens).toEqual(full.tokens.slice(0, 3))
@@ -55,7 +66,10 @@ describe('expectedResponse', () => {
 
   it('honours [sim:tokens=N] and puts the long-line chunk into the text', () => {
     expect(expectedResponse({ model: 'llama3.2', prompt: '[sim:tokens=1000]' }).tokens).toHaveLength(1000)
-    const long = expectedResponse({ model: 'llama3.2', prompt: '[sim:tokens=5][sim:fault=long-line,bytes=4096,after=2]' })
+    const long = expectedResponse({
+      model: 'llama3.2',
+      prompt: '[sim:tokens=5][sim:fault=long-line,bytes=4096,after=2]',
+    })
     expect(long.tokens).toHaveLength(6)
     expect(long.tokens[2]).toBe(longLineText(4096))
     expect(utf8Length(long.tokens[2]!)).toBe(4096)
@@ -71,7 +85,11 @@ describe('expectedResponse', () => {
         },
       },
     ]
-    const call = expectedResponse({ model: 'qwen3', messages: [{ role: 'user', content: 'Weather?' }], tools })
+    const call = expectedResponse({
+      model: 'qwen3',
+      messages: [{ role: 'user', content: 'Weather?' }],
+      tools,
+    })
     expect(call.response).toBe('')
     expect(call.toolCalls).toHaveLength(1)
     expect(call.toolCalls[0]!.id).toMatch(/^call_[a-z0-9]{8}$/)
@@ -87,6 +105,9 @@ describe('expectedResponse', () => {
     })
     expect(answer.toolCalls).toEqual([])
     expect(answer.response).not.toBe('')
-    expect(expectedResponse({ model: 'llama3.2', messages: [{ role: 'user', content: 'Weather?' }], tools }).toolCalls).toEqual([])
+    expect(
+      expectedResponse({ model: 'llama3.2', messages: [{ role: 'user', content: 'Weather?' }], tools })
+        .toolCalls,
+    ).toEqual([])
   })
 })

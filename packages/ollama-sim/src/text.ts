@@ -44,14 +44,75 @@ export interface ExpectedResponseOptions {
 }
 
 const responseWords = [
-  ' the', ' a', ' stream', ' token', ' river', ' light', ' data', ' quick', ' brown', ' fox', ' jumps', ' over',
-  ' lazy', ' dog', ' and', ' of', ' to', ' in', ' is', ' every', ' small', ' model', ' answer', ' question',
-  ' café', ' naïve', ' —', ' 🚀', ' über', ' 東京', ' ✨', ' résumé', ' 😀', ' Straße', ' 👩‍💻', ' €5',
-  ' <b>', ' &', ' "quoted"', ' 42', ' x²', ' π', ' back\\slash', ' tab\there',
+  ' the',
+  ' a',
+  ' stream',
+  ' token',
+  ' river',
+  ' light',
+  ' data',
+  ' quick',
+  ' brown',
+  ' fox',
+  ' jumps',
+  ' over',
+  ' lazy',
+  ' dog',
+  ' and',
+  ' of',
+  ' to',
+  ' in',
+  ' is',
+  ' every',
+  ' small',
+  ' model',
+  ' answer',
+  ' question',
+  ' café',
+  ' naïve',
+  ' —',
+  ' 🚀',
+  ' über',
+  ' 東京',
+  ' ✨',
+  ' résumé',
+  ' 😀',
+  ' Straße',
+  ' 👩‍💻',
+  ' €5',
+  ' <b>',
+  ' &',
+  ' "quoted"',
+  ' 42',
+  ' x²',
+  ' π',
+  ' back\\slash',
+  ' tab\there',
 ]
 const thinkingWords = [
-  ' so', ' the', ' user', ' wants', ' me', ' to', ' think', ' about', ' this', ' carefully', ' first', ' maybe',
-  ' then', ' answer', ' step', ' by', ' — ', ' hmm', ' naïve', ' 🤔', ' idea', ' check', ' again',
+  ' so',
+  ' the',
+  ' user',
+  ' wants',
+  ' me',
+  ' to',
+  ' think',
+  ' about',
+  ' this',
+  ' carefully',
+  ' first',
+  ' maybe',
+  ' then',
+  ' answer',
+  ' step',
+  ' by',
+  ' — ',
+  ' hmm',
+  ' naïve',
+  ' 🤔',
+  ' idea',
+  ' check',
+  ' again',
 ]
 const sentenceEnds = ['.', '.', '.', '!', '?', '.\n', '.\n\n']
 const longLinePattern = 'The quick brown fox jumps over the lazy dog. '
@@ -94,7 +155,10 @@ export function longLineText(bytes: number): string {
 /** The conversation as (role, content) pairs: a generate request is `system` + `user`. */
 export function conversationOf(request: ExpectedRequest): Array<{ role: string; content: string }> {
   if (request.messages) {
-    return request.messages.map((message) => ({ role: message.role.toLowerCase(), content: message.content ?? '' }))
+    return request.messages.map((message) => ({
+      role: message.role.toLowerCase(),
+      content: message.content ?? '',
+    }))
   }
   const turns: Array<{ role: string; content: string }> = []
   if (request.system) turns.push({ role: 'system', content: request.system })
@@ -179,7 +243,10 @@ export function planCompletion(
  * (with or without `:latest`), the conversation (system + prompt, or the messages) and the
  * `[sim:...]` directives in it, capped by `options.num_predict`.
  */
-export function expectedResponse(request: ExpectedRequest, options: ExpectedResponseOptions = {}): ExpectedResponse {
+export function expectedResponse(
+  request: ExpectedRequest,
+  options: ExpectedResponseOptions = {},
+): ExpectedResponse {
   const model = new ModelRegistry(options.models ?? defaultModels).find(request.model)
   const directives = { ...options.directives, ...parseDirectives(directiveText(request)) }
   const plan = planCompletion(

@@ -7,7 +7,10 @@ export interface SimToolCall {
 }
 
 interface ToolShape {
-  function?: { name?: unknown; parameters?: { properties?: Record<string, { type?: unknown; enum?: unknown }> } }
+  function?: {
+    name?: unknown
+    parameters?: { properties?: Record<string, { type?: unknown; enum?: unknown }> }
+  }
 }
 
 const places = ['Tokyo', 'Paris', 'Lagos', 'São Paulo', 'Zürich', 'Reykjavík']
