@@ -18,7 +18,11 @@ export function presentedToken(request: IncomingMessage, url: URL): string | und
   return url.searchParams.get('token') ?? undefined
 }
 
-const loopbackNames = new Set(['localhost', '127.0.0.1', '[::1]'])
+const loopbackNames = new Set(['localhost', '[::1]'])
+
+function isLoopbackName(name: string): boolean {
+  return loopbackNames.has(name) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name)
+}
 
 /** The host name of a `Host` header value, lower-cased, without the port. */
 function hostName(value: string): string {
@@ -41,15 +45,14 @@ export function hostAllowed(
   const host = request.headers.host
   if (!host) return true
   const name = hostName(host)
-  return (
-    loopbackNames.has(name) || name.startsWith('127.') || allowedHosts.has(name) || allowedHosts.has(host)
-  )
+  return isLoopbackName(name) || allowedHosts.has(name) || allowedHosts.has(host)
 }
 
 /**
  * Browsers send `Origin` with every WebSocket handshake; it must be the hub's own origin (the page
- * it served) or one the operator allowed. Clients without `Origin` (Node, curl) are not browsers
- * and pass.
+ * it served), a page served from this machine (`localhost`, `127.x`, `[::1]` on any port, e.g.
+ * `vite dev`), or one the operator allowed. Clients without `Origin` (Node, curl) are not browsers
+ * and pass. A page on any other site cannot use the visitor's browser to watch or publish.
  */
 export function originAllowed(request: IncomingMessage, allowedOrigins: ReadonlySet<string>): boolean {
   const origin = request.headers.origin
@@ -61,6 +64,7 @@ export function originAllowed(request: IncomingMessage, allowedOrigins: Readonly
   } catch {
     return false
   }
+  if (isLoopbackName(parsed.hostname.toLowerCase())) return true
   const host = request.headers.host?.toLowerCase()
   return host !== undefined && parsed.host.toLowerCase() === host
 }

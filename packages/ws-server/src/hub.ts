@@ -89,7 +89,14 @@ class HubServer implements Hub {
         response.end()
       })
     })
-    this.#http.on('upgrade', (request, socket, head) => this.#handleUpgrade(request, socket as Socket, head))
+    this.#http.on('upgrade', (request, socket, head) => {
+      // One connection's trouble must never take the hub down.
+      try {
+        this.#handleUpgrade(request, socket as Socket, head)
+      } catch {
+        socket.destroy()
+      }
+    })
     this.#http.on('clientError', (_error, socket) => socket.destroy())
     const common = { noServer: true, clientTracking: false, perMessageDeflate: false } as const
     this.#viewerServer = new WebSocketServer({ ...common, maxPayload: viewerMaxPayload })
@@ -256,28 +263,34 @@ class HubServer implements Hub {
     }
     server.handleUpgrade(request, socket, head, (webSocket) => {
       webSocket.on('error', () => webSocket.terminate())
-      if (!originAllowed(request, this.#options.allowedOrigins)) {
-        this.#metrics.rejectedOrigin += 1
-        webSocket.close(hubCloseCodes.forbiddenOrigin, 'origin not allowed')
-        return
-      }
-      const token = presentedToken(request, url)
-      if (server === this.#publishServer) {
-        const expected = this.#options.token
-        if (expected !== undefined && !tokenMatches(token, expected)) return this.#refuse(webSocket)
-        this.#acceptProducer(webSocket)
-      } else {
-        const { viewerToken, token: publishToken } = this.#options
-        if (
-          viewerToken !== undefined &&
-          !tokenMatches(token, viewerToken) &&
-          !(publishToken !== undefined && tokenMatches(token, publishToken))
-        ) {
-          return this.#refuse(webSocket)
-        }
-        this.#acceptViewer(webSocket, url)
+      try {
+        this.#admit(server, webSocket, request, url)
+      } catch {
+        webSocket.terminate()
       }
     })
+  }
+
+  #admit(server: WebSocketServer, webSocket: WebSocket, request: IncomingMessage, url: URL): void {
+    if (!originAllowed(request, this.#options.allowedOrigins)) {
+      this.#metrics.rejectedOrigin += 1
+      webSocket.close(hubCloseCodes.forbiddenOrigin, 'origin not allowed')
+      return
+    }
+    const token = presentedToken(request, url)
+    if (server === this.#publishServer) {
+      const expected = this.#options.token
+      if (expected !== undefined && !tokenMatches(token, expected)) this.#refuse(webSocket)
+      else this.#acceptProducer(webSocket)
+      return
+    }
+    const { viewerToken, token: publishToken } = this.#options
+    const viewerAllowed =
+      viewerToken === undefined ||
+      tokenMatches(token, viewerToken) ||
+      (publishToken !== undefined && tokenMatches(token, publishToken))
+    if (viewerAllowed) this.#acceptViewer(webSocket, url)
+    else this.#refuse(webSocket)
   }
 
   #refuse(webSocket: WebSocket): void {
@@ -345,7 +358,11 @@ class HubServer implements Hub {
     socket.on('close', () => this.#producers.delete(producer))
     socket.on('message', (data, isBinary) => {
       producer.alive = true
-      this.#receive(producer, data as Buffer | Buffer[] | ArrayBuffer, isBinary)
+      try {
+        this.#receive(producer, data as Buffer | Buffer[] | ArrayBuffer, isBinary)
+      } catch {
+        socket.terminate()
+      }
     })
   }
 
