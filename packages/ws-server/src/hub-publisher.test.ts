@@ -1,6 +1,7 @@
 import { createServer } from 'node:net'
 import type { SpoutEvent } from '@spout/core'
 import { afterEach, describe, expect, it } from 'vitest'
+import { WebSocketServer } from 'ws'
 import { createHub, type Hub } from './hub.ts'
 import { HubPublisher } from './hub-publisher.ts'
 import { eventually, jobEvents, readMetrics, TestViewer, tokensOf } from './test-support.ts'
@@ -175,5 +176,28 @@ describe('HubPublisher', () => {
     await producer.end()
     expect(warnings).toHaveLength(1)
     expect(producer.connected).toBe(false)
+  })
+  it('treats a hub that stops answering pings as gone and reconnects', async () => {
+    // A stand-in hub that accepts connections but never answers pings.
+    const silent = new WebSocketServer({ host: '127.0.0.1', port: 0, autoPong: false })
+    await new Promise<void>((resolve) => silent.once('listening', () => resolve()))
+    cleanups.push(() => silent.close())
+    let connections = 0
+    const reconnected = new Promise<void>((resolve) =>
+      silent.on('connection', () => {
+        connections += 1
+        if (connections === 2) resolve()
+      }),
+    )
+    const port = (silent.address() as { port: number }).port
+    const { logger } = recorder()
+    const producer = publisher({ url: `http://127.0.0.1:${port}`, heartbeatMs: 50 })
+    producer.publish(
+      { type: 'job-start', jobId: 'j', name: 'n', model: 'm', host: 'h', startedAt: 't' },
+      logger,
+    )
+    await reconnected
+    expect(connections).toBeGreaterThanOrEqual(2)
+    for (const client of silent.clients) client.terminate()
   })
 })

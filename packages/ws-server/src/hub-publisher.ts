@@ -26,6 +26,8 @@ export interface HubPublisherOptions {
   reconnectDelayMs?: number
   /** Default `5000`. */
   maxReconnectDelayMs?: number
+  /** Ping interval; a hub that has not answered the previous ping is treated as gone. Default `15000`. */
+  heartbeatMs?: number
 }
 
 export interface PublisherLogger {
@@ -50,6 +52,7 @@ export class HubPublisher {
   readonly #flushTimeoutMs: number
   readonly #reconnectDelayMs: number
   readonly #maxReconnectDelayMs: number
+  readonly #heartbeatMs: number
 
   #state: SpoutState = createState()
   #unapplied: SpoutEvent[] = []
@@ -62,6 +65,8 @@ export class HubPublisher {
   #attempts = 0
   #reconnectTimer: NodeJS.Timeout | undefined
   #tickTimer: NodeJS.Timeout | undefined
+  #heartbeat: NodeJS.Timeout | undefined
+  #hubAlive = true
   #refused = false
   #ending = false
   #warned = false
@@ -75,6 +80,7 @@ export class HubPublisher {
     this.#flushTimeoutMs = options.flushTimeoutMs ?? 2000
     this.#reconnectDelayMs = options.reconnectDelayMs ?? 100
     this.#maxReconnectDelayMs = options.maxReconnectDelayMs ?? 5000
+    this.#heartbeatMs = options.heartbeatMs ?? 15_000
   }
 
   /** True while a connection to the hub is open. */
@@ -129,6 +135,7 @@ export class HubPublisher {
   #stop(): void {
     clearTimeout(this.#reconnectTimer)
     clearTimeout(this.#tickTimer)
+    clearInterval(this.#heartbeat)
     this.#reconnectTimer = undefined
     this.#tickTimer = undefined
     const socket = this.#socket
@@ -169,7 +176,11 @@ export class HubPublisher {
     socket.on('open', () => {
       this.#open = true
       this.#attempts = 0
+      this.#startHeartbeat(socket)
       this.#tick()
+    })
+    socket.on('pong', () => {
+      this.#hubAlive = true
     })
     socket.on('message', (data) => {
       let frame: Partial<HubErrorFrame>
@@ -184,8 +195,25 @@ export class HubPublisher {
     socket.on('close', (code) => this.#onClose(socket, code))
   }
 
+  /** A hub that vanished without closing (a dead host, a cut cable) is noticed by its missing pong. */
+  #startHeartbeat(socket: WebSocket): void {
+    clearInterval(this.#heartbeat)
+    if (this.#heartbeatMs <= 0) return
+    this.#hubAlive = true
+    this.#heartbeat = setInterval(() => {
+      if (!this.#hubAlive) {
+        socket.terminate()
+        return
+      }
+      this.#hubAlive = false
+      socket.ping()
+    }, this.#heartbeatMs)
+    this.#heartbeat.unref()
+  }
+
   #onClose(socket: WebSocket, code: number): void {
     if (this.#socket !== socket) return
+    clearInterval(this.#heartbeat)
     const wasOpen = this.#open
     this.#socket = undefined
     this.#open = false
