@@ -115,6 +115,25 @@ describe('cancellation', () => {
   })
 })
 
+describe('pull cancellation', () => {
+  it('counts a client that leaves a pull in progress', async () => {
+    const sim = await start({ tokensPerSecond: 5 })
+    const payload = JSON.stringify({ model: 'llama3.2' })
+    const outgoing = httpRequest(new URL('/api/pull', sim.url), {
+      method: 'POST',
+      agent: false,
+      headers: { 'Content-Length': Buffer.byteLength(payload) },
+    })
+    outgoing.on('error', () => {})
+    const response = new Promise<IncomingMessage>((resolve) => outgoing.on('response', resolve))
+    outgoing.end(payload)
+    const incoming = await response
+    await new Promise((resolve) => incoming.once('data', resolve))
+    outgoing.destroy()
+    await waitFor(() => sim.counters.cancelled === 1)
+  })
+})
+
 describe('back-pressure', () => {
   it('does not run ahead of a reader that stops reading', async () => {
     const sim = await start({})

@@ -46,6 +46,15 @@ describe('plain endpoints', () => {
     ])
   })
 
+  it('HEAD on GET routes answers headers only', async () => {
+    const reply = await rawRequest(sim.url, '/api/tags', { method: 'HEAD' })
+    expect([reply.status, reply.headers['content-type'], reply.text]).toEqual([200, jsonType, ''])
+  })
+
+  it('refuses an unknown simulator-wide fault', async () => {
+    await expect(startSimulator({ fault: { name: 'explode' as never } })).rejects.toThrow(RangeError)
+  })
+
   it("version, tags, ps and show have Ollama's shapes and key order", async () => {
     const version = await rawRequest(sim.url, '/api/version')
     expect(version.headers['content-type']).toBe(jsonType)

@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import { createCounters, resetCounters, type SimCounters } from './counters.ts'
 import { handleEmbed, handleEmbeddings } from './embed.ts'
 import type { Exchange, RouteHandler, SimulatorState } from './exchange.ts'
-import { type Chunking, chunkingModes, FaultMemory, type FaultSpec } from './faults.ts'
+import { type Chunking, chunkingModes, FaultMemory, type FaultSpec, faultNames } from './faults.ts'
 import { handleChat, handleGenerate } from './generation.ts'
 import { LoadedModels } from './loaded-models.ts'
 import {
@@ -87,8 +87,12 @@ function checkOption(name: string, value: number, minimum: number): number {
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const models = options.models ?? [...defaultModels]
   const chunking = options.chunking ?? 'line'
-  if (!chunkingModes.includes(chunking))
+  if (!chunkingModes.includes(chunking)) {
     throw new RangeError(`chunking must be one of ${chunkingModes.join(', ')}`)
+  }
+  if (options.fault && !faultNames.includes(options.fault.name)) {
+    throw new RangeError(`fault.name must be one of ${faultNames.join(', ')}, got "${options.fault.name}"`)
+  }
   const state: SimulatorState = {
     tokensPerSecond: checkOption('tokensPerSecond', options.tokensPerSecond ?? 0, 0),
     firstTokenDelayMs: checkOption('firstTokenDelayMs', options.firstTokenDelayMs ?? 0, 0),
