@@ -1,0 +1,267 @@
+// One batch, one fault per record, at the real simulator over real HTTP: every record must end ok
+// (with exactly the text the simulator meant to send) or with its documented error code, after
+// exactly the attempts the retry policy promises, and the output must hold each id exactly once.
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import {
+  applyEvents,
+  createState,
+  eventSink,
+  getRecord,
+  jsonlSink,
+  OllamaClient,
+  type RecordResult,
+  runPipeline,
+  type SpoutEvent,
+  type SpoutPlugin,
+} from '@spout/core'
+import { type Chunking, expectedResponse, type Simulator, startSimulator } from '@spout/ollama-sim'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { makeTempDir } from '../support/temp-dir.ts'
+
+const model = 'llama3.2'
+const missingModel = 'no-such-model'
+/** Short enough to keep the suite fast, long enough that a loaded machine never trips it by accident. */
+const timeoutMs = 1_000
+/** A `slow-start` / `stall` this long is always past the timeout. */
+const faultDelayMs = 6_000
+const retries = 2
+const busyRetries = 10
+/** The client refuses lines longer than this: a 2 MiB line passes, a 4 MiB line does not. */
+const maxLineLength = 3 * 1024 * 1024
+
+interface Case {
+  id: string
+  /** The directive put in the prompt (empty: a clean record). */
+  directive: string
+  /** `ok`, or the error code the record must end with. */
+  outcome: 'ok' | string
+  attempts: number
+  endpoint?: 'chat'
+  /** Sent to this model instead (through a prompt builder). */
+  model?: string
+}
+
+const cases: Case[] = [
+  { id: 'clean', directive: '', outcome: 'ok', attempts: 1 },
+  { id: 'clean-chat', directive: '', outcome: 'ok', attempts: 1, endpoint: 'chat' },
+  // Transient faults that hit once: retried, then ok.
+  {
+    id: 'midstream-error-once',
+    directive: 'fault=midstream-error,after=3,times=1',
+    outcome: 'ok',
+    attempts: 2,
+  },
+  {
+    id: 'midstream-error-once-chat',
+    directive: 'fault=midstream-error,after=2,times=1',
+    outcome: 'ok',
+    attempts: 2,
+    endpoint: 'chat',
+  },
+  { id: 'drop-once', directive: 'fault=drop,after=3,times=1', outcome: 'ok', attempts: 2 },
+  { id: 'http-500-once', directive: 'fault=http-500,times=1', outcome: 'ok', attempts: 2 },
+  { id: 'http-503-once', directive: 'fault=http-503,times=1', outcome: 'ok', attempts: 2 },
+  { id: 'http-503-thrice', directive: 'fault=http-503,times=3', outcome: 'ok', attempts: 4 },
+  {
+    id: 'slow-start-once',
+    directive: `fault=slow-start,ms=${faultDelayMs},times=1`,
+    outcome: 'ok',
+    attempts: 2,
+  },
+  {
+    id: 'stall-once',
+    directive: `fault=stall,after=2,ms=${faultDelayMs},times=1`,
+    outcome: 'ok',
+    attempts: 2,
+  },
+  { id: 'flaky-connect-once', directive: 'fault=flaky-connect,times=1', outcome: 'ok', attempts: 2 },
+  { id: 'flaky-connect-twice', directive: 'fault=flaky-connect,times=2', outcome: 'ok', attempts: 3 },
+  // Big lines are data, not faults: a 2 MiB token arrives whole.
+  { id: 'long-line-2mib', directive: 'fault=long-line,after=2,bytes=2097152', outcome: 'ok', attempts: 1 },
+  // Transient faults that always hit: retried `retries` times, then the typed error.
+  {
+    id: 'midstream-error-always',
+    directive: 'fault=midstream-error,after=3',
+    outcome: 'SPOUT_STREAM_ERROR',
+    attempts: 1 + retries,
+  },
+  {
+    id: 'drop-always',
+    directive: 'fault=drop,after=3',
+    outcome: 'SPOUT_STREAM_INCOMPLETE',
+    attempts: 1 + retries,
+  },
+  { id: 'http-500-always', directive: 'fault=http-500', outcome: 'SPOUT_HTTP_ERROR', attempts: 1 + retries },
+  {
+    id: 'slow-start-always',
+    directive: `fault=slow-start,ms=${faultDelayMs}`,
+    outcome: 'SPOUT_FIRST_BYTE_TIMEOUT',
+    attempts: 1 + retries,
+  },
+  {
+    id: 'stall-always',
+    directive: `fault=stall,after=2,ms=${faultDelayMs}`,
+    outcome: 'SPOUT_IDLE_TIMEOUT',
+    attempts: 1 + retries,
+  },
+  {
+    id: 'flaky-connect-always',
+    directive: 'fault=flaky-connect',
+    outcome: 'SPOUT_CONNECTION_ERROR',
+    attempts: 1 + retries,
+  },
+  // Busy is back-pressure with its own, larger budget.
+  {
+    id: 'http-503-always',
+    directive: 'fault=http-503',
+    outcome: 'SPOUT_HTTP_ERROR',
+    attempts: 1 + busyRetries,
+  },
+  // Not safe (or pointless) to retry: fail on the first attempt, even when a retry would succeed.
+  {
+    id: 'malformed-line-once',
+    directive: 'fault=malformed-line,after=2,times=1',
+    outcome: 'SPOUT_PARSE_ERROR',
+    attempts: 1,
+  },
+  {
+    id: 'malformed-line-always',
+    directive: 'fault=malformed-line,after=2',
+    outcome: 'SPOUT_PARSE_ERROR',
+    attempts: 1,
+  },
+  {
+    id: 'long-line-4mib',
+    directive: 'fault=long-line,after=2,bytes=4194304',
+    outcome: 'SPOUT_LINE_TOO_LONG',
+    attempts: 1,
+  },
+  { id: 'missing-model', directive: '', outcome: 'SPOUT_HTTP_ERROR', attempts: 1, model: missingModel },
+]
+
+interface OutputLine extends RecordResult {
+  prompt?: string
+}
+
+function promptOf(testCase: Case, chunking: Chunking): string {
+  const directive = testCase.directive === '' ? '' : ` [sim:${testCase.directive}]`
+  return `Fault matrix (${chunking}) record ${testCase.id}: explain retries.${directive}`
+}
+
+/** Sends the records that name a model to that model (so one record can meet a 404). */
+const perRecordModel: SpoutPlugin = {
+  name: 'per-record-model',
+  buildPrompt(request, record) {
+    return typeof record.model === 'string' ? { ...request, model: record.model } : undefined
+  },
+}
+
+let directory: { path: string; remove: () => Promise<void> }
+beforeAll(async () => {
+  directory = await makeTempDir('spout-fault-matrix-')
+})
+afterAll(async () => {
+  await directory.remove()
+})
+
+describe('fault matrix: one batch, one fault per record', () => {
+  let sim: Simulator | undefined
+  afterAll(async () => {
+    await sim?.close()
+  })
+
+  it.each<Chunking>(['line', 'random'])(
+    'every record ends ok or with its typed error, after the promised attempts (%s chunking)',
+    async (chunking) => {
+      sim = await startSimulator({ numParallel: 32, chunking })
+      const client = new OllamaClient({
+        host: sim.url,
+        timeouts: { firstByte: timeoutMs, idle: timeoutMs },
+        maxLineLength,
+      })
+      const output = join(directory.path, `out-${chunking}.jsonl`)
+      const events: SpoutEvent[] = []
+      const input = cases.map((testCase) => {
+        const prompt = promptOf(testCase, chunking)
+        const record: Record<string, unknown> = { id: testCase.id }
+        if (testCase.endpoint === 'chat') record.messages = [{ role: 'user', content: prompt }]
+        else record.prompt = prompt
+        if (testCase.model) record.model = testCase.model
+        return record
+      })
+      try {
+        const summary = await runPipeline({
+          client,
+          model,
+          input,
+          concurrency: 8,
+          retries,
+          busyRetries,
+          retryDelay: { base: 10, max: 40 },
+          plugins: [
+            perRecordModel,
+            jsonlSink(output),
+            eventSink((event) => {
+              events.push(event)
+            }),
+          ],
+        })
+        const expectedOk = cases.filter((testCase) => testCase.outcome === 'ok').length
+        expect(summary).toMatchObject({ ok: expectedOk, failed: cases.length - expectedOk, skipped: 0 })
+        expect(summary.error).toBeUndefined()
+      } finally {
+        await client.close()
+      }
+
+      const lines = (await readFile(output, 'utf8'))
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as OutputLine)
+      // Each id exactly once.
+      expect(lines.map((line) => line.id).sort()).toEqual(cases.map((testCase) => testCase.id).sort())
+
+      const state = applyEvents(createState(), events)
+      const jobId = events[0]!.jobId
+      const job = state.jobs[jobId]!
+      expect(job.status).toBe('done')
+      const seen: Record<string, { outcome: string; attempts: number }> = {}
+      const wanted: Record<string, { outcome: string; attempts: number }> = {}
+      for (const testCase of cases) {
+        const line = lines.find((candidate) => candidate.id === testCase.id)!
+        seen[testCase.id] = { outcome: line.error?.code ?? 'ok', attempts: line.attempts }
+        wanted[testCase.id] = { outcome: testCase.outcome, attempts: testCase.attempts }
+        const viewed = getRecord(job, testCase.id)!
+        if (testCase.outcome === 'ok') {
+          const prompt = promptOf(testCase, chunking)
+          const expected = expectedResponse(
+            testCase.endpoint === 'chat'
+              ? { model, messages: [{ role: 'user', content: prompt }] }
+              : { model, prompt },
+          )
+          expect(line.response, `${testCase.id}: response text`).toBe(expected.response)
+          expect(line.done_reason).toBe('stop')
+          // What a viewer folding the events sees: the last attempt's text only.
+          expect(viewed.status).toBe('done')
+          expect(viewed.text, `${testCase.id}: text a viewer rebuilds`).toBe(expected.response)
+        } else {
+          expect(line.error?.message, `${testCase.id}: a one-line message`).not.toMatch(/\n/)
+          expect(viewed.status).toBe('failed')
+        }
+        expect(viewed.attempt).toBe(testCase.attempts)
+      }
+      // Compared as a whole so that a failure shows every record that differs at once.
+      expect(seen).toEqual(wanted)
+
+      const longLine = lines.find((line) => line.id === 'long-line-2mib')!
+      expect(longLine.response.length).toBeGreaterThan(2 * 1024 * 1024)
+      const missing = lines.find((line) => line.id === 'missing-model')!
+      expect(missing.error?.message).toContain('404')
+      expect(missing.model).toBe(missingModel)
+
+      await sim.close()
+      sim = undefined
+    },
+    60_000,
+  )
+})
