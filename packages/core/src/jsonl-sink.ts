@@ -21,8 +21,11 @@ export interface JsonlSinkOptions {
 export function jsonlSink(target: string | Writable, options: JsonlSinkOptions = {}): SpoutPlugin {
   let file: FileHandle | undefined
   let opening: Promise<FileHandle> | undefined
-  // Lines are written one after another: records end concurrently, lines must not interleave.
-  let tail: Promise<void> = Promise.resolve()
+  // Lines waiting for the write in progress; written together in one call once it returns, so
+  // records ending at the same time cost one system call, and lines never interleave.
+  let queued: string[] = []
+  let waiting: { resolve: () => void; reject: (error: unknown) => void }[] = []
+  let flushing: Promise<void> | undefined
 
   const openFile = (): Promise<FileHandle> => {
     if (typeof target !== 'string') throw new TypeError('not a path')
@@ -33,10 +36,10 @@ export function jsonlSink(target: string | Writable, options: JsonlSinkOptions =
     return opening
   }
 
-  const writeLine = async (line: string): Promise<void> => {
+  const write = async (text: string): Promise<void> => {
     if (typeof target === 'string') {
       const handle = file ?? (await openFile())
-      const bytes = Buffer.from(line)
+      const bytes = Buffer.from(text)
       let written = 0
       while (written < bytes.length) {
         const { bytesWritten } = await handle.write(bytes, written, bytes.length - written)
@@ -44,7 +47,23 @@ export function jsonlSink(target: string | Writable, options: JsonlSinkOptions =
       }
       return
     }
-    await writeToStream(target, line)
+    await writeToStream(target, text)
+  }
+
+  const flush = async (): Promise<void> => {
+    while (queued.length > 0) {
+      const text = queued.length === 1 ? queued[0]! : queued.join('')
+      const settled = waiting
+      queued = []
+      waiting = []
+      try {
+        await write(text)
+        for (const each of settled) each.resolve()
+      } catch (error) {
+        for (const each of settled) each.reject(error)
+      }
+    }
+    flushing = undefined
   }
 
   return {
@@ -54,14 +73,13 @@ export function jsonlSink(target: string | Writable, options: JsonlSinkOptions =
     },
     recordEnd(result: RecordResult) {
       if (result.skipped) return
-      const line = `${JSON.stringify(result)}\n`
-      const write = tail.then(() => writeLine(line))
-      // A failed write fails this record's hook; the next line still gets its turn.
-      tail = write.catch(() => {})
-      return write
+      queued.push(`${JSON.stringify(result)}\n`)
+      const written = new Promise<void>((resolve, reject) => waiting.push({ resolve, reject }))
+      flushing ??= flush()
+      return written
     },
     async jobEnd() {
-      await tail
+      await flushing
       const handle = file ?? (opening ? await opening.catch(() => undefined) : undefined)
       file = undefined
       opening = undefined
