@@ -2,6 +2,7 @@
 // prints its own table and returns its rows. Add one line per benchmark below.
 const benches: [string, () => Promise<{ run(): Promise<unknown> }>][] = [
   ['hub', () => import('./hub.bench.ts')],
+  ['client', () => import('./client.bench.ts')],
 ]
 
 const only = process.argv.slice(2)
