@@ -395,6 +395,16 @@ describe('cancellation', () => {
     }
   })
 
+  it('return() while a next() is waiting ends that next() and closes the connection', async () => {
+    const stream = client.generate({ model: 'llama3.2', prompt: 'Wait. [sim:fault=stall,after=1,ms=60000]' })
+    expect((await stream.next()).done).toBe(false)
+    const waiting = stream.next()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    await stream.return()
+    expect(await waiting).toEqual({ value: undefined, done: true })
+    await vi.waitFor(() => expect(sim.counters.cancelled).toBe(1), { timeout: 10_000 })
+  })
+
   it('aborts a non-streaming call', async () => {
     const controller = new AbortController()
     const reason = new Error('stop waiting')

@@ -30,6 +30,7 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
   readonly #call: Call
   readonly #kind: StreamKind
   readonly #signal: AbortSignal | undefined
+  readonly #abortSignal: AbortSignal
   readonly #parser: NdjsonParser
   #state: State = State.Idle
   #body: Body | undefined
@@ -58,6 +59,7 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
     this.#call = init.call
     this.#kind = init.kind
     this.#signal = init.signal
+    this.#abortSignal = init.call.controller.signal
     this.#parser = new NdjsonParser({ maxLineLength: init.maxLineLength, source: init.call.url })
   }
 
@@ -83,7 +85,7 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.#head < this.#queue.length && !this.#call.controller.signal.aborted) {
+    if (this.#head < this.#queue.length && !this.#abortSignal.aborted) {
       return Promise.resolve({ value: this.#queue[this.#head++] as T, done: false })
     }
     return this.#advance()
@@ -126,6 +128,8 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
         if (this.#ended) return this.#end()
         if (this.#bodyError) throw this.#incomplete(this.#bodyError.error)
         await this.#waitForData()
+        // return() while this next() was waiting: the iteration is over.
+        if (this.#state === State.Finished) return doneResult
       }
     } catch (error) {
       this.#failure = undefined
@@ -279,6 +283,6 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
     this.#removeSignalListener = undefined
     const body = this.#body
     if (body && !this.#ended) body.destroy()
-    this.#waiter = undefined
+    this.#wake()
   }
 }
