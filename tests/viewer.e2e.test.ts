@@ -287,6 +287,29 @@ describe('live viewer in Chromium', () => {
         concurrency: 8,
         tokens: 24,
       })
+      // Follow mode: scrolling up pauses it and the view stays on what the reader looks at while
+      // records keep arriving; the button resumes it.
+      const scroller = page.locator('.records-scroller')
+      const ended = () => job.events.filter((event) => event.type === 'record-end').length
+      await until(() => ended() >= 200, '200 records to end', 60_000)
+      await scroller.hover()
+      await page.mouse.wheel(0, -1500)
+      await page.locator('.records-scroller[data-following="false"]').waitFor()
+      const topRecord = () =>
+        page.evaluate(() => {
+          const box = document.querySelector('.records-scroller')!.getBoundingClientRect()
+          const rows = [...document.querySelectorAll<HTMLElement>('.records-item [data-record-id]')]
+          const visible = rows.find((row) => row.getBoundingClientRect().bottom > box.top + 1)
+          return visible?.dataset.recordId
+        })
+      const reading = await topRecord()
+      const endedWhilePaused = ended()
+      await until(() => ended() >= endedWhilePaused + 100, '100 more records to end', 60_000)
+      await page.waitForTimeout(100)
+      expect(await topRecord()).toBe(reading)
+      await page.getByRole('button', { name: /Follow live records/ }).click()
+      await page.locator('.records-scroller[data-following="true"]').waitFor()
+
       const summary = await job.done
       const seconds = (performance.now() - started) / 1000
       expect(summary.ok).toBe(2000)

@@ -46,12 +46,23 @@ export function RecordList({ jobId, filter }: { jobId: string; filter: RecordFil
     gap: 8,
     paddingStart: 8,
     paddingEnd: 8,
+    useFlushSync: false,
+    // A row that grew without the end moving (a prompt opened, a response box filled) can leave a
+    // following view short of the end; catch up from the virtualizer's own numbers (no layout read).
+    onChange: (instance) => {
+      if (!followingRef.current || instance.isScrolling) return
+      const distance =
+        instance.getTotalSize() - (instance.scrollOffset ?? 0) - (instance.scrollRect?.height ?? 0)
+      if (distance > endThreshold) instance.scrollToEnd()
+    },
   })
 
-  // While following, stay at the end after anything grew or arrived.
+  // Growth and appends at the end keep the view pinned by themselves (`anchorTo: 'end'` and
+  // `followOnAppend`); this only brings the view to the end when following starts or the list fills.
+  const hasRecords = ids.length > 0
   useLayoutEffect(() => {
-    if (following && ids.length > 0 && !virtualizer.isAtEnd(endThreshold)) virtualizer.scrollToEnd()
-  })
+    if (following && hasRecords) virtualizer.scrollToEnd()
+  }, [following, hasRecords, virtualizer])
 
   useEffect(() => {
     const element = scroller.current

@@ -1,6 +1,6 @@
 import type { RecordState } from '@spout/core/events'
 import type { ReactNode } from 'react'
-import { memo, useLayoutEffect, useRef, useState } from 'react'
+import { memo, useState } from 'react'
 import { firstLine, formatCount, formatNanoseconds, formatRate } from '../format.ts'
 import { retriesOf } from '../record-filter.ts'
 import { useRecord } from '../use-viewer.ts'
@@ -121,8 +121,10 @@ export function RecordView({
 }
 
 /**
- * The response in monospace. While a record streams its box stays pinned to the newest text unless
- * the reader scrolled up inside it; a long response stays in a fixed-height box (no layout jumps).
+ * The response in monospace. A long response sits in a fixed-height box (no layout jumps). While a
+ * row watches its record stream, the box is a `column-reverse` flex container: the browser keeps it
+ * pinned to the newest text with no script reading layout on every token. A record that was
+ * already finished when its row mounted shows from the top.
  */
 function ResponseView({
   text,
@@ -133,28 +135,20 @@ function ResponseView({
   streaming: boolean
   expanded: boolean
 }) {
-  const box = useRef<HTMLPreElement>(null)
-  const pinned = useRef(true)
-  // biome-ignore lint/correctness/useExhaustiveDependencies: re-pin after every text change
-  useLayoutEffect(() => {
-    const element = box.current
-    if (element && streaming && pinned.current) element.scrollTop = element.scrollHeight
-  }, [text, streaming])
+  const [tail, setTail] = useState(streaming)
+  if (streaming && !tail) setTail(true)
   return (
-    <pre
-      ref={box}
-      className={expanded ? 'output record-response' : 'output record-response output--boxed'}
-      data-streaming={streaming ? 'true' : undefined}
+    <div
+      className={expanded ? 'response-box' : 'response-box response-box--boxed'}
+      data-tail={tail ? 'true' : undefined}
       tabIndex={expanded ? undefined : 0}
-      onScroll={(event) => {
-        const element = event.currentTarget
-        pinned.current = element.scrollHeight - element.scrollTop - element.clientHeight < 8
-      }}
     >
-      {text}
-      {streaming ? <span className="caret" aria-hidden="true" /> : null}
-      {!text && !streaming ? <span className="muted">(empty response)</span> : null}
-    </pre>
+      <pre className="output record-response" data-streaming={streaming ? 'true' : undefined}>
+        {text}
+        {streaming ? <span className="caret" aria-hidden="true" /> : null}
+        {!text && !streaming ? <span className="muted">(empty response)</span> : null}
+      </pre>
+    </div>
   )
 }
 
