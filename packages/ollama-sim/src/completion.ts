@@ -155,6 +155,8 @@ async function generate(job: CompletionJob, exchange: Exchange, state: Simulator
   const thinkingCount = plan.thinkingTokens.length
   const textEnd = thinkingCount + plan.tokens.length
   let started = false
+  // Chunk i is due at paceOrigin + i * interval; a stall moves the schedule instead of causing a burst.
+  let paceOrigin = firstAt
   for (let index = 0; index <= chunkCount; index++) {
     if (index === faultIndex) {
       if (!started && (fault!.name === 'midstream-error' || fault!.name === 'drop')) {
@@ -187,6 +189,7 @@ async function generate(job: CompletionJob, exchange: Exchange, state: Simulator
       if (fault!.name === 'stall') {
         await sleep(fault!.ms ?? 1000, signal)
         if (signal.aborted) return 'cancelled'
+        paceOrigin = performance.now() - index * interval
       } else {
         const wait = writer.write(format.malformed(clock()))
         if (wait) await wait
@@ -196,7 +199,7 @@ async function generate(job: CompletionJob, exchange: Exchange, state: Simulator
     if (interval > 0 && index > 0) {
       const flushed = writer.flush()
       if (flushed) await flushed
-      await sleep(firstAt + index * interval - performance.now(), signal)
+      await sleep(paceOrigin + index * interval - performance.now(), signal)
     }
     if (signal.aborted) return 'cancelled'
     let line: string
