@@ -103,6 +103,7 @@ export class JobDisplay {
 
   #start(): void {
     this.#startedAt = this.#options.now()
+    this.#lastProgressAt = this.#startedAt
     const interval = this.#options.mode === 'live' ? this.#options.frameInterval : 250
     this.#timer = setInterval(() => this.#frame(false), interval)
     this.#timer.unref?.()

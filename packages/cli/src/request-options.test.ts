@@ -29,7 +29,8 @@ describe('parseThink', () => {
     expect(parseThink(false)).toBe(false)
     expect(parseThink('high')).toBe('high')
     expect(parseThink(undefined)).toBeUndefined()
-    expect(() => parseThink('max')).toThrow(/low, medium, high or max/)
+    expect(parseThink('max')).toBe('max')
+    expect(() => parseThink('huge')).toThrow(/low, medium, high or max/)
   })
 })
 
