@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chunkingModes } from './faults.ts'
 import { type Simulator, startSimulator } from './server.ts'
@@ -65,6 +66,25 @@ describe('chunking', () => {
       )
       expect(hasSplitCharacter(reply.chunks)).toBe(true)
       expect(reply.chunks.some((chunk) => chunk.at(-1) !== 0x0a)).toBe(true)
+    } finally {
+      await local.close()
+    }
+  })
+
+  it('random: for any prompt, the cut bytes decode to exactly the expected text', async () => {
+    const local = await startSimulator({ chunking: 'random' })
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }), async (text) => {
+          const prompt = text.replaceAll('[sim:', '(sim:')
+          const reply = await rawRequest(local.url, '/api/generate', { body: { model: 'qwen3', prompt } })
+          const lines = parseLines(reply.text)
+          const expected = local.expectedResponse({ model: 'qwen3', prompt })
+          expect(streamedText(lines)).toBe(expected.response)
+          expect(streamedText(lines, 'thinking')).toBe(expected.thinking)
+        }),
+        { numRuns: 25 },
+      )
     } finally {
       await local.close()
     }

@@ -199,6 +199,18 @@ describe('request errors', () => {
       '{"error":"\\"nomic-embed-text\\" does not support generate"}',
     ],
     [
+      'suffix on a model without insert',
+      '{"model":"llama3.2","prompt":"x","suffix":"y"}',
+      400,
+      '{"error":"registry.ollama.ai/library/llama3.2:latest does not support insert"}',
+    ],
+    [
+      'top_logprobs out of range',
+      '{"model":"llama3.2","prompt":"x","top_logprobs":21}',
+      400,
+      '{"error":"top_logprobs must be between 0 and 20"}',
+    ],
+    [
       'raw with system',
       '{"model":"llama3.2","prompt":"x","raw":true,"system":"s"}',
       400,
@@ -288,6 +300,20 @@ describe('generate and chat', () => {
     )
     // Compact, one object per line, no \r.
     expect(reply.text).not.toMatch(/\r|": |, "/)
+  })
+
+  it('paces chunks at tokensPerSecond after firstTokenDelayMs (lower bounds only)', async () => {
+    const paced = await startSimulator({ tokensPerSecond: 100, firstTokenDelayMs: 50 })
+    try {
+      const reply = await rawRequest(paced.url, '/api/generate', {
+        body: { model: 'llama3.2', prompt: '[sim:tokens=11]' },
+      })
+      const final = parseLines(reply.text).at(-1)!
+      expect(final.prompt_eval_duration).toBeGreaterThanOrEqual(45_000_000)
+      expect(final.eval_duration).toBeGreaterThanOrEqual(95_000_000)
+    } finally {
+      await paced.close()
+    }
   })
 
   it('leaves out context in raw mode', async () => {
