@@ -14,11 +14,12 @@ const bin = join(packageDirectory, 'dist', 'bin.js')
 let sim: Simulator
 let directory: string
 
-/** Newest modification time of the files under `path`. */
+/** Newest modification time of the source files under `path` (tests aside). */
 async function newest(path: string): Promise<number> {
   let latest = 0
   for (const entry of await readdir(path, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) latest = Math.max(latest, statSync(join(entry.parentPath, entry.name)).mtimeMs)
+    if (entry.isFile() && !/\.test\.ts$|test-harness\.ts$/.test(entry.name))
+      latest = Math.max(latest, statSync(join(entry.parentPath, entry.name)).mtimeMs)
   }
   return latest
 }

@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type Simulator, startSimulator } from '@spout/ollama-sim'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCli, startCli } from '../test-harness.ts'
+import { findViewerDist } from './serve.ts'
+
+let sim: Simulator
+let directory: string
+beforeAll(async () => {
+  sim = await startSimulator()
+  directory = await mkdtemp(join(tmpdir(), 'spout-serve-'))
+})
+afterAll(async () => {
+  await sim.close()
+  await rm(directory, { recursive: true, force: true })
+})
+
+/** Collects the events a viewer receives until `done` says stop. */
+function watch(url: string, done: (events: { type: string; jobId?: string }[]) => boolean) {
+  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/ws`)
+  const events: { type: string; jobId?: string; jobs?: unknown[] }[] = []
+  const opened = new Promise<void>((resolve, reject) => {
+    socket.addEventListener('open', () => resolve())
+    socket.addEventListener('error', () => reject(new Error('viewer could not connect')))
+  })
+  const finished = new Promise<typeof events>((resolve) => {
+    socket.addEventListener('message', (message) => {
+      const frame = JSON.parse(String(message.data)) as typeof events | (typeof events)[number]
+      events.push(...(Array.isArray(frame) ? frame : [frame]))
+      if (done(events)) {
+        socket.close()
+        resolve(events)
+      }
+    })
+  })
+  return { opened, finished }
+}
+
+describe('spout serve', () => {
+  it('prints its URL, takes a run published with --broadcast, and closes on Ctrl-C', async () => {
+    const serve = startCli(['serve', '--port', '0', '--token', 's3cret'], { cwd: directory })
+    await serve.stdout.waitFor(/^http:\/\/127\.0\.0\.1:\d+\n/)
+    const url = serve.stdout.text.trim()
+    expect(serve.stderr.text).toContain(`--broadcast ${url.replace(/^http/, 'ws')}`)
+
+    const viewer = watch(url, (events) => events.some((event) => event.type === 'job-end'))
+    await viewer.opened
+    await writeFile(
+      join(directory, 'in.jsonl'),
+      '{"id":"b1","prompt":"hello"}\n{"id":"b2","prompt":"world"}\n',
+    )
+    const run = await runCli(
+      ['run', 'in.jsonl', '-m', 'llama3.2', '-o', 'out.jsonl', '--broadcast', url, '--token', 's3cret'],
+      { cwd: directory, env: { OLLAMA_HOST: sim.url } },
+    )
+    expect(run.code, run.stderr).toBe(0)
+    const events = await viewer.finished
+    const ends = events.filter((event) => event.type === 'record-end') as { recordId?: string }[]
+    expect(ends.map((event) => event.recordId).sort()).toEqual(['b1', 'b2'])
+
+    if (findViewerDist()) {
+      const page = await fetch(url)
+      expect(page.status).toBe(200)
+      expect(page.headers.get('content-type')).toMatch(/text\/html/)
+    }
+    serve.interrupt()
+    expect(await serve.done).toBe(0)
+    await expect(fetch(url)).rejects.toThrow()
+  })
+
+  it('finds the built viewer next to the workspace when there is one', () => {
+    const found = findViewerDist()
+    if (found) expect(existsSync(join(found, 'index.html'))).toBe(true)
+    expect(findViewerDist('file:///nowhere/at/all/bin.js')).toBeUndefined()
+  })
+})
