@@ -207,6 +207,28 @@ describe('runPipeline', () => {
     expect(recordId({ id: null }, 'id', 4)).toBe('4')
   })
 
+  it('sends a record prompt as a user message when chat is forced', async () => {
+    const scripted = scriptedClient()
+    const { plugin, results } = collect()
+    await runPipeline({
+      client: scripted.client,
+      model: 'm',
+      endpoint: 'chat',
+      input: [{ prompt: 'hey' }],
+      plugins: plugin,
+    })
+    expect(scripted.requests[0]).toEqual({
+      model: 'm',
+      messages: [{ role: 'user', content: 'hey' }],
+      stream: true,
+    })
+    expect(results[0]).toMatchObject({
+      messages: [{ role: 'user', content: 'hey' }],
+      response: '<hey>',
+      system: null,
+    })
+  })
+
   it('fails a record whose prompt builder or sink throws, not the job', async () => {
     const scripted = scriptedClient({ 'long one': ['a', 'b', 'c', 'd', 'e'] })
     const { plugin, results } = collect()

@@ -59,7 +59,7 @@ export interface PipelineOptions {
   retryDelay?: RetryDelay
   /** The record field that holds its id. Default `id`; without it, a record's id is its 1-based position. */
   idField?: string
-  /** Force an endpoint. Default: `chat` for records with `messages`, `generate` otherwise. */
+  /** Force an endpoint. Default: `chat` for records with `messages`, `generate` otherwise. A forced `chat` sends a record's `prompt` as a user message. */
   endpoint?: 'generate' | 'chat'
   /** Ids already done (resume): reported as skipped, no request. */
   skip?: ReadonlySet<string>
@@ -333,7 +333,11 @@ class PipelineRun {
     let request: PipelineRequest
     if (chat) {
       const { system, prompt: _prompt, ...rest } = defaults
-      const messages = Array.isArray(record.messages) ? [...(record.messages as EventMessage[])] : []
+      const messages: EventMessage[] = Array.isArray(record.messages)
+        ? [...(record.messages as EventMessage[])]
+        : typeof record.prompt === 'string'
+          ? [{ role: 'user', content: record.prompt }]
+          : []
       const systemText = typeof record.system === 'string' ? record.system : system
       if (typeof systemText === 'string' && messages[0]?.role !== 'system') {
         messages.unshift({ role: 'system', content: systemText })
