@@ -3,6 +3,7 @@
 const benches: [string, () => Promise<{ run(): Promise<unknown> }>][] = [
   ['hub', () => import('./hub.bench.ts')],
   ['client', () => import('./client.bench.ts')],
+  ['pipeline', () => import('./pipeline.bench.ts')],
 ]
 
 const only = process.argv.slice(2)
