@@ -181,6 +181,35 @@ describe('runPipeline against the simulator', () => {
     expect(fine).toMatchObject({ id: '2', attempts: 1 })
   })
 
+  it('closes the connection of a record whose sink throws, and goes on with the next', async () => {
+    const { sim, client } = await server({ tokensPerSecond: 500 })
+    const path = join(directory, 'sink-throws.jsonl')
+    const summary = await runPipeline({
+      client,
+      model,
+      input: [{ prompt: 'stop me [sim:tokens=200]' }, { prompt: 'fine [sim:tokens=5]' }],
+      plugins: [
+        jsonlSink(path),
+        {
+          name: 'picky',
+          writeChunk(chunk) {
+            if (chunk.recordId === '1' && chunk.seq === 3) throw new Error('seen enough')
+          },
+        },
+      ],
+    })
+    expect(summary).toMatchObject({ ok: 1, failed: 1 })
+    await expect.poll(() => sim.counters.cancelled).toBe(1)
+    expect(sim.counters.completed).toBe(1)
+    const [stopped, fine] = await readLines(path)
+    expect(stopped!.error).toEqual({
+      code: 'SPOUT_PLUGIN_ERROR',
+      message: '[plugin picky] writeChunk: seen enough',
+    })
+    expect(stopped!.attempts).toBe(1)
+    expect(fine!.response).toBe(expectedResponse({ model, prompt: 'fine [sim:tokens=5]' }).response)
+  })
+
   it('treats 503 as back-pressure: waits, lowers the in-flight count, and finishes every record', async () => {
     const { sim, client } = await server({ numParallel: 1, maxQueue: 0, tokensPerSecond: 1000 })
     const path = join(directory, 'busy.jsonl')
