@@ -186,10 +186,9 @@ describe('live viewer in Chromium', () => {
     expect(later.startsWith(earlier)).toBe(true)
     expect(later.length).toBeGreaterThan(earlier.length)
     if (process.env.SPOUT_UPDATE_SCREENSHOT) {
-      await until(
-        () => job.events.filter((event) => event.type === 'record-end').length >= 2,
-        'two records to end',
-      )
+      const [, , third, fourth] = job.ids as [string, string, string, string]
+      await until(() => job.chunks(third) >= 30 && job.chunks(fourth) >= 20, 'two records done, two midway')
+      await page.waitForTimeout(400)
       await mkdir(join(root, 'docs'), { recursive: true })
       await page.screenshot({ path: join(root, 'docs/viewer.png') })
     }
