@@ -3,7 +3,7 @@ import type { Exchange, SimulatorState } from './exchange.ts'
 import { DirectiveError, type Directives, parseDirectives } from './faults.ts'
 import { LineFormat } from './lines.ts'
 import { hasCapability, normalizeModelName, type ResolvedModel } from './models.ts'
-import { sendError, sendJson } from './replies.ts'
+import { bareJsonContentType, jsonContentType, sendError, sendJson } from './replies.ts'
 import {
   checkMessages,
   type FieldType,
@@ -12,6 +12,7 @@ import {
   parseThink,
   readBody,
 } from './request-body.ts'
+import { isStructuredFormat } from './structured.ts'
 import { directiveText, type ExpectedRequest } from './text.ts'
 import { formatGoTime } from './time.ts'
 
@@ -49,6 +50,12 @@ function effectiveDirectives(text: string, state: SimulatorState): Directives {
   delete directives.fault
   if (fault && state.faultMemory.hits(fault, text)) directives.fault = fault
   return directives
+}
+
+/** Ollama's answer to a `format` that is neither absent, `""`, `"json"` nor a schema object. */
+function formatError(format: unknown): string | undefined {
+  if (format === undefined || format === null || format === '' || isStructuredFormat(format)) return undefined
+  return `invalid format: ${JSON.stringify(JSON.stringify(format))}; expected "json" or a valid JSON Schema object`
 }
 
 interface CommonFields {
@@ -99,6 +106,11 @@ async function start(
   state: SimulatorState,
   job: Omit<CompletionJob, 'directives' | 'chunking'>,
 ): Promise<void> {
+  const invalidFormat = formatError(job.request.format)
+  if (invalidFormat) {
+    sendError(exchange.response, 500, invalidFormat, job.stream ? bareJsonContentType : jsonContentType)
+    return
+  }
   let directives: Directives
   try {
     directives = effectiveDirectives(directiveText(job.request), state)
@@ -148,6 +160,7 @@ export async function handleGenerate(exchange: Exchange, state: SimulatorState):
     system: typeof body.system === 'string' ? body.system : undefined,
     options: body.options as ExpectedRequest['options'],
     think: fields.think,
+    format: body.format,
   }
   await start(exchange, state, {
     endpoint: 'generate',
@@ -199,6 +212,7 @@ export async function handleChat(exchange: Exchange, state: SimulatorState): Pro
     options: body.options as ExpectedRequest['options'],
     think: fields.think,
     tools,
+    format: body.format,
   }
   await start(exchange, state, {
     endpoint: 'chat',

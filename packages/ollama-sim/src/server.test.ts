@@ -438,6 +438,24 @@ describe('generate and chat', () => {
     ])
   })
 
+  it('streams JSON text for format, and answers an invalid format with a 500 before streaming', async () => {
+    const format = { type: 'object', properties: { colour: { type: 'string' }, count: { type: 'integer' } } }
+    const messages = [{ role: 'user', content: 'Colours as JSON' }]
+    const lines = parseLines(
+      (await rawRequest(sim.url, '/api/chat', { body: { model: 'llama3.2', messages, format } })).text,
+    )
+    const text = streamedText(lines)
+    expect(text).toBe(expectedResponse({ model: 'llama3.2', messages, format }).response)
+    expect(Object.keys(JSON.parse(text))).toEqual(['colour', 'count'])
+    const invalid = await rawRequest(sim.url, '/api/generate', {
+      body: { model: 'llama3.2', prompt: 'x', format: 'xml' },
+    })
+    expect([invalid.status, invalid.headers['content-type']]).toEqual([500, 'application/json'])
+    expect(JSON.parse(invalid.text).error).toBe(
+      'invalid format: "\\"xml\\""; expected "json" or a valid JSON Schema object',
+    )
+  })
+
   it('caps at num_predict with done_reason "length"', async () => {
     const lines = parseLines(
       (

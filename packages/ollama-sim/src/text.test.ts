@@ -110,4 +110,26 @@ describe('expectedResponse', () => {
         .toolCalls,
     ).toEqual([])
   })
+
+  it('answers format "json" or a schema with JSON text following the schema, cut into small tokens', () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        name: { type: 'string' },
+        age: { type: 'integer' },
+        tags: { type: 'array', items: { type: 'string' } },
+        kind: { enum: ['a', 'b'] },
+      },
+    }
+    const structured = expectedResponse({ model: 'llama3.2', prompt: 'Describe', format: schema })
+    const value = JSON.parse(structured.response) as Record<string, unknown>
+    expect(Object.keys(value)).toEqual(['name', 'age', 'tags', 'kind'])
+    expect(typeof value.name).toBe('string')
+    expect(Number.isInteger(value.age)).toBe(true)
+    expect(Array.isArray(value.tags)).toBe(true)
+    expect(['a', 'b']).toContain(value.kind)
+    expect(structured.tokens.length).toBeGreaterThan(3)
+    const json = expectedResponse({ model: 'llama3.2', prompt: 'Describe', format: 'json' })
+    expect(Object.keys(JSON.parse(json.response))).toEqual(['answer'])
+  })
 })

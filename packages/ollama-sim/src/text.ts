@@ -1,6 +1,7 @@
 import { type Directives, faultAfter, parseDirectives } from './faults.ts'
 import { defaultModels, hasCapability, ModelRegistry, normalizeModelName, type SimModel } from './models.ts'
 import { hashText, Random } from './random.ts'
+import { isStructuredFormat, structuredTokens } from './structured.ts'
 import { buildToolCall, type SimToolCall } from './tool-calls.ts'
 
 /** The request fields that decide what the simulator answers. */
@@ -18,6 +19,8 @@ export interface ExpectedRequest {
   think?: boolean | string
   /** Chat tools: a tools-capable model answers with one tool call instead of text. */
   tools?: readonly unknown[]
+  /** `"json"` or a JSON schema: the answer is JSON text (every schema property, in order). */
+  format?: unknown
 }
 
 /** Exactly what the simulator streams for a request. */
@@ -213,7 +216,11 @@ export function planCompletion(
     capabilities.tools && request.messages && request.tools && request.tools.length > 0 && lastRole !== 'tool'
       ? buildToolCall(request.tools, seedText)
       : undefined
-  let tokens = toolCall ? [] : wordTokens(random, naturalLength, responseWords, '')
+  let tokens = toolCall
+    ? []
+    : isStructuredFormat(request.format)
+      ? structuredTokens(request.format, random)
+      : wordTokens(random, naturalLength, responseWords, '')
   const fault = directives.fault
   if (fault?.name === 'long-line') {
     const at = Math.min(faultAfter(fault), tokens.length)
