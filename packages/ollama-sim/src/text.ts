@@ -149,10 +149,14 @@ function wordTokens(random: Random, count: number, words: readonly string[], ope
   return tokens
 }
 
-/** `bytes` of ASCII text for the long-line fault (bytes = characters = JSON length). */
+let lastLongLine = ''
+
+/** `bytes` of ASCII text for the long-line fault (bytes = characters = JSON length); the last one is reused. */
 export function longLineText(bytes: number): string {
-  const repeats = Math.ceil(bytes / longLinePattern.length)
-  return longLinePattern.repeat(repeats).slice(0, bytes)
+  if (lastLongLine.length !== bytes) {
+    lastLongLine = longLinePattern.repeat(Math.ceil(bytes / longLinePattern.length)).slice(0, bytes)
+  }
+  return lastLongLine
 }
 
 /** The conversation as (role, content) pairs: a generate request is `system` + `user`. */
