@@ -8,6 +8,8 @@ export const exitCodes = {
   usage: 2,
   /** Interrupted by Ctrl-C (SIGINT) or SIGTERM. */
   interrupted: 130,
+  /** stdout was closed by its reader (`| head`): 128 + SIGPIPE, as for any Unix tool. */
+  brokenPipe: 141,
 } as const
 
 export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes]

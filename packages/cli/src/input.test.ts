@@ -66,7 +66,6 @@ describe('openInput', () => {
       cwd: directory,
       stdin: Readable.from(['\n{"id":"x","prompt":"p"}\n', '{"id":"y","prompt":"q"}\n']),
     })
-    expect(jsonl.format).toBe('jsonl')
     expect(await collect(jsonl.records())).toEqual([
       { id: 'x', prompt: 'p' },
       { id: 'y', prompt: 'q' },
@@ -75,7 +74,6 @@ describe('openInput', () => {
       cwd: directory,
       stdin: Readable.from(['why is the sky blue?\n{not json\n']),
     })
-    expect(text.format).toBe('txt')
     expect(await collect(text.records())).toEqual([
       { prompt: 'why is the sky blue?' },
       { prompt: '{not json' },

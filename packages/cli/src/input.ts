@@ -17,7 +17,8 @@ export interface InputSource {
   label: string
   /** Absolute path, or undefined for stdin. */
   path?: string
-  format: InputFormat
+  /** `auto` for stdin without --input-format: JSONL or text, decided from the first line when read. */
+  format: InputFormat | 'auto'
   /** The records, read lazily: the file is never held in memory. */
   records(): AsyncIterable<InputRecord>
 }
@@ -63,17 +64,17 @@ export async function openInput(
   }
 }
 
-async function openStdin(stdin: Readable, format: InputFormat | undefined): Promise<InputSource> {
+function openStdin(stdin: Readable, format: InputFormat | undefined): InputSource {
   if (format) return { label: 'stdin', format, records: () => readRecords(stdin, format, 'stdin') }
-  // Peek at the first non-empty line to choose JSONL or text, then hand the whole stream over.
+  return { label: 'stdin', format: 'auto', records: () => detectedRecords(stdin) }
+}
+
+/** Reads stdin as JSONL when its first non-empty line is a JSON object, else as text. Nothing is read before the first `next()`. */
+async function* detectedRecords(stdin: Readable): AsyncGenerator<InputRecord> {
   const lines = lineReader(stdin)
   const first = await nextNonEmpty(lines)
-  const detected: InputFormat = first !== undefined && looksLikeJsonObject(first.text) ? 'jsonl' : 'txt'
-  return {
-    label: 'stdin',
-    format: detected,
-    records: () => recordsFromLines(prepend(first, lines), detected, 'stdin'),
-  }
+  const detected = first !== undefined && looksLikeJsonObject(first.text) ? 'jsonl' : 'txt'
+  yield* recordsFromLines(prepend(first, lines), detected, 'stdin')
 }
 
 function looksLikeJsonObject(line: string): boolean {

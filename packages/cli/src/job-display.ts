@@ -230,12 +230,12 @@ export class JobDisplay {
       const thinking = final ? (final.thinking ?? '') : record.thinking
       const text = final ? final.response : record.text
       if (thinking.length > current.thinking && current.text === 0) {
-        output += style.dim(thinking.slice(current.thinking))
+        output += style.dim(printable(thinking.slice(current.thinking)))
         current.thinking = thinking.length
       }
       if (text.length > current.text) {
         if (current.text === 0 && current.thinking > 0) output += '\n\n'
-        output += text.slice(current.text)
+        output += printable(text.slice(current.text))
         current.text = text.length
       }
       if (record.status === 'streaming') break
@@ -319,4 +319,9 @@ export class JobDisplay {
     this.#panelLines = lines.length
     stream.write(output)
   }
+}
+
+/** Model text as the terminal may show it: no escape sequences or control characters but newlines and tabs. */
+function printable(text: string): string {
+  return text.replace(/\r\n/g, '\n').replace(/[\x00-\x08\x0b-\x1f\x7f\x9b]/g, '')
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { expectedResponse, type Simulator, startSimulator } from '@spout/ollama-sim'
@@ -230,6 +230,33 @@ describe('spout run', () => {
     const broken = await run(['run', input, '-m', model, '-o', 'x.jsonl', '--plugin', './nope.js'])
     expect(broken.code).toBe(2)
     expect(broken.stderr).toMatch(/--plugin \.\/nope\.js: cannot load it/)
+  })
+
+  it('loads a plugin by package name, resolved from the working directory', async () => {
+    const packageDirectory = join(directory, 'node_modules', 'spout-plugin-shout')
+    await mkdir(packageDirectory, { recursive: true })
+    await writeFile(
+      join(packageDirectory, 'package.json'),
+      JSON.stringify({ name: 'spout-plugin-shout', type: 'module', exports: './index.js' }),
+    )
+    await writeFile(
+      join(packageDirectory, 'index.js'),
+      `export default () => [{ name: 'shout', buildPrompt: (request) => ({ ...request, prompt: request.prompt.toUpperCase() }) }]`,
+    )
+    const input = await write('shout.jsonl', '{"id":"s","prompt":"quiet please"}\n')
+    const result = await run([
+      'run',
+      input,
+      '-m',
+      model,
+      '-o',
+      'shout.out.jsonl',
+      '--plugin',
+      'spout-plugin-shout',
+    ])
+    expect(result.code, result.stderr).toBe(0)
+    const [line] = await readOutput('shout.out.jsonl')
+    expect(line?.prompt).toBe('QUIET PLEASE')
   })
 
   it('takes settings from spout.config.mjs, with flags overriding them', async () => {

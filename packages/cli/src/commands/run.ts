@@ -156,7 +156,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
   // Where the dataset goes: a file, or stdout when it is not a terminal.
   const outputPath =
     flags.output === undefined || flags.output === '-' ? undefined : resolve(io.cwd, flags.output)
-  if (!outputPath && io.stdout.isTTY) {
+  if (flags.output === undefined && io.stdout.isTTY) {
     throw new CliError('stdout is a terminal: pass -o <file.jsonl> (or pipe the output somewhere)')
   }
   if (flags.resume && !outputPath) throw new CliError('--resume needs -o <file.jsonl>: the file to resume')
@@ -168,7 +168,8 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
   // Terminal manners: live display only on a terminal; plain lines otherwise; nothing with --quiet.
   const quiet = flags.quiet === true
   const showProgress = !quiet && flags.progress !== false
-  const live = liveTerminal(io)
+  // The live display needs the terminal to itself: not when the dataset goes to it (`-o -`).
+  const live = liveTerminal(io) && outputPath !== undefined
   const style = createStyle(live && colorEnabled(io.stderr, io.env))
   const say = (line: string) => {
     if (!quiet) io.stderr.write(`${line}\n`)
