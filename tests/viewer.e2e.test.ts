@@ -112,15 +112,27 @@ async function shownText(page: Page, recordId: string): Promise<string> {
   return (await element.textContent()) ?? ''
 }
 
-async function openViewer(context: BrowserContext, hub: Hub, jobName: string): Promise<Page> {
+/** Page errors, collected so each test can assert there were none. */
+const pageErrors = new WeakMap<Page, string[]>()
+
+async function newPage(context: BrowserContext): Promise<Page> {
   const page = await context.newPage()
-  page.on('pageerror', (error) => {
-    throw error
-  })
+  const errors: string[] = []
+  pageErrors.set(page, errors)
+  page.on('pageerror', (error) => errors.push(error.message))
+  return page
+}
+
+async function openViewer(context: BrowserContext, hub: Hub): Promise<Page> {
+  const page = await newPage(context)
   await page.goto(hub.url)
   await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor()
-  if (jobName) await page.locator('.jobs [data-job-id]').filter({ hasText: jobName }).first().click()
   return page
+}
+
+async function closePage(page: Page): Promise<void> {
+  expect(pageErrors.get(page)).toEqual([])
+  await page.close()
 }
 
 describe('live viewer in Chromium', () => {
@@ -163,7 +175,7 @@ describe('live viewer in Chromium', () => {
 
   it('shows a record growing token by token while the job runs, then the exact final text', async () => {
     const hub = await startHub()
-    const page = await openViewer(context, hub, '')
+    const page = await openViewer(context, hub)
     const job = startJob(simulator, publishUrl(hub), { jobId: 'grow', count: 6, concurrency: 2, tokens: 60 })
     const first = job.ids[0]!
     await page.locator(`[data-record-id="${first}"][data-status="streaming"]`).waitFor()
@@ -199,7 +211,7 @@ describe('live viewer in Chromium', () => {
     for (const id of job.ids) {
       expect(await shownText(page, id)).toBe(job.responses.get(id))
     }
-    await page.close()
+    await closePage(page)
   })
 
   it('shows everything so far to a page opened in the middle of a job', async () => {
@@ -210,7 +222,7 @@ describe('live viewer in Chromium', () => {
       () => job.ended(first) && job.ended(second) && job.chunks(third) >= 5,
       'two records done, one midway',
     )
-    const page = await openViewer(context, hub, '')
+    const page = await openViewer(context, hub)
     const midway = await shownText(page, third)
     expect(job.ended(third)).toBe(false)
     expect(await shownText(page, first)).toBe(job.responses.get(first))
@@ -222,13 +234,13 @@ describe('live viewer in Chromium', () => {
     const final = job.responses.get(third)!
     expect(final.startsWith(midway)).toBe(true)
     expect(await shownText(page, third)).toBe(final)
-    await page.close()
+    await closePage(page)
   })
 
   it('recovers the exact text after the hub is killed and restarted on the same port mid-job', async () => {
     let hub = await startHub()
     const port = hub.port
-    const page = await openViewer(context, hub, '')
+    const page = await openViewer(context, hub)
     const job = startJob(simulator, publishUrl(hub), {
       jobId: 'restart',
       count: 8,
@@ -250,12 +262,12 @@ describe('live viewer in Chromium', () => {
     for (const id of job.ids) {
       expect(await shownText(page, id)).toBe(job.responses.get(id))
     }
-    await page.close()
+    await closePage(page)
   })
 
   it('stays responsive through a 2,000-record job (long tasks reported, not asserted)', async () => {
     const hub = await startHub()
-    const page = await context.newPage()
+    const page = await newPage(context)
     await page.addInitScript(() => {
       const probe = { longTasks: [] as number[], frames: [] as number[] }
       ;(window as unknown as { __probe: typeof probe }).__probe = probe
@@ -339,7 +351,7 @@ describe('live viewer in Chromium', () => {
       expect(report.frames).toBeGreaterThan(10)
     } finally {
       await fastSimulator.close()
-      await page.close()
+      await closePage(page)
     }
   }, 180_000)
 })

@@ -33,6 +33,8 @@ export function RecordList({ jobId, filter }: { jobId: string; filter: RecordFil
   const [following, setFollowing] = useState(true)
   const followingRef = useRef(following)
   followingRef.current = following
+  const hasRecordsRef = useRef(false)
+  hasRecordsRef.current = ids.length > 0
 
   const virtualizer = useVirtualizer({
     count: ids.length,
@@ -90,7 +92,7 @@ export function RecordList({ jobId, filter }: { jobId: string; filter: RecordFil
       const atEnd = element.scrollHeight - element.scrollTop - element.clientHeight <= endThreshold
       if (pointerDown && !atEnd) pause()
       // Not following means no scroll is ours: the reader came back to the end, so follow again.
-      else if (!followingRef.current && atEnd && ids.length > 0) setFollowing(true)
+      else if (!followingRef.current && atEnd && hasRecordsRef.current) setFollowing(true)
     }
     element.addEventListener('wheel', onWheel, { passive: true })
     element.addEventListener('keydown', onKey)
@@ -106,7 +108,7 @@ export function RecordList({ jobId, filter }: { jobId: string; filter: RecordFil
       window.removeEventListener('pointerup', onPointerUp)
       element.removeEventListener('scroll', onScroll)
     }
-  }, [ids.length])
+  }, [])
 
   const items = virtualizer.getVirtualItems()
   return (
