@@ -294,6 +294,30 @@ describe('createHub', () => {
     expect(late.state.jobOrder).toEqual(['three', 'four', 'running'])
   })
 
+  it('goes on with the sequence of a dropped job that comes back', async () => {
+    const hub = await startHub({ maxFinishedJobs: 0 })
+    const source = producer(hub)
+    await source.opened
+    const watcher = viewer(hub)
+    await watcher.waitFor(() => watcher.snapshots.length === 1)
+    source.send(jobEvents('again', [{ id: 'r', tokens: ['a'] }]))
+    await watcher.jobDone('again')
+    const lastSequence = watcher.state.jobs.again!.lastSequence
+    source.send({ type: 'record-end', jobId: 'again', recordId: 'late', response: 'late text', attempts: 1 })
+    await watcher.waitFor(() => watcher.text('again', 'late') === 'late text')
+    expect(watcher.state.jobs.again!.lastSequence).toBe(lastSequence + 1)
+  })
+
+  it('closes every connection with 1001 when it shuts down', async () => {
+    const hub = await startHub()
+    const watcher = viewer(hub)
+    const source = producer(hub)
+    await Promise.all([watcher.opened, source.opened])
+    await hub.close()
+    expect((await watcher.closed).code).toBe(hubCloseCodes.goingAway)
+    expect((await source.closed).code).toBe(hubCloseCodes.goingAway)
+  })
+
   it('cuts a peer that stops answering pings', async () => {
     const hub = await startHub({ heartbeatMs: 100 })
     const silent = new WebSocket(`${hub.url.replace('http', 'ws')}/ws`, { autoPong: false })

@@ -16,6 +16,8 @@ export interface JobStoreLimits {
   maxJobs: number
 }
 
+const maxRememberedCounters = 10_000
+
 /** Events applied by one flush, ready to send: the frame text and how many events it holds. */
 export interface FlushedBatch {
   readonly frame: string
@@ -164,9 +166,15 @@ export class JobStore {
       next = removeJob(next, jobId)
       this.#activity.delete(jobId)
       this.#finishedAt.delete(jobId)
-      // Keep the counter while events for the job still wait, so sequences never go back.
-      if (!this.#pending.some((event) => event.jobId === jobId)) this.#stamped.delete(jobId)
     }
     this.#state = next
+    // Counters outlive their jobs (bounded), so a dropped job that comes back goes on from its
+    // last sequence: a viewer still holding it must not ignore the new events as replays.
+    if (this.#stamped.size > maxRememberedCounters) {
+      for (const jobId of this.#stamped.keys()) {
+        if (this.#stamped.size <= maxRememberedCounters) break
+        if (!(jobId in next.jobs)) this.#stamped.delete(jobId)
+      }
+    }
   }
 }
