@@ -105,6 +105,49 @@ describe('runPipeline against the simulator', () => {
     ])
   })
 
+  it('records thinking and tool calls beside the response', async () => {
+    const { client } = await server()
+    const { plugin, events } = recorder()
+    const path = join(directory, 'thinking.jsonl')
+    const tools = [
+      {
+        type: 'function' as const,
+        function: {
+          name: 'get_weather',
+          description: 'Weather for a city',
+          parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+        },
+      },
+    ]
+    const summary = await runPipeline({
+      client,
+      model: 'qwen3',
+      input: [
+        { id: 'think', prompt: 'Why is the sea salty?' },
+        { id: 'tool', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools },
+      ],
+      plugins: [
+        jsonlSink(path),
+        plugin,
+        {
+          name: 'tools',
+          buildPrompt: (request, record) => (record.tools ? { ...request, tools } : undefined),
+        },
+      ],
+    })
+    expect(summary).toMatchObject({ ok: 2, failed: 0 })
+    const [thinking, tool] = await readLines(path)
+    const expected = expectedResponse({ model: 'qwen3', prompt: 'Why is the sea salty?' })
+    expect(expected.thinking).not.toBe('')
+    expect(thinking).toMatchObject({ id: 'think', response: expected.response, thinking: expected.thinking })
+    const thoughts = events.filter((event) => event.type === 'chunk' && event.recordId === 'think')
+    expect(thoughts.map((chunk) => (chunk as { thinking?: string }).thinking ?? '').join('')).toBe(
+      expected.thinking,
+    )
+    expect(tool!.tool_calls).toHaveLength(1)
+    expect(tool!.tool_calls![0]).toMatchObject({ function: { name: 'get_weather' } })
+  })
+
   it('keeps at most `concurrency` requests in flight', async () => {
     const { sim, client } = await server({ numParallel: 8, tokensPerSecond: 2000 })
     // Hold every record's first chunk until three records stream at once: proves three run together.
