@@ -132,6 +132,23 @@ describe('JobDisplay', () => {
     vi.useRealTimers()
   })
 
+  it('prints log lines above the panel, never inside it', () => {
+    vi.useFakeTimers()
+    const { stream, view } = display('live', 'panel')
+    view.onEvent(start(2))
+    view.onEvent(recordStart('a'))
+    view.onEvent(chunk('a', 0, 'alpha'))
+    vi.advanceTimersByTime(100)
+    view.log('spout: [plugin x] hello')
+    expect(stream.text).not.toContain('hello') // waits for the next frame
+    vi.advanceTimersByTime(100)
+    const frame = stripAnsi(stream.text.split('\x1b[J').at(-1) ?? '')
+    expect(frame.split('\n')[0]).toBe('spout: [plugin x] hello')
+    expect(frame).toMatch(/^a +alpha$/m)
+    view.finish()
+    vi.useRealTimers()
+  })
+
   it('prints plain lines without ANSI when not on a terminal', () => {
     const { stream, view } = display('plain', 'panel', false)
     view.onEvent(start(2))

@@ -54,6 +54,7 @@ export class JobDisplay {
   readonly #stats = new JobStats()
   #state: SpoutState = createState()
   #queue: SpoutEvent[] = []
+  #logs: string[] = []
   #timer: ReturnType<typeof setInterval> | undefined
   #startedAt: number
   #jobId: string | undefined
@@ -93,6 +94,15 @@ export class JobDisplay {
     if (this.#options.mode === 'silent') return
     this.#queue.push(event)
     if (!this.#timer) this.#start()
+  }
+
+  /**
+   * Prints a message line (plugin logs, warnings) without breaking the display: on a terminal it
+   * waits for the next frame (above the panel, or between streamed records); otherwise it goes out now.
+   */
+  log(line: string): void {
+    if (this.#options.mode === 'live' && this.#timer) this.#logs.push(line)
+    else this.#options.stream.write(`${line}\n`)
   }
 
   /** The folded state so far (flushes the queue). */
@@ -159,6 +169,13 @@ export class JobDisplay {
     if (this.#options.mode === 'plain') this.#plainFrame(job, failures, now, last)
     else if (this.#streamMode) this.#streamFrame(job, last)
     else this.#panelFrame(job, failures, now, last)
+  }
+
+  #takeLogs(): string {
+    if (this.#logs.length === 0) return ''
+    const text = this.#logs.map((line) => `${line}\n`).join('')
+    this.#logs = []
+    return text
   }
 
   #failureLines(failures: { recordId: string; error: EventError }[]): string[] {
@@ -242,11 +259,13 @@ export class JobDisplay {
       // The record ended: close its block with a one-line footer.
       if (current.text > 0 || current.thinking > 0) output += text.endsWith('\n') ? '' : '\n'
       output += this.#footer(job, record.recordId, this.#streamPosition + 1) + '\n'
+      output += this.#takeLogs()
       this.#finalTexts.delete(record.recordId)
       this.#streaming = undefined
       this.#streamPosition += 1
     }
     if (last && this.#streaming) output += '\n'
+    if (last || !this.#streaming) output += this.#takeLogs()
     if (output) this.#options.stream.write(output)
   }
 
@@ -286,6 +305,7 @@ export class JobDisplay {
     if (this.#panelLines > 0)
       output += `\r${this.#panelLines > 1 ? `\x1b[${this.#panelLines - 1}A` : ''}\x1b[J`
     for (const line of this.#failureLines(failures)) output += fitLine(line, width) + '\n'
+    output += this.#takeLogs()
     if (last) {
       if (this.#failuresHidden > 0)
         output += style.dim(`${this.#failuresHidden} more failed records not shown`) + '\n'

@@ -258,8 +258,12 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
         name: flags.name ?? (source.path ? basename(source.path) : 'stdin'),
         signal: controller.signal,
         logger: {
-          info: (message: string) => say(`spout: ${message}`),
-          warn: (message: string) => say(`spout: warning: ${message}`),
+          info: (message: string) => {
+            if (!quiet) display.log(`spout: ${message}`)
+          },
+          warn: (message: string) => {
+            if (!quiet) display.log(`spout: warning: ${message}`)
+          },
         },
         plugins: [
           system !== undefined || template !== undefined ? templatePrompt({ system, template }) : undefined,
