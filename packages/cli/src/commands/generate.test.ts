@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os'
 import { expectedResponse, type Simulator, startSimulator } from '@spout/ollama-sim'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseJsonl, runCli } from '../test-harness.ts'
+import { parseJsonl, runCli, startCli } from '../test-harness.ts'
 
 let sim: Simulator
 beforeAll(async () => {
@@ -67,5 +67,21 @@ describe('spout generate', () => {
     expect(result.code).toBe(1)
     expect(result.stdout.length).toBeGreaterThan(0)
     expect(result.stderr).toMatch(/^spout: /)
+  })
+
+  it('stops on Ctrl-C with exit 130, cancelling the request', async () => {
+    const slow = await startSimulator({ tokensPerSecond: 20 })
+    try {
+      const running = startCli(['generate', '-m', 'llama3.2', '--host', slow.url, 'a long story please'], {
+        cwd: tmpdir(),
+      })
+      await running.stdout.waitFor(/\S/)
+      running.interrupt()
+      expect(await running.done).toBe(130)
+      expect(running.stdout.text.endsWith('\n')).toBe(true)
+      while (slow.counters.cancelled < 1) await new Promise((resolve) => setTimeout(resolve, 20))
+    } finally {
+      await slow.close()
+    }
   })
 })

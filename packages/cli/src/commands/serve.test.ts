@@ -71,6 +71,19 @@ describe('spout serve', () => {
     await expect(fetch(url)).rejects.toThrow()
   })
 
+  it('exits 2 with one line when the port is taken', async () => {
+    const first = startCli(['serve', '--port', '0'], { cwd: directory })
+    await first.stdout.waitFor(/\n/)
+    const port = new URL(first.stdout.text.trim()).port
+    const second = await runCli(['serve', '--port', port], { cwd: directory })
+    expect(second.code).toBe(2)
+    expect(second.stderr).toMatch(
+      new RegExp(`^spout: cannot start the hub on 127\\.0\\.0\\.1:${port}: .+\\n$`),
+    )
+    first.interrupt()
+    expect(await first.done).toBe(0)
+  })
+
   it('finds the built viewer next to the workspace when there is one', () => {
     const found = findViewerDist()
     if (found) expect(existsSync(join(found, 'index.html'))).toBe(true)

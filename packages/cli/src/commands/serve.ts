@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createHub } from '@spout/ws-server'
+import { createHub, type Hub } from '@spout/ws-server'
 import type { Command } from 'commander'
-import { exitCodes } from '../cli-error.ts'
+import { CliError, exitCodes } from '../cli-error.ts'
+import { firstLine } from '../config.ts'
 import type { CommandContext } from '../program.ts'
 import { parseInteger } from '../request-options.ts'
 
@@ -52,14 +53,21 @@ Examples:
     .action(async (flags: ServeFlags) => {
       const port = parseInteger(flags.port, '--port', 0)
       const staticDir = findViewerDist()
-      const hub = await createHub({
-        host: flags.host,
-        port,
-        ...(flags.token ? { token: flags.token } : {}),
-        ...(flags.viewerToken ? { viewerToken: flags.viewerToken } : {}),
-        ...(flags.insecure ? { insecure: true } : {}),
-        ...(staticDir ? { staticDir } : {}),
-      })
+      let hub: Hub
+      try {
+        hub = await createHub({
+          host: flags.host,
+          port,
+          ...(flags.token ? { token: flags.token } : {}),
+          ...(flags.viewerToken ? { viewerToken: flags.viewerToken } : {}),
+          ...(flags.insecure ? { insecure: true } : {}),
+          ...(staticDir ? { staticDir } : {}),
+        })
+      } catch (error) {
+        throw new CliError(`cannot start the hub on ${flags.host}:${port}: ${firstLine(error)}`, {
+          cause: error,
+        })
+      }
       const publish = hub.url.replace(/^http/, 'ws')
       io.stdout.write(`${hub.url}\n`)
       io.stderr.write(
