@@ -103,6 +103,7 @@ describe('App', () => {
     expect(jobs[0]!.textContent).toContain('2 / 5 done')
     expect(jobs[0]!.textContent).toContain('1 failed')
     expect(shownRecords(container)).toEqual(['n1', 'n2', 'n3'])
+    expect(document.title).toBe('(40%) job new · Spout')
     expect(container.querySelector('.records [data-record-id="n3"] .record-response')!.textContent).toBe(
       'streaming now',
     )
@@ -143,5 +144,37 @@ describe('App', () => {
     act(() => store.setConnection({ status: 'reconnecting', attempt: 2, reason: 'connection lost' }))
     expect(screen.getByRole('status').textContent).toBe('Reconnecting (attempt 2)')
     expect(container.querySelector('.layout--stale')).not.toBeNull()
+  })
+})
+
+describe('App at scale', () => {
+  it('keeps only the rows in view in the page for a 10,000-record job', () => {
+    const store = new ViewerStore({ scheduler: () => () => {} })
+    const events: SpoutEvent[] = [
+      {
+        type: 'job-start',
+        jobId: 'big',
+        name: 'big',
+        model: 'm',
+        host: 'h',
+        startedAt: '2026-01-01T00:00:00Z',
+      },
+    ]
+    for (let index = 0; index < 10_000; index++) {
+      const recordId = `r${index}`
+      events.push({ type: 'record-start', jobId: 'big', recordId, attempt: 1, model: 'm' })
+      events.push({ type: 'record-end', jobId: 'big', recordId, response: `answer ${index}`, attempts: 1 })
+    }
+    store.receive({ kind: 'events', events })
+    store.flush()
+    const { container } = render(
+      <ViewerContext value={{ store }}>
+        <App />
+      </ViewerContext>,
+    )
+    const rows = shownRecords(container)
+    expect(rows.length).toBeGreaterThan(0)
+    expect(rows.length).toBeLessThan(40)
+    expect(document.title).toBe('(10,000 done) big · Spout')
   })
 })

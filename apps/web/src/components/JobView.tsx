@@ -1,4 +1,5 @@
-import { useDeferredValue, useState } from 'react'
+import { useEffect, useState } from 'react'
+import { formatCount } from '../format.ts'
 import type { RecordFilter } from '../record-filter.ts'
 import { noFilter } from '../record-filter.ts'
 import { useJob } from '../use-viewer.ts'
@@ -10,7 +11,10 @@ import { RecordList } from './RecordList.tsx'
 export function JobView({ jobId }: { jobId: string }) {
   const job = useJob(jobId)
   const [filter, setFilter] = useState<RecordFilter>(noFilter)
-  const deferredFilter = useDeferredValue(filter)
+  const title = job ? pageTitle(job.name, job.status, job.ok + job.failed + job.skipped, job.total) : 'Spout'
+  useEffect(() => {
+    document.title = title
+  }, [title])
   if (!job) return null
   return (
     <section className="job-view" aria-label={`Job ${job.name}`}>
@@ -29,7 +33,18 @@ export function JobView({ jobId }: { jobId: string }) {
         ) : null}
       </header>
       <FilterBar filter={filter} onChange={setFilter} />
-      <RecordList jobId={jobId} filter={deferredFilter} />
+      <RecordList jobId={jobId} filter={filter} />
     </section>
   )
+}
+
+/** The tab title: progress first, so it reads in a crowded tab bar. */
+export function pageTitle(name: string, status: string, finished: number, total: number | undefined): string {
+  const progress =
+    status === 'running'
+      ? total
+        ? `${Math.floor((finished / total) * 100)}%`
+        : `${formatCount(finished)} done`
+      : status
+  return `(${progress}) ${name} · Spout`
 }
