@@ -1,16 +1,21 @@
 // Client benchmark: the @spout/core client side by side with the `ollama` npm package (ollama-js) and a
 // bare floor (undici request + byte-level line split + JSON.parse), in one process, on the same
 // simulator streams. Runs are interleaved (A, B, C, A, B, C, …) and medians reported.
+// The simulator runs in a child process, so the CPU time measured here is the clients' alone.
 // Run: `pnpm bench client` (builds first), or `node --expose-gc bench/run.ts client` after a build.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
 import { OllamaClient } from '@spout/core'
-import { startSimulator } from '@spout/ollama-sim'
+import { expectedResponse } from '@spout/ollama-sim'
 import { Ollama } from 'ollama'
 import { Agent, request } from 'undici'
 
 const model = 'llama3.2'
 const tokenStreamTokens = 20_000
 const tokenRounds = 11
+const splitStreamTokens = 5_000
 const longLineBytes = 16 * 1024 * 1024
 const longLineRounds = 5
 const longLineRoundsOllamaJs = 2
@@ -21,6 +26,22 @@ interface Outcome {
 }
 
 type Contender = (url: string, body: { model: string; prompt: string }) => Promise<Outcome>
+
+const simulatorBin = fileURLToPath(new URL('../packages/ollama-sim/dist/bin.js', import.meta.url))
+
+async function startSimulatorProcess(): Promise<{ url: string; close(): Promise<void> }> {
+  const child: ChildProcess = spawn(process.execPath, [simulatorBin, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const [chunk] = (await once(child.stdout!, 'data')) as [Buffer]
+  return {
+    url: chunk.toString().trim(),
+    async close() {
+      child.kill('SIGTERM')
+      if (child.exitCode === null) await once(child, 'exit')
+    },
+  }
+}
 
 const floorAgent = new Agent({ headersTimeout: 0, bodyTimeout: 0 })
 
@@ -100,23 +121,38 @@ function collectGarbage(): void {
   ;(globalThis as { gc?: () => void }).gc?.()
 }
 
+/**
+ * Wall time, and CPU time of this process (user + system, all threads). The machines these run on are
+ * shared and often loaded: CPU time does not count time spent waiting for a core or for the simulator
+ * (another process), so its ratios are the stable ones.
+ */
 async function timed(contender: Contender, url: string, body: { model: string; prompt: string }) {
   collectGarbage()
+  const cpuStart = process.cpuUsage()
   const start = performance.now()
   const outcome = await contender(url, body)
-  return { ...outcome, milliseconds: performance.now() - start }
+  const milliseconds = performance.now() - start
+  const cpu = process.cpuUsage(cpuStart)
+  return { ...outcome, milliseconds, cpuMilliseconds: (cpu.user + cpu.system) / 1000 }
 }
 
 export interface ClientBenchRow {
-  bench: string
+  bench: 'token-stream' | 'token-stream-random-cuts' | 'long-line-16MiB'
   contender: string
-  median: number
-  unit: string
-  ratioToFloor: number
+  /** Median chunks per wall-clock second (token stream) or median wall ms (long line). */
+  wall: number
+  /** Median chunks per CPU second (token stream) or median CPU ms (long line). */
+  cpu: number
+}
+
+type Sample = { wall: number; cpu: number }
+
+function ratio(value: number, base: number): string {
+  return `${(value / base).toFixed(2)}x`
 }
 
 export async function run(): Promise<ClientBenchRow[]> {
-  const sim = await startSimulator()
+  const sim = await startSimulatorProcess()
   const rows: ClientBenchRow[] = []
   try {
     const contenders: [string, Contender][] = [
@@ -124,78 +160,100 @@ export async function run(): Promise<ClientBenchRow[]> {
       ['ollama-js', ollama],
       ['floor', floor],
     ]
-
-    // 1. Token streams: many short lines.
-    const tokenBody = { model, prompt: `Write a long story. [sim:tokens=${tokenStreamTokens}]` }
-    const expected = sim.expectedResponse(tokenBody).response.length
-    for (const [, contender] of contenders) await contender(sim.url, tokenBody) // warm-up
-    const rates = new Map<string, number[]>(contenders.map(([name]) => [name, []]))
-    for (let round = 0; round < tokenRounds; round++) {
-      for (const [name, contender] of contenders) {
-        const result = await timed(contender, sim.url, tokenBody)
-        if (result.characters !== expected)
-          throw new Error(`${name} received ${result.characters} of ${expected} characters`)
-        rates.get(name)!.push(result.chunks / (result.milliseconds / 1000))
+    const medians = (samples: Map<string, Sample[]>, name: string): Sample => {
+      const list = samples.get(name)!
+      return {
+        wall: median(list.map((sample) => sample.wall)),
+        cpu: median(list.map((sample) => sample.cpu)),
       }
     }
-    const floorRate = median(rates.get('floor')!)
-    const spoutRate = median(rates.get('@spout/core')!)
-    console.log(
-      `\nclient: token stream (${tokenStreamTokens} chunks per stream, ${tokenRounds} interleaved rounds, median)`,
-    )
-    console.log('contender       chunks/s   vs floor   vs ollama-js')
-    const ollamaRate = median(rates.get('ollama-js')!)
-    for (const [name] of contenders) {
-      const rate = median(rates.get(name)!)
-      rows.push({
-        bench: 'token-stream',
-        contender: name,
-        median: rate,
-        unit: 'chunks/s',
-        ratioToFloor: rate / floorRate,
-      })
+
+    // 1. Token streams: many short lines, written as fast as the simulator can (many lines per read),
+    //    then cut at random byte positions (1-256 bytes per write, so many reads per line).
+    const scenarios = [
+      {
+        label: 'token stream, many lines per read',
+        body: { model, prompt: `Write a long story. [sim:tokens=${tokenStreamTokens}]` },
+        key: 'token-stream' as const,
+      },
+      {
+        label: 'token stream, random cuts of 1-256 bytes (small reads, split lines)',
+        body: { model, prompt: `Write a story. [sim:tokens=${splitStreamTokens}] [sim:chunking=random]` },
+        key: 'token-stream-random-cuts' as const,
+      },
+    ]
+    for (const scenario of scenarios) {
+      const expected = expectedResponse(scenario.body).response.length
+      for (const [, contender] of contenders) await contender(sim.url, scenario.body) // warm-up
+      const rates = new Map<string, Sample[]>(contenders.map(([name]) => [name, []]))
+      for (let round = 0; round < tokenRounds; round++) {
+        for (const [name, contender] of contenders) {
+          const result = await timed(contender, sim.url, scenario.body)
+          if (result.characters !== expected) {
+            throw new Error(`${name} received ${result.characters} of ${expected} characters`)
+          }
+          rates.get(name)!.push({
+            wall: result.chunks / (result.milliseconds / 1000),
+            cpu: result.chunks / (result.cpuMilliseconds / 1000),
+          })
+        }
+      }
+      const floorRate = medians(rates, 'floor')
+      const ollamaRate = medians(rates, 'ollama-js')
+      const chunks = expectedResponse(scenario.body).tokens.length + 1
       console.log(
-        `${name.padEnd(14)} ${Math.round(rate).toString().padStart(9)}   ${(rate / floorRate).toFixed(2).padStart(7)}x   ${(rate / ollamaRate).toFixed(2).padStart(9)}x`,
+        `\nclient: ${scenario.label} (${chunks} chunks per stream, ${tokenRounds} interleaved rounds, medians)`,
+      )
+      console.log(
+        'contender       chunks/CPU-s  vs floor  vs ollama-js   chunks/s (wall)  vs floor  vs ollama-js',
+      )
+      for (const [name] of contenders) {
+        const rate = medians(rates, name)
+        rows.push({ bench: scenario.key, contender: name, ...rate })
+        console.log(
+          `${name.padEnd(14)} ${Math.round(rate.cpu).toString().padStart(13)} ${ratio(rate.cpu, floorRate.cpu).padStart(9)} ${ratio(rate.cpu, ollamaRate.cpu).padStart(13)}` +
+            ` ${Math.round(rate.wall).toString().padStart(17)} ${ratio(rate.wall, floorRate.wall).padStart(9)} ${ratio(rate.wall, ollamaRate.wall).padStart(13)}`,
+        )
+      }
+      const spoutRate = medians(rates, '@spout/core')
+      console.log(
+        `@spout/core vs ollama-js: ${ratio(spoutRate.cpu, ollamaRate.cpu)} CPU, ${ratio(spoutRate.wall, ollamaRate.wall)} wall (target >= 1.3x)`,
+      )
+      console.log(
+        `@spout/core vs floor:     ${ratio(spoutRate.cpu, floorRate.cpu)} CPU, ${ratio(spoutRate.wall, floorRate.wall)} wall (target >= 0.9x)`,
       )
     }
-    console.log(`@spout/core / ollama-js = ${(spoutRate / ollamaRate).toFixed(2)}x (target >= 1.3x)`)
-    console.log(`@spout/core / floor     = ${(spoutRate / floorRate).toFixed(2)}x (target >= 0.9x)`)
 
     // 2. One 16 MiB line (a huge chunk: base64 images, long `context` arrays).
     const longBody = {
       model,
       prompt: `Huge. [sim:tokens=4] [sim:fault=long-line,bytes=${longLineBytes},after=1]`,
     }
-    const longExpected = sim.expectedResponse(longBody).response.length
-    const times = new Map<string, number[]>(contenders.map(([name]) => [name, []]))
+    const longExpected = expectedResponse(longBody).response.length
+    const times = new Map<string, Sample[]>(contenders.map(([name]) => [name, []]))
     for (let round = 0; round < longLineRounds; round++) {
       for (const [name, contender] of contenders) {
         if (name === 'ollama-js' && round >= longLineRoundsOllamaJs) continue
         const result = await timed(contender, sim.url, longBody)
         if (result.characters !== longExpected) throw new Error(`${name} lost data on the long line`)
-        times.get(name)!.push(result.milliseconds)
+        times.get(name)!.push({ wall: result.milliseconds, cpu: result.cpuMilliseconds })
       }
     }
-    const floorTime = median(times.get('floor')!)
+    const floorTime = medians(times, 'floor')
     console.log(
-      `\nclient: one 16 MiB line (${longLineRounds} interleaved rounds, ollama-js ${longLineRoundsOllamaJs}, median)`,
+      `\nclient: one 16 MiB line (${longLineRounds} interleaved rounds, ollama-js ${longLineRoundsOllamaJs}, medians)`,
     )
-    console.log('contender            ms   vs floor time')
+    console.log('contender        CPU ms  vs floor   wall ms  vs floor')
     for (const [name] of contenders) {
-      const time = median(times.get(name)!)
-      rows.push({
-        bench: 'long-line-16MiB',
-        contender: name,
-        median: time,
-        unit: 'ms',
-        ratioToFloor: time / floorTime,
-      })
+      const time = medians(times, name)
+      rows.push({ bench: 'long-line-16MiB', contender: name, ...time })
       console.log(
-        `${name.padEnd(14)} ${time.toFixed(0).padStart(7)}   ${(time / floorTime).toFixed(2).padStart(9)}x`,
+        `${name.padEnd(14)} ${time.cpu.toFixed(0).padStart(8)} ${ratio(time.cpu, floorTime.cpu).padStart(9)} ${time.wall.toFixed(0).padStart(9)} ${ratio(time.wall, floorTime.wall).padStart(9)}`,
       )
     }
+    const spoutTime = medians(times, '@spout/core')
     console.log(
-      `@spout/core time / floor time = ${(median(times.get('@spout/core')!) / floorTime).toFixed(2)}x (target <= 3x)`,
+      `@spout/core time vs floor time: ${ratio(spoutTime.cpu, floorTime.cpu)} CPU, ${ratio(spoutTime.wall, floorTime.wall)} wall (target <= 3x)`,
     )
   } finally {
     await spoutClient?.close()

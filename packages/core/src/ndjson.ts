@@ -8,6 +8,11 @@ export interface NdjsonOptions {
   maxLineLength?: number
   /** Where the bytes come from (a URL or file name), used in error messages. */
   source?: string
+  /**
+   * Copy the bytes of an unfinished line out of the chunk (default `true`, for sources that reuse their
+   * buffers). `false` keeps a view instead: right for Node streams and undici bodies, which never reuse them.
+   */
+  copyChunks?: boolean
 }
 
 export const defaultMaxLineLength = 64 * 1024 * 1024
@@ -22,6 +27,7 @@ const newline = 0x0a
 export class NdjsonParser {
   readonly maxLineLength: number
   readonly source: string | undefined
+  readonly #copyChunks: boolean
   readonly #decoder = new TextDecoder()
   /** Bytes of the current unfinished line, copied out of the chunks that carried them. */
   #pending: Uint8Array[] = []
@@ -36,6 +42,7 @@ export class NdjsonParser {
     if (!(limit > 0)) throw new RangeError(`maxLineLength must be a positive number of bytes, got ${limit}`)
     this.maxLineLength = limit
     this.source = options.source
+    this.#copyChunks = options.copyChunks ?? true
   }
 
   /** Number of lines finished so far. */
@@ -123,8 +130,8 @@ export class NdjsonParser {
   #appendPending(chunk: Uint8Array, start: number): void {
     const size = chunk.length - start
     this.#checkLength(this.#pendingLength + size)
-    // Copy: the caller may reuse its buffer after push() returns.
-    this.#pending.push(chunk.slice(start))
+    // Copy unless told otherwise: the caller may reuse its buffer after push() returns.
+    this.#pending.push(this.#copyChunks ? chunk.slice(start) : chunk.subarray(start))
     this.#pendingLength += size
   }
 

@@ -60,7 +60,12 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
     this.#kind = init.kind
     this.#signal = init.signal
     this.#abortSignal = init.call.controller.signal
-    this.#parser = new NdjsonParser({ maxLineLength: init.maxLineLength, source: init.call.url })
+    // undici hands out a fresh buffer per read: no need to copy unfinished lines.
+    this.#parser = new NdjsonParser({
+      maxLineLength: init.maxLineLength,
+      source: init.call.url,
+      copyChunks: false,
+    })
   }
 
   [Symbol.asyncIterator](): this {
@@ -201,9 +206,9 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
 
   /** Parses one read into the queue, checking each new object for an error line and for the end. */
   #ingest(chunk: Uint8Array): void {
-    const queue = this.#queue
-    if (this.#head === queue.length) {
-      queue.length = 0
+    let queue = this.#queue
+    if (this.#head === queue.length && queue.length > 0) {
+      queue = this.#queue = []
       this.#head = 0
     }
     const first = queue.length
