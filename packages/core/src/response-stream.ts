@@ -134,13 +134,18 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
         if (this.#bodyError) throw this.#incomplete(this.#bodyError.error)
         await this.#waitForData()
         // return() while this next() was waiting: the iteration is over.
-        if (this.#state === State.Finished) return doneResult
+        if (this.#isFinished()) return doneResult
       }
     } catch (error) {
       this.#failure = undefined
       this.#finish()
       throw signal.aborted ? signal.reason : error
     }
+  }
+
+  /** Read afresh (TypeScript would keep an earlier narrowing of `#state` across an await). */
+  #isFinished(): boolean {
+    return this.#state === State.Finished
   }
 
   async #open(): Promise<void> {
