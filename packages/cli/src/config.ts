@@ -44,7 +44,11 @@ export type SpoutConfigInput = SpoutConfig | (() => SpoutConfig | Promise<SpoutC
  * export default defineConfig({ model: 'llama3.2', concurrency: 4 })
  * ```
  */
-export function defineConfig<const T extends SpoutConfigInput>(config: T): T {
+export function defineConfig(config: SpoutConfig): SpoutConfig
+export function defineConfig(
+  config: () => SpoutConfig | Promise<SpoutConfig>,
+): () => SpoutConfig | Promise<SpoutConfig>
+export function defineConfig(config: SpoutConfigInput): SpoutConfigInput {
   return config
 }
 

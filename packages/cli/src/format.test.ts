@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest'
+import {
+  displayWidth,
+  fitLine,
+  formatBytes,
+  formatDuration,
+  formatRelativeTime,
+  formatTable,
+} from './format.ts'
+
+describe('formats', () => {
+  it('prints sizes and durations the way ollama does', () => {
+    expect(formatBytes(2_019_393_189)).toBe('2.0 GB')
+    expect(formatBytes(274_302_450)).toBe('274 MB')
+    expect(formatBytes(512)).toBe('512 B')
+    expect(formatDuration(850)).toBe('850ms')
+    expect(formatDuration(12_400)).toBe('12s')
+    expect(formatDuration(185_000)).toBe('3m 05s')
+    expect(formatDuration(3_720_000)).toBe('1h 02m')
+    expect(formatRelativeTime('2026-01-01T00:00:00Z', Date.parse('2026-01-04T00:00:00Z'))).toBe('3 days ago')
+    expect(formatRelativeTime('2026-01-01T00:04:00Z', Date.parse('2026-01-01T00:00:00Z'))).toBe(
+      'in 4 minutes',
+    )
+  })
+
+  it('aligns table columns by display width', () => {
+    expect(
+      formatTable(
+        ['NAME', 'SIZE'],
+        [
+          ['東京:latest', '1 GB'],
+          ['a', '22 MB'],
+        ],
+      ),
+    ).toBe('NAME           SIZE\n東京:latest    1 GB\na              22 MB\n')
+  })
+
+  it('fits a line to the terminal, keeping the newest text and counting wide characters twice', () => {
+    expect(displayWidth('ab東京')).toBe(6)
+    expect(fitLine('one\ntwo\tthree', 40)).toBe('one two three')
+    expect(fitLine('abcdefghij', 5, 'end')).toBe('…ghij')
+    expect(fitLine('abcdefghij', 5)).toBe('abcd…')
+    const fitted = fitLine('東京東京東京', 7, 'end')
+    expect(displayWidth(fitted)).toBeLessThanOrEqual(7)
+    expect(fitLine('\x1b[31mred', 10)).toBe('[31mred')
+  })
+})
