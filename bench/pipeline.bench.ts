@@ -13,7 +13,6 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { jsonlSink, OllamaClient, runPipeline } from '@spout/core'
-import { Ollama } from 'ollama'
 
 const simulatorBin = fileURLToPath(new URL('../packages/ollama-sim/dist/bin.js', import.meta.url))
 const model = 'llama3.2'
@@ -150,6 +149,8 @@ async function memoryInProcess(
       })
       if (summary.ok !== count) throw new Error(`memory bench: ${summary.ok} of ${count} records succeeded`)
     } else {
+      // Loaded only here, so the pipeline's own process does not carry ollama-js.
+      const { Ollama } = await import('ollama')
       const ollama = new Ollama({ host: sim.url })
       const input = records(count, 5)
       const worker = async () => {
@@ -237,6 +238,7 @@ async function clientLoop(client: OllamaClient, count: number, concurrency: numb
 
 /** The same batch without the pipeline: K workers over ollama-js, concatenating and writing one line each. */
 async function peerBatch(host: string, count: number, concurrency: number, path: string): Promise<number> {
+  const { Ollama } = await import('ollama')
   const ollama = new Ollama({ host })
   const output = createWriteStream(path)
   const input = records(count, 5)
