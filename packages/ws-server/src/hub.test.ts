@@ -188,6 +188,38 @@ describe('createHub', () => {
     expect(metrics.get('spout_hub_connections{role="viewer"}')).toBe(1)
   })
 
+  it('lets a large snapshot drain without taking it for a slow viewer', async () => {
+    const hub = await startHub({ maxViewerBufferedBytes: 64 * 1024 })
+    const source = producer(hub)
+    await source.opened
+    const piece = 'y'.repeat(1024 * 1024)
+    source.send({ type: 'job-start', jobId: 'big', name: 'b', model: 'm', host: 'h', startedAt: 't' })
+    source.send({ type: 'record-start', jobId: 'big', recordId: 'r', attempt: 1, model: 'm' })
+    for (let seq = 0; seq < 16; seq++)
+      source.send({ type: 'chunk', jobId: 'big', recordId: 'r', seq, text: piece })
+    await eventually(
+      async () => (await readMetrics(hub.url)).get('spout_hub_events_in_total') === 18,
+      'events in',
+    )
+    const late = viewer(hub)
+    await late.opened
+    // Keep the 16 MiB snapshot in the hub's send buffer while the next frame goes out.
+    const raw = (late.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket
+    raw.pause()
+    source.send({ type: 'chunk', jobId: 'big', recordId: 'r', seq: 16, text: 'end' })
+    await eventually(async () => {
+      const metrics = await readMetrics(hub.url)
+      return (
+        (metrics.get('spout_hub_frames_out_total') ?? 0) >= 2 ||
+        (metrics.get('spout_hub_dropped_total{reason="slow-viewer"}') ?? 0) > 0
+      )
+    }, 'the live frame')
+    raw.resume()
+    await late.waitFor(() => late.text('big', 'r')?.endsWith('end') === true, 'the live chunk')
+    expect(late.text('big', 'r')?.length).toBe(16 * piece.length + 3)
+    expect(late.socket.readyState).toBe(WebSocket.OPEN)
+  })
+
   it('answers malformed frames with hub-error and keeps its state clean', async () => {
     const hub = await startHub({ maxInvalidFrames: 4 })
     const watcher = viewer(hub)

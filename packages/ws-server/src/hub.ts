@@ -315,7 +315,7 @@ class HubServer implements Hub {
       this.#sendSnapshot(viewer, this.#store.snapshotJson(this.hubId, false, catchUp.snapshotJobIds))
       if (catchUp.replay.length > 0) {
         const frame = catchUp.replay.length === 1 ? catchUp.replay[0]! : `[${catchUp.replay.join(',')}]`
-        this.#send(viewer, Buffer.from(frame), catchUp.replay.length)
+        this.#send(viewer, Buffer.from(frame), catchUp.replay.length, true)
       }
     } else {
       this.#sendSnapshot(viewer, this.#store.snapshotJson(this.hubId, true))
@@ -324,12 +324,15 @@ class HubServer implements Hub {
   }
 
   #sendSnapshot(viewer: Viewer, json: string): void {
-    const data = Buffer.from(json)
-    viewer.allowance = data.length
-    this.#send(viewer, data, 0)
+    this.#send(viewer, Buffer.from(json), 0, true)
   }
 
-  #send(viewer: Viewer, data: Buffer, events: number): void {
+  /**
+   * Sends one frame, or drops the viewer (4408) when its send buffer is past the limit. A snapshot
+   * or replay (`catchUp`) may be larger than the limit by itself: its size is tolerated on top of
+   * the limit until the buffer has drained below the limit once.
+   */
+  #send(viewer: Viewer, data: Buffer, events: number, catchUp = false): void {
     const socket = viewer.socket
     if (socket.readyState !== WebSocket.OPEN) return
     const buffered = socket.bufferedAmount
@@ -342,6 +345,7 @@ class HubServer implements Hub {
     }
     if (buffered <= limit) viewer.allowance = 0
     socket.send(data, { binary: false })
+    if (catchUp) viewer.allowance += data.length
     this.#metrics.framesOut += 1
     this.#metrics.eventsOut += events
     this.#metrics.bytesOut += data.length
