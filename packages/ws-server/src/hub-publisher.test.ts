@@ -200,4 +200,40 @@ describe('HubPublisher', () => {
     expect(connections).toBeGreaterThanOrEqual(2)
     for (const client of silent.clients) client.terminate()
   })
+  it('keeps its memory bounded while the hub stops reading', async () => {
+    const stalled = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+    await new Promise<void>((resolve) => stalled.once('listening', () => resolve()))
+    cleanups.push(() => stalled.close())
+    const connected = new Promise<void>((resolve) =>
+      stalled.on('connection', (socket) => {
+        ;(socket as unknown as { _socket: { pause(): void } })._socket.pause()
+        resolve()
+      }),
+    )
+    const port = (stalled.address() as { port: number }).port
+    const limit = 256 * 1024
+    const producer = publisher({ url: `http://127.0.0.1:${port}`, maxBufferedBytes: limit, tickMs: 1 })
+    const { logger } = recorder()
+    producer.publish(
+      { type: 'job-start', jobId: 'j', name: 'n', model: 'm', host: 'h', startedAt: 't' },
+      logger,
+    )
+    producer.publish({ type: 'record-start', jobId: 'j', recordId: 'r', attempt: 1, model: 'm' }, logger)
+    await connected
+    const text = 'z'.repeat(1024)
+    let most = 0
+    for (let seq = 0; seq < 40_000; seq++) {
+      producer.publish({ type: 'chunk', jobId: 'j', recordId: 'r', seq, text }, logger)
+      if (seq % 500 === 499) {
+        await new Promise((resolve) => setTimeout(resolve, 2)) // let ticks run
+        most = Math.max(most, producer.pendingBytes)
+      }
+    }
+    // 40 MiB published to a hub that reads nothing. What waits is the bounded queue, the socket's
+    // buffer up to half the limit, and at most one resync (the job's text so far at the moment the
+    // socket last had room, which only the operating system's socket buffers make possible).
+    expect(most).toBeGreaterThan(limit / 2)
+    expect(most).toBeLessThan(10 * 1024 * 1024)
+    for (const client of stalled.clients) client.terminate()
+  })
 })

@@ -88,6 +88,11 @@ export class HubPublisher {
     return this.#open
   }
 
+  /** Bytes waiting for the hub: queued here plus buffered in the socket. Bounded by about 2.5 × `maxBufferedBytes`. */
+  get pendingBytes(): number {
+    return this.#queueBytes + (this.#socket?.bufferedAmount ?? 0)
+  }
+
   /** Queues one event for the hub. Never throws, never waits. */
   publish(event: SpoutEvent, logger?: PublisherLogger): void {
     if (logger) this.#logger = logger
