@@ -50,7 +50,7 @@ const showCursor = '\x1b[?25h'
  * draws a frame at most `1000 / frameInterval` times a second.
  */
 export class JobDisplay {
-  readonly #options: Required<Omit<JobDisplayOptions, 'now'>> & { now: () => number }
+  #options: Required<Omit<JobDisplayOptions, 'now'>> & { now: () => number }
   readonly #stats = new JobStats()
   #state: SpoutState = createState()
   #queue: SpoutEvent[] = []
@@ -115,7 +115,7 @@ export class JobDisplay {
     this.#startedAt = this.#options.now()
     this.#lastProgressAt = this.#startedAt
     const interval = this.#options.mode === 'live' ? this.#options.frameInterval : 250
-    this.#timer = setInterval(() => this.#frame(false), interval)
+    this.#timer = setInterval(() => this.#safeFrame(false), interval)
     this.#timer.unref?.()
   }
 
@@ -124,7 +124,22 @@ export class JobDisplay {
     if (this.#timer) clearInterval(this.#timer)
     this.#timer = undefined
     if (this.#options.mode === 'silent') return
-    this.#frame(true)
+    this.#safeFrame(true)
+  }
+
+  /** A display bug must never stop the job: the display turns itself off instead. */
+  #safeFrame(last: boolean): void {
+    try {
+      this.#frame(last)
+    } catch (error) {
+      if (this.#timer) clearInterval(this.#timer)
+      this.#timer = undefined
+      this.#options.mode = 'silent'
+      this.#queue = []
+      this.#options.stream.write(
+        `${this.#cursorHidden ? showCursor : ''}\nspout: display turned off: ${String(error)}\n`,
+      )
+    }
   }
 
   #job(): JobState | undefined {

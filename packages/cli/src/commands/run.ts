@@ -68,10 +68,21 @@ export function registerRun(program: Command, context: CommandContext): void {
       'Run a batch: one generation per input record, streamed, written as JSONL (one line per record).',
     )
     .argument('<input>', 'a .jsonl, .csv (header row) or .txt (one prompt per line) file, or - for stdin')
+    .optionsGroup('Model and server:')
     .addOption(modelOption())
     .addOption(hostOption())
-    .option('-o, --output <file.jsonl>', 'where results go (default: stdout when it is not a terminal)')
     .option('-c, --concurrency <n>', 'records in flight at once; match OLLAMA_NUM_PARALLEL (default: 1)')
+    .option('--retries <n>', 'extra attempts per record on retryable errors (default: 2)')
+    .optionsGroup('Input and output:')
+    .option('-o, --output <file.jsonl>', 'where results go (default: stdout when it is not a terminal)')
+    .option('--resume', 'keep the records already in --output and run only the rest (and the failed ones)')
+    .option('--id-field <name>', 'record field that holds its id (default: "id"; else the record number)')
+    .addOption(
+      new Option('--input-format <format>', 'read the input as this format, whatever its name').choices(
+        inputFormats,
+      ),
+    )
+    .optionsGroup('Prompt and request:')
     .option('-s, --system <text>', 'system prompt; {{field}} placeholders are filled from each record')
     .option('--system-file <path>', 'read the system prompt from a file')
     .option(
@@ -79,14 +90,8 @@ export function registerRun(program: Command, context: CommandContext): void {
       'prompt template with {{field}} placeholders (default: the "prompt" field)',
     )
     .option('--template-file <path>', 'read the prompt template from a file')
-    .option('--id-field <name>', 'record field that holds its id (default: "id"; else the record number)')
-    .addOption(
-      new Option('--input-format <format>', 'read the input as this format, whatever its name').choices(
-        inputFormats,
-      ),
-    )
     .option('--chat', 'always use /api/chat (records with a "messages" array use it anyway)')
-    .option('--think [level]', 'let thinking models think (optionally low, medium or high)')
+    .option('--think [level]', 'let thinking models think (optionally low, medium, high or max)')
     .option('--no-think', 'ask thinking models not to think')
     .option('--format <json|schema.json>', 'structured output: "json" or a JSON schema file')
     .option(
@@ -95,14 +100,14 @@ export function registerRun(program: Command, context: CommandContext): void {
       collect,
     )
     .option('--keep-alive <duration>', 'how long Ollama keeps the model loaded (e.g. 10m, -1 for ever)')
-    .option('--retries <n>', 'extra attempts per record on retryable errors (default: 2)')
-    .option('--resume', 'keep the records already in --output and run only the rest (and the failed ones)')
+    .optionsGroup('Plugins and config:')
     .option(
       '--plugin <path-or-package>',
       'load a plugin (default export: a plugin or a factory), repeatable',
       collect,
     )
     .option('--config <file>', 'config file (default: spout.config.{ts,mjs,js,json} in this directory)')
+    .optionsGroup('Live view and display:')
     .option('--broadcast <ws-url>', 'also stream events to a spout hub (e.g. ws://127.0.0.1:4317)')
     .option('--token <token>', 'producer token for --broadcast')
     .option('--name <name>', 'job name shown in the viewer (default: the input file name)')
