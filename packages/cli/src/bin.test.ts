@@ -27,7 +27,11 @@ async function newest(path: string): Promise<number> {
 beforeAll(async () => {
   // `pnpm test` builds first; build here only when the bin is missing or older than its sources.
   if (!existsSync(bin) || statSync(bin).mtimeMs < (await newest(join(packageDirectory, 'src')))) {
-    await promisify(execFile)('pnpm', ['--filter', '@spout/cli...', 'build'], {
+    // The siblings' builds are reused when present (`pnpm test` refreshes them); else build them too.
+    const siblingsBuilt = ['core', 'ws-server'].every((name) =>
+      existsSync(join(packageDirectory, '..', name, 'dist', 'index.js')),
+    )
+    await promisify(execFile)('pnpm', ['--filter', siblingsBuilt ? '@spout/cli' : '@spout/cli...', 'build'], {
       cwd: packageDirectory,
       env: { ...process.env, PATH: `/usr/local/bin:${process.env.PATH}` },
     })
