@@ -13,7 +13,7 @@ const count = 40
 let sim: Simulator
 let directory: string
 beforeAll(async () => {
-  sim = await startSimulator({ numParallel: 3, tokensPerSecond: 600 })
+  sim = await startSimulator({ numParallel: 3, tokensPerSecond: 300 })
   directory = await mkdtemp(join(tmpdir(), 'spout-kill-'))
 })
 afterAll(async () => {

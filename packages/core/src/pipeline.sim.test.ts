@@ -253,8 +253,8 @@ describe('runPipeline against the simulator', () => {
     expect(fine!.response).toBe(expectedResponse({ model, prompt: 'fine [sim:tokens=5]' }).response)
   })
 
-  it('treats 503 as back-pressure: waits, lowers the in-flight count, and finishes every record', async () => {
-    const { sim, client } = await server({ numParallel: 1, maxQueue: 0, tokensPerSecond: 1000 })
+  it('treats 503 as back-pressure: waits and tries again (not using up retries) until every record is done', async () => {
+    const { sim, client } = await server({ numParallel: 1, maxQueue: 0, tokensPerSecond: 200 })
     const path = join(directory, 'busy.jsonl')
     const input = Array.from({ length: 8 }, (_, index) => ({ prompt: `busy ${index} [sim:tokens=10]` }))
     const summary = await runPipeline({
