@@ -10,6 +10,7 @@ import {
   getRecord,
   jsonlSink,
   OllamaClient,
+  type PipelineClient,
   type RecordResult,
   runPipeline,
   type SpoutEvent,
@@ -21,10 +22,13 @@ import { makeTempDir } from '../support/temp-dir.ts'
 
 const model = 'llama3.2'
 const missingModel = 'no-such-model'
-/** Short enough to keep the suite fast, long enough that a loaded machine never trips it by accident. */
-const timeoutMs = 1_000
+/**
+ * The first-byte and idle timeouts of the records that meet `slow-start` / `stall` (the others run
+ * with the client's defaults, so a loaded machine cannot time them out by accident).
+ */
+const timeoutMs = 1_500
 /** A `slow-start` / `stall` this long is always past the timeout. */
-const faultDelayMs = 6_000
+const faultDelayMs = 5_000
 const retries = 2
 const busyRetries = 10
 /** The client refuses lines longer than this: a 2 MiB line passes, a 4 MiB line does not. */
@@ -157,6 +161,17 @@ const perRecordModel: SpoutPlugin = {
   },
 }
 
+/** Sends the records whose fault is about time to a client with short timeouts, the rest to one with the defaults. */
+function timeoutRouter(quick: OllamaClient, patient: OllamaClient): PipelineClient {
+  const aboutTime = (text: string | undefined) => /fault=(slow-start|stall)/.test(text ?? '')
+  return {
+    host: patient.host,
+    generate: (request, options) => (aboutTime(request.prompt) ? quick : patient).generate(request, options),
+    chat: (request, options) =>
+      (aboutTime(request.messages?.at(-1)?.content) ? quick : patient).chat(request, options),
+  }
+}
+
 let directory: { path: string; remove: () => Promise<void> }
 beforeAll(async () => {
   directory = await makeTempDir('spout-fault-matrix-')
@@ -166,102 +181,106 @@ afterAll(async () => {
 })
 
 describe('fault matrix: one batch, one fault per record', () => {
-  let sim: Simulator | undefined
-  afterAll(async () => {
-    await sim?.close()
-  })
-
-  it.each<Chunking>(['line', 'random'])(
+  // Both variants at once: each has its own simulator, and most of the time is spent waiting on timeouts.
+  it.concurrent.each<Chunking>(['line', 'random'])(
     'every record ends ok or with its typed error, after the promised attempts (%s chunking)',
     async (chunking) => {
-      sim = await startSimulator({ numParallel: 32, chunking })
-      const client = new OllamaClient({
-        host: sim.url,
-        timeouts: { firstByte: timeoutMs, idle: timeoutMs },
-        maxLineLength,
-      })
-      const output = join(directory.path, `out-${chunking}.jsonl`)
-      const events: SpoutEvent[] = []
-      const input = cases.map((testCase) => {
-        const prompt = promptOf(testCase, chunking)
-        const record: Record<string, unknown> = { id: testCase.id }
-        if (testCase.endpoint === 'chat') record.messages = [{ role: 'user', content: prompt }]
-        else record.prompt = prompt
-        if (testCase.model) record.model = testCase.model
-        return record
-      })
+      const sim = await startSimulator({ numParallel: 32, chunking })
       try {
-        const summary = await runPipeline({
-          client,
-          model,
-          input,
-          concurrency: 8,
-          retries,
-          busyRetries,
-          retryDelay: { base: 10, max: 40 },
-          plugins: [
-            perRecordModel,
-            jsonlSink(output),
-            eventSink((event) => {
-              events.push(event)
-            }),
-          ],
-        })
-        const expectedOk = cases.filter((testCase) => testCase.outcome === 'ok').length
-        expect(summary).toMatchObject({ ok: expectedOk, failed: cases.length - expectedOk, skipped: 0 })
-        expect(summary.error).toBeUndefined()
+        await runMatrix(sim, chunking)
       } finally {
-        await client.close()
+        await sim.close()
       }
-
-      const lines = (await readFile(output, 'utf8'))
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => JSON.parse(line) as OutputLine)
-      // Each id exactly once.
-      expect(lines.map((line) => line.id).sort()).toEqual(cases.map((testCase) => testCase.id).sort())
-
-      const state = applyEvents(createState(), events)
-      const jobId = events[0]!.jobId
-      const job = state.jobs[jobId]!
-      expect(job.status).toBe('done')
-      const seen: Record<string, { outcome: string; attempts: number }> = {}
-      const wanted: Record<string, { outcome: string; attempts: number }> = {}
-      for (const testCase of cases) {
-        const line = lines.find((candidate) => candidate.id === testCase.id)!
-        seen[testCase.id] = { outcome: line.error?.code ?? 'ok', attempts: line.attempts }
-        wanted[testCase.id] = { outcome: testCase.outcome, attempts: testCase.attempts }
-        const viewed = getRecord(job, testCase.id)!
-        if (testCase.outcome === 'ok') {
-          const prompt = promptOf(testCase, chunking)
-          const expected = expectedResponse(
-            testCase.endpoint === 'chat'
-              ? { model, messages: [{ role: 'user', content: prompt }] }
-              : { model, prompt },
-          )
-          expect(line.response, `${testCase.id}: response text`).toBe(expected.response)
-          expect(line.done_reason).toBe('stop')
-          // What a viewer folding the events sees: the last attempt's text only.
-          expect(viewed.status).toBe('done')
-          expect(viewed.text, `${testCase.id}: text a viewer rebuilds`).toBe(expected.response)
-        } else {
-          expect(line.error?.message, `${testCase.id}: a one-line message`).not.toMatch(/\n/)
-          expect(viewed.status).toBe('failed')
-        }
-        expect(viewed.attempt).toBe(testCase.attempts)
-      }
-      // Compared as a whole so that a failure shows every record that differs at once.
-      expect(seen).toEqual(wanted)
-
-      const longLine = lines.find((line) => line.id === 'long-line-2mib')!
-      expect(longLine.response.length).toBeGreaterThan(2 * 1024 * 1024)
-      const missing = lines.find((line) => line.id === 'missing-model')!
-      expect(missing.error?.message).toContain('404')
-      expect(missing.model).toBe(missingModel)
-
-      await sim.close()
-      sim = undefined
     },
     60_000,
   )
 })
+
+async function runMatrix(sim: Simulator, chunking: Chunking): Promise<void> {
+  const quick = new OllamaClient({ host: sim.url, timeouts: { firstByte: timeoutMs, idle: timeoutMs } })
+  const patient = new OllamaClient({ host: sim.url, maxLineLength })
+  const output = join(directory.path, `out-${chunking}.jsonl`)
+  const events: SpoutEvent[] = []
+  const input = cases.map((testCase) => {
+    const prompt = promptOf(testCase, chunking)
+    const record: Record<string, unknown> = { id: testCase.id }
+    if (testCase.endpoint === 'chat') record.messages = [{ role: 'user', content: prompt }]
+    else record.prompt = prompt
+    if (testCase.model) record.model = testCase.model
+    return record
+  })
+  try {
+    const summary = await runPipeline({
+      client: timeoutRouter(quick, patient),
+      model,
+      input,
+      concurrency: 8,
+      retries,
+      busyRetries,
+      retryDelay: { base: 10, max: 40 },
+      plugins: [
+        perRecordModel,
+        jsonlSink(output),
+        eventSink((event) => {
+          events.push(event)
+        }),
+      ],
+    })
+    const expectedOk = cases.filter((testCase) => testCase.outcome === 'ok').length
+    expect(summary).toMatchObject({ ok: expectedOk, failed: cases.length - expectedOk, skipped: 0 })
+    expect(summary.error).toBeUndefined()
+  } finally {
+    await quick.close()
+    await patient.close()
+  }
+
+  const lines = (await readFile(output, 'utf8'))
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as OutputLine)
+  // Each id exactly once.
+  expect(lines.map((line) => line.id).sort()).toEqual(cases.map((testCase) => testCase.id).sort())
+
+  const state = applyEvents(createState(), events)
+  const jobId = events[0]!.jobId
+  const job = state.jobs[jobId]!
+  expect(job.status).toBe('done')
+  const seen: Record<string, { outcome: string; attempts: number }> = {}
+  const wanted: Record<string, { outcome: string; attempts: number }> = {}
+  for (const testCase of cases) {
+    const line = lines.find((candidate) => candidate.id === testCase.id)!
+    seen[testCase.id] = { outcome: line.error?.code ?? 'ok', attempts: line.attempts }
+    wanted[testCase.id] = { outcome: testCase.outcome, attempts: testCase.attempts }
+    const viewed = getRecord(job, testCase.id)!
+    if (testCase.outcome === 'ok') {
+      const prompt = promptOf(testCase, chunking)
+      const expected = expectedResponse(
+        testCase.endpoint === 'chat'
+          ? { model, messages: [{ role: 'user', content: prompt }] }
+          : { model, prompt },
+      )
+      expect(line.response, `${testCase.id}: response text`).toBe(expected.response)
+      expect(line.done_reason).toBe('stop')
+      // What a viewer folding the events sees: the last attempt's text only.
+      expect(viewed.status).toBe('done')
+      expect(viewed.text, `${testCase.id}: text a viewer rebuilds`).toBe(expected.response)
+    } else {
+      expect(line.error?.message, `${testCase.id}: a one-line message`).not.toMatch(/\n/)
+      expect(viewed.status).toBe('failed')
+    }
+    expect(viewed.attempt).toBe(testCase.attempts)
+  }
+  const slowest = lines
+    .map((line) => ({ id: line.id, ms: Date.parse(line.ended_at) - Date.parse(line.started_at) }))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 4)
+  console.log(`[fault-matrix] ${chunking}: ${cases.length} records, slowest ${JSON.stringify(slowest)}`)
+  // Compared as a whole so that a failure shows every record that differs at once.
+  expect(seen).toEqual(wanted)
+
+  const longLine = lines.find((line) => line.id === 'long-line-2mib')!
+  expect(longLine.response.length).toBeGreaterThan(2 * 1024 * 1024)
+  const missing = lines.find((line) => line.id === 'missing-model')!
+  expect(missing.error?.message).toContain('404')
+  expect(missing.model).toBe(missingModel)
+}

@@ -22,9 +22,12 @@ export interface CliRun {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>
 }
 
-/** Spawns `node packages/cli/dist/bin.js ...args` with stdin closed and stderr captured. */
-export function spawnCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliRun {
-  const child = spawn(process.execPath, [builtCli(), ...args], {
+/** Spawns `node [nodeArgs] packages/cli/dist/bin.js ...args` with stdin closed and stderr captured. */
+export function spawnCli(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {},
+): CliRun {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), builtCli(), ...args], {
     cwd: options.cwd ?? repositoryRoot,
     env: { ...process.env, NO_COLOR: '1', ...options.env },
     stdio: ['ignore', 'ignore', 'pipe'],
