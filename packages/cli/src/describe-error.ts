@@ -27,6 +27,11 @@ export function missingModelMessage(model: string, host: string): string {
   return `model '${model}' not found at ${host}: download it with \`spout pull ${model}\``
 }
 
+/** True when Ollama could not be reached at all (connection refused, connect timeout). */
+export function isUnreachable(error: { code?: unknown }): boolean {
+  return typeof error.code === 'string' && unreachableCodes.has(error.code)
+}
+
 /** True for Ollama's 404 "model not found" answer (an HttpError, or its `{ code, message }` form). */
 export function isModelNotFound(error: { code?: unknown; status?: unknown; message?: unknown }): boolean {
   if (error.code !== 'SPOUT_HTTP_ERROR') return false

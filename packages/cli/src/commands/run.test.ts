@@ -173,6 +173,27 @@ describe('spout run', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1)
   })
 
+  it('stops with exit 2 when Ollama goes away mid-run, leaving a resumable output', async () => {
+    const leaving = await startSimulator({ tokensPerSecond: 100 })
+    const input = await write(
+      'gone.jsonl',
+      Array.from({ length: 6 }, (_, index) => JSON.stringify({ id: `g${index}`, prompt: `p${index}` })).join(
+        '\n',
+      ),
+    )
+    const argv = ['run', input, '-m', model, '-o', 'gone.out.jsonl', '--host', leaving.url, '--retries', '1']
+    const running = startCli(argv, { cwd: directory, env: {} })
+    while (leaving.counters.completed < 1) await new Promise((resolve) => setTimeout(resolve, 20))
+    await leaving.close()
+    expect(await running.done).toBe(2)
+    expect(running.stderr.text).toMatch(/^spout: cannot reach Ollama at http:\/\/127\.0\.0\.1:\d+: start it/m)
+    expect(running.stderr.text).toContain(`resume with: spout ${argv.join(' ')} --resume`)
+    expect(running.stderr.text.match(/cannot reach/g)).toHaveLength(1)
+    const lines = await readOutput('gone.out.jsonl')
+    expect(lines.filter((line) => line.error === undefined).length).toBeGreaterThanOrEqual(1)
+    expect(lines.length).toBeLessThan(6)
+  })
+
   it('stops at the first 404 when the model is missing, suggesting spout pull', async () => {
     const input = await write(
       'many.jsonl',

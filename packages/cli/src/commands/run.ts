@@ -16,7 +16,13 @@ import { broadcastSink } from '@spout/ws-server'
 import { type Command, Option } from 'commander'
 import { CliError, exitCodes } from '../cli-error.ts'
 import { firstLine, loadConfig } from '../config.ts'
-import { describeError, isModelNotFound, missingModelMessage, unreachableMessage } from '../describe-error.ts'
+import {
+  describeError,
+  isModelNotFound,
+  isUnreachable,
+  missingModelMessage,
+  unreachableMessage,
+} from '../describe-error.ts'
 import { formatCount, formatDuration, formatRate } from '../format.ts'
 import { resolveHost } from '../host.ts'
 import { countRecords, type InputFormat, inputFormats, openInput } from '../input.ts'
@@ -210,19 +216,28 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
       style,
       layout: concurrency === 1 || total === 1 ? 'stream' : 'panel',
       showFailures: !quiet,
-      hideFailure: isModelNotFound,
+      hideFailure: (error) => isModelNotFound(error) || isUnreachable(error),
     })
 
     const controller = new AbortController()
-    let stopReason: 'interrupted' | 'model-missing' | undefined
-    const modelCheck: SpoutPlugin = {
-      name: 'spout-cli-model-check',
+    let stopReason: 'interrupted' | 'model-missing' | 'unreachable' | undefined
+    let stopMessage = ''
+    const serverCheck: SpoutPlugin = {
+      name: 'spout-cli-server-check',
       recordEnd(result) {
+        if (!result.error || stopReason) return
         // Ollama answers 404 when the model is missing: stop at the first one, not one error per record.
-        if (result.error && isModelNotFound(result.error) && !stopReason) {
+        if (isModelNotFound(result.error)) {
           stopReason = 'model-missing'
-          controller.abort(new CliError(missingModelMessage(result.model || model, host)))
+          stopMessage = missingModelMessage(result.model || model, host)
+        } else if (isUnreachable(result.error)) {
+          // Ollama went away mid-run (after the record's retries): every next record would fail the same way.
+          stopReason = 'unreachable'
+          stopMessage = unreachableMessage(host)
+        } else {
+          return
         }
+        controller.abort(new CliError(stopMessage))
       },
     }
     let interrupts = 0
@@ -276,7 +291,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
           plugins,
           jsonlSink(outputPath ?? io.stdout, { append: flags.resume === true }),
           eventSink(display.onEvent, { name: 'spout-cli-display' }),
-          modelCheck,
+          serverCheck,
           broadcast,
         ],
       })
@@ -288,7 +303,12 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
     }
     display.finish()
 
-    if (stopReason === 'model-missing') throw new CliError(missingModelMessage(model, host))
+    if (stopReason === 'model-missing') throw new CliError(stopMessage)
+    if (stopReason === 'unreachable') {
+      io.stderr.write(`spout: ${stopMessage}\n`)
+      if (outputPath) say(`spout: then resume with: ${resumeCommand(context.argv)}`)
+      return exitCodes.usage
+    }
     if (summary.error && !summary.interrupted) {
       const described = describeError(summary.error, { host, model })
       throw new CliError(summary.error.message.split('\n')[0] ?? described.message)
