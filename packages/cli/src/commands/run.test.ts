@@ -68,7 +68,7 @@ describe('spout run', () => {
       'Explain {{topic}}.',
       '-s',
       'You teach {{level}} students.',
-      '-c',
+      '-j',
       '2',
     ])
     expect(result.code).toBe(0)

@@ -45,6 +45,7 @@ export interface RunFlags {
   host?: string
   output?: string
   concurrency?: string
+  maxConcurrency?: string
   system?: string
   systemFile?: string
   template?: string
@@ -79,6 +80,7 @@ export function registerRun(program: Command, context: CommandContext): void {
     .addOption(hostOption())
     .option('-c, --concurrency <n>', 'records in flight at once; match OLLAMA_NUM_PARALLEL (default: 1)')
     .option('--retries <n>', 'extra attempts per record on retryable errors (default: 2)')
+    .addOption(new Option('-j, --max-concurrency <n>', "promptfoo's name for -c").hideHelp())
     .optionsGroup('Input and output:')
     .option('-o, --output <file.jsonl>', 'where results go (default: stdout when it is not a terminal)')
     .option('--resume', 'keep the records already in --output and run only the rest (and the failed ones)')
@@ -145,7 +147,11 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
 
   const model = requireModel(flags.model ?? config.model, 'run')
   const host = resolveHost(flags.host, config.host, io.env)
-  const concurrency = parseInteger(flags.concurrency ?? config.concurrency ?? 1, '--concurrency', 1)
+  const concurrency = parseInteger(
+    flags.concurrency ?? flags.maxConcurrency ?? config.concurrency ?? 1,
+    '--concurrency',
+    1,
+  )
   const retries =
     flags.retries !== undefined || config.retries !== undefined
       ? parseInteger(flags.retries ?? config.retries ?? 0, '--retries', 0)
