@@ -42,6 +42,7 @@ export { jsonlSink } from './jsonl-sink.ts'
 export type { PipelineClient, PipelineOptions, RequestDefaults } from './pipeline.ts'
 export { PipelineError, runPipeline } from './pipeline.ts'
 export type {
+  BuildPromptResult,
   FunctionPluginHooks,
   Hook,
   HookOrder,

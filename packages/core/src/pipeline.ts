@@ -13,7 +13,6 @@ import type {
 import type {
   InputRecord,
   PipelineRequest,
-  PluginContext,
   PluginJob,
   PluginLogger,
   PluginOption,

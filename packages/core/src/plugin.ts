@@ -67,13 +67,17 @@ export interface RecordResult {
   skipped?: true
 }
 
+/** What a prompt builder returns: a new request, or nothing to keep the one it got. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a builder whose body returns nothing must type-check
+export type BuildPromptResult = PipelineRequest | undefined | void
+
 /** The function form of every hook, by name. */
 export interface FunctionPluginHooks {
   buildPrompt: (
     request: PipelineRequest,
     record: InputRecord,
     context: PluginContext,
-  ) => PipelineRequest | undefined | void | Promise<PipelineRequest | undefined | void>
+  ) => BuildPromptResult | Promise<BuildPromptResult>
   jobStart: (event: JobStartEvent, context: PluginContext) => void | Promise<void>
   recordStart: (event: RecordStartEvent, context: PluginContext) => void | Promise<void>
   writeChunk: (chunk: ChunkEvent, context: PluginContext) => void | Promise<void>
