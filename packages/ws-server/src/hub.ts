@@ -72,7 +72,8 @@ class HubServer implements Hub {
   readonly #publishServer: WebSocketServer
   readonly #staticFiles: StaticFiles | undefined
   readonly #startedAt = Date.now()
-  #flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined
+  #flushTimeout: NodeJS.Timeout | undefined
+  #flushImmediate: NodeJS.Immediate | undefined
   #lastFlush = 0
   #heartbeat: NodeJS.Timeout | undefined
   #pruneTimer: NodeJS.Timeout | undefined
@@ -157,8 +158,8 @@ class HubServer implements Hub {
   async #shutDown(): Promise<void> {
     clearInterval(this.#heartbeat)
     clearInterval(this.#pruneTimer)
-    this.#flush()
     this.#cancelFlush()
+    this.#flush()
     const peers: Peer[] = [...this.#viewers, ...this.#producers]
     this.#viewers.clear()
     const closed = peers.map(
@@ -421,28 +422,25 @@ class HubServer implements Hub {
 
   /** Throttle with a leading edge: an event after a quiet spell goes out at once, a busy stream once per tick. */
   #scheduleFlush(): void {
-    if (this.#flushTimer !== undefined || this.#closing) return
+    if (this.#flushTimeout !== undefined || this.#flushImmediate !== undefined || this.#closing) return
     const wait = this.#lastFlush + this.#options.tickMs - performance.now()
     if (wait <= 0) {
-      this.#flushTimer = setImmediate(() => this.#flush())
+      this.#flushImmediate = setImmediate(() => this.#flush())
     } else {
-      this.#flushTimer = setTimeout(() => this.#flush(), wait)
+      this.#flushTimeout = setTimeout(() => this.#flush(), wait)
     }
   }
 
   #cancelFlush(): void {
-    const timer = this.#flushTimer
-    if (timer === undefined) return
-    if ('hasRef' in timer && typeof (timer as NodeJS.Timeout).refresh === 'function') {
-      clearTimeout(timer as NodeJS.Timeout)
-    } else {
-      clearImmediate(timer as NodeJS.Immediate)
-    }
-    this.#flushTimer = undefined
+    clearTimeout(this.#flushTimeout)
+    clearImmediate(this.#flushImmediate)
+    this.#flushTimeout = undefined
+    this.#flushImmediate = undefined
   }
 
   #flush(): void {
-    this.#flushTimer = undefined
+    this.#flushTimeout = undefined
+    this.#flushImmediate = undefined
     this.#lastFlush = performance.now()
     const batch = this.#store.flush(Date.now())
     if (!batch) return
