@@ -1,6 +1,6 @@
 // Client benchmark: the @spout/core client side by side with the `ollama` npm package (ollama-js) and a
 // bare floor (undici request + byte-level line split + JSON.parse), in one process, on the same
-// simulator streams. Runs are interleaved (A, B, C, A, B, C, …) and medians reported.
+// simulator streams. Runs are interleaved (A, B, C, B, C, A, C, A, B, …) and medians reported.
 // The simulator runs in a child process, so the CPU time measured here is the clients' alone.
 // Run: `pnpm bench client` (builds first), or `node --expose-gc bench/run.ts client` after a build.
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -111,6 +111,12 @@ const ollama: Contender = async (url, body) => {
   return { chunks, characters }
 }
 
+/** A, B, C; then B, C, A; then C, A, B; …: interleaved, and no contender always runs first. */
+function rotate<T>(items: T[], round: number): T[] {
+  const shift = round % items.length
+  return [...items.slice(shift), ...items.slice(0, shift)]
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = sorted.length >> 1
@@ -208,7 +214,7 @@ export async function run(): Promise<ClientBenchRow[]> {
       for (const [, contender] of contenders) await contender(sim.url, scenario.body) // warm-up
       const rates = new Map<string, Sample[]>(contenders.map(([name]) => [name, []]))
       for (let round = 0; round < tokenRounds; round++) {
-        for (const [name, contender] of contenders) {
+        for (const [name, contender] of rotate(contenders, round)) {
           const result = await timed(contender, sim.url, scenario.body)
           if (result.characters !== expected) {
             throw new Error(`${name} received ${result.characters} of ${expected} characters`)
@@ -253,7 +259,7 @@ export async function run(): Promise<ClientBenchRow[]> {
     const longExpected = expectedResponse(longBody).response.length
     const times = new Map<string, Sample[]>(contenders.map(([name]) => [name, []]))
     for (let round = 0; round < longLineRounds; round++) {
-      for (const [name, contender] of contenders) {
+      for (const [name, contender] of rotate(contenders, round)) {
         if (name === 'ollama-js' && round >= longLineRoundsOllamaJs) continue
         const result = await timed(contender, sim.url, longBody)
         if (result.characters !== longExpected) throw new Error(`${name} lost data on the long line`)
