@@ -136,6 +136,14 @@ describe('spout run', () => {
     expect(lines.every((line) => line.error === undefined)).toBe(true)
   })
 
+  it('refuses to resume from a file that is not a Spout output, with exit 2', async () => {
+    const input = await write('r.jsonl', '{"id":"a","prompt":"x"}\n')
+    await write('not-output.jsonl', 'hello\n{"id":"a"}\n')
+    const result = await run(['run', input, '-m', model, '-o', 'not-output.jsonl', '--resume'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/^spout: cannot resume from not-output\.jsonl: .+\n$/)
+  })
+
   it('exits 130 on Ctrl-C with a resumable output, and --resume finishes the job', async () => {
     const slow = await startSimulator({ tokensPerSecond: 200 })
     try {

@@ -179,6 +179,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
   if (flags.resume && !outputPath) throw new CliError('--resume needs -o <file.jsonl>: the file to resume')
 
   const source = await openInput(input, { cwd: io.cwd, stdin: io.stdin, format: flags.inputFormat })
+  const broadcast = flags.broadcast ? hubSink(flags.broadcast, flags.token) : undefined
   const plugins: PluginOption[] = []
   for (const specifier of flags.plugin ?? []) plugins.push(await loadPlugin(specifier, io.cwd))
 
@@ -208,7 +209,9 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
 
     let skip: Set<string> | undefined
     if (flags.resume && outputPath && existsSync(outputPath)) {
-      const state = await prepareResume(outputPath)
+      const state = await prepareResume(outputPath).catch((error: unknown) => {
+        throw new CliError(`cannot resume from ${flags.output}: ${firstLine(error)}`, { cause: error })
+      })
       skip = state.done
       say(
         `spout: resuming ${flags.output}: ${state.kept} done${state.dropped > 0 ? `, ${state.dropped} failed or torn lines dropped (retrying them)` : ''}`,
@@ -261,7 +264,6 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
       }
     })
 
-    const broadcast = flags.broadcast ? hubSink(flags.broadcast, flags.token) : undefined
     const request: RequestDefaults = {}
     if (think !== undefined) request.think = think
     if (format !== undefined) request.format = format
@@ -319,8 +321,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
       const described = describeError(summary.error, { host, model })
       throw new CliError(summary.error.message.split('\n')[0] ?? described.message)
     }
-    if (!quiet)
-      io.stderr.write(summaryLine(summary, outputPath ? flags.output : undefined, style.enabled) + '\n')
+    if (!quiet) io.stderr.write(summaryLine(summary, outputPath ? flags.output : undefined) + '\n')
     if (summary.interrupted || stopReason === 'interrupted') {
       if (outputPath) say(`spout: resume with: ${resumeCommand(context.argv)}`)
       else say('spout: the output went to stdout; write it with -o <file> to be able to resume')
@@ -337,7 +338,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
 }
 
 /** `spout: 98 ok, 2 failed, 3 skipped · 12,345 tokens · 35.2 tok/s · 1m 02s → out.jsonl` */
-function summaryLine(summary: JobSummary, output: string | undefined, _color: boolean): string {
+function summaryLine(summary: JobSummary, output: string | undefined): string {
   const counts = [`${summary.ok} ok`, `${summary.failed} failed`]
   if (summary.skipped > 0) counts.push(`${summary.skipped} skipped`)
   const parts = [counts.join(', '), `${formatCount(summary.tokens)} tokens`]
