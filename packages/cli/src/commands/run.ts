@@ -119,7 +119,7 @@ export function registerRun(program: Command, context: CommandContext): void {
     .option('--broadcast <ws-url>', 'also stream events to a spout hub (e.g. ws://127.0.0.1:4317)')
     .option('--token <token>', 'producer token for --broadcast')
     .option('--name <name>', 'job name shown in the viewer (default: the input file name)')
-    .option('-q, --quiet', 'print nothing but errors')
+    .option('-q, --quiet', 'print nothing but fatal errors (failed records are in the output; exit code 1)')
     .option('--no-progress', 'no live display or progress lines (the summary still prints)')
     .addHelpText(
       'after',
