@@ -30,7 +30,8 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
   readonly #call: Call
   readonly #kind: StreamKind
   readonly #signal: AbortSignal | undefined
-  readonly #abortSignal: AbortSignal
+  /** Mirrors the call's signal (a field read is cheaper than the `aborted` getter on the per-object path). */
+  #aborted = false
   readonly #parser: NdjsonParser
   #state: State = State.Idle
   #body: Body | undefined
@@ -42,7 +43,8 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
   #waiter: (() => void) | undefined
   #completed = false
   #chunks = 0
-  #received = ''
+  /** The text of each object so far, joined only when asked for. */
+  #texts: string[] = []
   #idleTimer: ReturnType<typeof setTimeout> | undefined
   #waitingSince = 0
   #removeSignalListener: (() => void) | undefined
@@ -59,7 +61,15 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
     this.#call = init.call
     this.#kind = init.kind
     this.#signal = init.signal
-    this.#abortSignal = init.call.controller.signal
+    const signal = init.call.controller.signal
+    this.#aborted = signal.aborted
+    signal.addEventListener(
+      'abort',
+      () => {
+        this.#aborted = true
+      },
+      { once: true },
+    )
     // undici hands out a fresh buffer per read: no need to copy unfinished lines.
     this.#parser = new NdjsonParser({
       maxLineLength: init.maxLineLength,
@@ -79,7 +89,7 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
 
   /** The text (`response` / `message.content`) received so far. */
   get received(): string {
-    return this.#received
+    return this.#texts.join('')
   }
 
   /** Cancels the request at whatever phase it is in; a pending or later `next()` rejects with `reason`. */
@@ -90,7 +100,7 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.#head < this.#queue.length && !this.#abortSignal.aborted) {
+    if (this.#head < this.#queue.length && !this.#aborted) {
       return Promise.resolve({ value: this.#queue[this.#head++] as T, done: false })
     }
     return this.#advance()
@@ -240,7 +250,7 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
             method: this.#call.method,
             url: this.#call.url,
             serverMessage,
-            received: this.#received,
+            received: this.received,
             chunks: this.#chunks,
           }),
         }
@@ -248,7 +258,7 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
       }
       this.#chunks += 1
       const text = kind.textOf(object)
-      if (text !== '') this.#received += text
+      if (text !== '') this.#texts.push(text)
       if (!this.#completed && kind.isFinal(object)) this.#completed = true
     }
   }
@@ -276,7 +286,7 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
     return new IncompleteStreamError({
       method: this.#call.method,
       url: this.#call.url,
-      received: this.#received,
+      received: this.received,
       chunks: this.#chunks,
       reason: cause === undefined ? 'the response ended' : 'the connection closed',
       cause,
