@@ -54,14 +54,14 @@ export class PullProgressView {
       const complete = layer.completed >= layer.total
       if (this.#options.live) {
         if (complete || now - this.#lastDraw >= this.#options.frameInterval) {
-          this.#drawBar(now)
+          this.#drawBar()
           this.#lastDraw = now
         }
       } else {
         const step = Math.floor((layer.completed / layer.total) * 10)
         if (step !== this.#lastStep) {
           this.#lastStep = step
-          this.#options.stream.write(`${this.#barText(now, false)}\n`)
+          this.#options.stream.write(`${this.#barText(false)}\n`)
         }
       }
       return
@@ -75,7 +75,7 @@ export class PullProgressView {
 
   /** Ends the bar line (call when the pull ends, whatever the outcome). */
   finish(): void {
-    if (this.#layer && this.#options.live) this.#drawBar(this.#options.now())
+    if (this.#layer && this.#options.live) this.#drawBar()
     this.#closeLine()
   }
 
@@ -84,13 +84,13 @@ export class PullProgressView {
     this.#lineOpen = false
   }
 
-  #drawBar(now: number): void {
+  #drawBar(): void {
     const width = Math.max(40, (this.#options.stream.columns ?? 80) - 1)
-    this.#options.stream.write(`\r\x1b[2K${fitLine(this.#barText(now, true, width), width)}`)
+    this.#options.stream.write(`\r\x1b[2K${fitLine(this.#barText(true, width), width)}`)
     this.#lineOpen = true
   }
 
-  #barText(now: number, bar: boolean, width = 80): string {
+  #barText(bar: boolean, width = 80): string {
     const layer = this.#layer!
     const fraction = layer.total > 0 ? Math.min(1, layer.completed / layer.total) : 0
     const percent = `${Math.floor(fraction * 100)}%`.padStart(4)
@@ -102,9 +102,10 @@ export class PullProgressView {
     const eta = remaining !== undefined && fraction < 1 ? formatDuration(remaining) : ''
     const tail = [bytes, rate, eta].filter(Boolean).join('  ')
     if (!bar) return `${label} ${percent.trim()} (${tail})`
-    const barWidth = Math.max(10, Math.min(50, width - label.length - percent.length - tail.length - 6))
+    // A fixed room for the numbers keeps the bar from jumping as they change width.
+    const tailRoom = 34
+    const barWidth = Math.max(10, Math.min(40, width - label.length - percent.length - tailRoom - 5))
     const filled = Math.round(fraction * barWidth)
-    void now
     return `${label} ${percent} ▕${'█'.repeat(filled)}${' '.repeat(barWidth - filled)}▏ ${tail}`
   }
 

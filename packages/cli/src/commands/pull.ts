@@ -5,7 +5,6 @@ import { describeError } from '../describe-error.ts'
 import { resolveHost } from '../host.ts'
 import type { CommandContext } from '../program.ts'
 import { PullProgressView } from '../pull-progress.ts'
-import { colorEnabled } from '../style.ts'
 import { hostOption } from './shared.ts'
 
 export function registerPull(program: Command, context: CommandContext): void {
@@ -34,10 +33,7 @@ export function registerPull(program: Command, context: CommandContext): void {
       })
       const view = new PullProgressView({
         stream: io.stderr,
-        live:
-          io.stderr.isTTY === true &&
-          io.env.TERM !== 'dumb' &&
-          colorEnabled(io.stderr, { TERM: io.env.TERM }),
+        live: io.stderr.isTTY === true && io.env.TERM !== 'dumb',
       })
       try {
         const progress = client.pull(
