@@ -377,6 +377,95 @@ describe('runPipeline', () => {
     ])
   })
 
+  it('waits out busy answers without using up retries', async () => {
+    const busy = new HttpError({
+      status: 503,
+      method: 'POST',
+      url: 'u',
+      body: 'server busy, please try again.  maximum pending requests exceeded',
+    })
+    const scripted = scriptedClient({ crowded: (attempt) => (attempt <= 3 ? busy : ['in']) })
+    const { plugin, results } = collect()
+    const summary = await runPipeline({
+      client: scripted.client,
+      model: 'm',
+      input: [{ prompt: 'crowded' }],
+      retries: 0,
+      busyRetries: 3,
+      retryDelay: noDelay,
+      plugins: plugin,
+    })
+    expect(summary.ok).toBe(1)
+    expect(results[0]).toMatchObject({ response: 'in', attempts: 4 })
+    const hopeless = scriptedClient({ crowded: busy })
+    const failed = await runPipeline({
+      client: hopeless.client,
+      model: 'm',
+      input: [{ prompt: 'crowded' }],
+      busyRetries: 2,
+      retryDelay: noDelay,
+    })
+    expect(failed.failed).toBe(1)
+    expect(hopeless.requests).toHaveLength(3)
+  })
+
+  it('fails only the record when a model chosen by a prompt builder is missing', async () => {
+    const missing = new HttpError({ status: 404, method: 'POST', url: 'u', body: "model 'other' not found" })
+    const scripted = scriptedClient({ special: missing })
+    const { plugin, results } = collect()
+    const summary = await runPipeline({
+      client: scripted.client,
+      model: 'm',
+      input: [{ prompt: 'special' }, { prompt: 'plain' }],
+      plugins: [
+        {
+          name: 'router',
+          buildPrompt: (request) =>
+            (request as { prompt: string }).prompt === 'special' ? { ...request, model: 'other' } : undefined,
+        },
+        plugin,
+      ],
+    })
+    expect(summary).toMatchObject({ ok: 1, failed: 1 })
+    expect(summary.error).toBeUndefined()
+    expect(results.map((result) => [result.model, result.error?.code ?? 'ok'])).toEqual([
+      ['other', 'SPOUT_HTTP_ERROR'],
+      ['m', 'ok'],
+    ])
+  })
+
+  it('fails a record it cannot send, and the job when the input throws, keeping the records read', async () => {
+    const scripted = scriptedClient()
+    const { plugin, results } = collect()
+    const input = (async function* () {
+      yield { prompt: 'fine' }
+      yield { text: 'no prompt here' }
+      throw new Error('line 3 of input.jsonl: not JSON')
+    })()
+    const summary = await runPipeline({ client: scripted.client, model: 'm', input, plugins: plugin })
+    expect(summary).toMatchObject({
+      ok: 1,
+      failed: 1,
+      error: { code: 'SPOUT_ERROR', message: 'line 3 of input.jsonl: not JSON' },
+    })
+    expect(results.map((result) => result.error?.code ?? 'ok')).toEqual(['ok', 'SPOUT_INVALID_RECORD'])
+    expect(results[1]!.error!.message).toMatch(/^record 2: no prompt/)
+  })
+
+  it('reports a failing jobEnd in the summary and still resolves', async () => {
+    const { client } = scriptedClient()
+    const summary = await runPipeline({
+      client,
+      model: 'm',
+      input: [{ prompt: 'x' }],
+      plugins: { name: 'closer', jobEnd: () => Promise.reject(new Error('cannot flush')) },
+    })
+    expect(summary).toMatchObject({
+      ok: 1,
+      error: { code: 'SPOUT_PLUGIN_ERROR', message: '[plugin closer] jobEnd: cannot flush' },
+    })
+  })
+
   it('reads the input lazily: never more records than free slots', async () => {
     const scripted = scriptedClient()
     let read = 0
