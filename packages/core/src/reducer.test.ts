@@ -83,6 +83,18 @@ describe('applyEvent', () => {
     expect(job).toMatchObject({ retries: 1, ok: 1, streaming: 0 })
   })
 
+  it('counts a retry once when a record-start is resent', () => {
+    const state = applyEvents(createState(), [
+      jobStart,
+      recordStart('a'),
+      recordStart('a', 2),
+      recordStart('a', 2),
+    ])
+    expect(state.jobs.j1!.retries).toBe(1)
+    const late = applyEvents(createState(), [jobStart, recordStart('b', 3)])
+    expect(late.jobs.j1!.retries).toBe(2)
+  })
+
   it('ends records as done, failed or skipped and ends the job', () => {
     const state = applyEvents(createState(), [
       jobStart,

@@ -138,10 +138,11 @@ class StateDraft {
         return
       case 'record-start': {
         const existing = this.#record(job, event.recordId)
-        if (existing) {
-          leaveStatus(job, existing.status)
-          if (event.attempt > 1) job.retries += 1
-        }
+        if (existing) leaveStatus(job, existing.status)
+        // Count each attempt after the first once, even when a producer resends a record-start
+        // (a resync) or a viewer first hears of a record on its third attempt.
+        const known = existing?.attempt ?? 1
+        if (event.attempt > known) job.retries += event.attempt - known
         const record: Mutable<RecordState> = {
           recordId: event.recordId,
           status: 'streaming',
