@@ -117,6 +117,9 @@ function characterWidth(codePoint: number): number {
  * `width` columns. With `keep: 'end'` the newest text (the end) is kept and an ellipsis marks the cut.
  */
 export function fitLine(text: string, width: number, keep: 'start' | 'end' = 'start'): string {
+  // Only the part that can show matters: a long response is not rescanned whole on every frame.
+  const room = width * 4 + 8
+  if (text.length > room) text = keep === 'end' ? text.slice(-room) : text.slice(0, room)
   const flat = text.replace(/[\r\n\t]+/g, ' ').replace(/[\x00-\x1f\x7f]/g, '')
   if (width <= 0) return ''
   if (displayWidth(flat) <= width) return flat
