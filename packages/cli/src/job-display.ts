@@ -55,6 +55,8 @@ export class JobDisplay {
   #state: SpoutState = createState()
   #queue: SpoutEvent[] = []
   #logs: string[] = []
+  /** Set by `finish`: later events (the cancelled records of an interrupted job) are not shown. */
+  #closed = false
   #timer: ReturnType<typeof setInterval> | undefined
   #startedAt: number
   #jobId: string | undefined
@@ -91,7 +93,7 @@ export class JobDisplay {
 
   /** The eventSink callback: queue and return. */
   readonly onEvent = (event: SpoutEvent): void => {
-    if (this.#options.mode === 'silent') return
+    if (this.#options.mode === 'silent' || this.#closed) return
     this.#queue.push(event)
     if (!this.#timer) this.#start()
   }
@@ -101,7 +103,7 @@ export class JobDisplay {
    * waits for the next frame (above the panel, or between streamed records); otherwise it goes out now.
    */
   log(line: string): void {
-    if (this.#options.mode === 'live' && this.#timer) this.#logs.push(line)
+    if (this.#options.mode === 'live' && this.#timer && !this.#closed) this.#logs.push(line)
     else this.#options.stream.write(`${line}\n`)
   }
 
@@ -123,7 +125,8 @@ export class JobDisplay {
   finish(): void {
     if (this.#timer) clearInterval(this.#timer)
     this.#timer = undefined
-    if (this.#options.mode === 'silent') return
+    if (this.#options.mode === 'silent' || this.#closed) return
+    this.#closed = true
     this.#safeFrame(true)
   }
 
@@ -198,7 +201,8 @@ export class JobDisplay {
     if (!this.#options.showFailures) return lines
     const { style } = this.#options
     for (const failure of failures) {
-      if (this.#options.hideFailure(failure.error)) continue
+      // A cancelled record (Ctrl-C) is not a failure worth a line; the command says it was interrupted.
+      if (failure.error.code === 'SPOUT_ABORTED' || this.#options.hideFailure(failure.error)) continue
       if (this.#failuresShown >= maxFailureLines) {
         this.#failuresHidden += 1
         continue

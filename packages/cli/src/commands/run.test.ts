@@ -158,6 +158,7 @@ describe('spout run', () => {
       running.interrupt()
       expect(await running.done).toBe(130)
       expect(running.stderr.text).toContain(`resume with: spout ${argv.join(' ')} --resume`)
+      expect(running.stderr.text).not.toContain('✗') // cancelled records are not reported as failures
       const partial = await readOutput('interrupt.out.jsonl')
       expect(partial.length).toBeLessThan(ids.length)
 
