@@ -452,6 +452,21 @@ describe('runPipeline', () => {
     expect(results[1]!.error!.message).toMatch(/^record 2: no prompt/)
   })
 
+  it('fails the job before any hook when a plugin is invalid', async () => {
+    const scripted = scriptedClient()
+    const summary = await runPipeline({
+      client: scripted.client,
+      model: 'm',
+      input: [{ prompt: 'x' }],
+      plugins: [{ name: 'broken', writeChunk: 'yes' } as unknown as SpoutPlugin],
+    })
+    expect(summary.error).toEqual({
+      code: 'SPOUT_PLUGIN_ERROR',
+      message: '[plugin broken] writeChunk: the hook must be a function or `{ handler: function, order }`',
+    })
+    expect(scripted.requests).toHaveLength(0)
+  })
+
   it('reports a failing jobEnd in the summary and still resolves', async () => {
     const { client } = scriptedClient()
     const summary = await runPipeline({
