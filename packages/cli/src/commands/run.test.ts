@@ -159,6 +159,7 @@ describe('spout run', () => {
       expect(await running.done).toBe(130)
       expect(running.stderr.text).toContain(`resume with: spout ${argv.join(' ')} --resume`)
       expect(running.stderr.text).not.toContain('✗') // cancelled records are not reported as failures
+      expect(running.stderr.text).toMatch(/spout: interrupted: \d+ ok, 0 failed(, 1 cancelled)? · /)
       const partial = await readOutput('interrupt.out.jsonl')
       expect(partial.length).toBeLessThan(ids.length)
 

@@ -231,9 +231,11 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
     const controller = new AbortController()
     let stopReason: 'interrupted' | 'model-missing' | 'unreachable' | undefined
     let stopMessage = ''
+    let cancelled = 0
     const serverCheck: SpoutPlugin = {
       name: 'spout-cli-server-check',
       recordEnd(result) {
+        if (result.error?.code === 'SPOUT_ABORTED') cancelled += 1
         if (!result.error || stopReason) return
         // Ollama answers 404 when the model is missing: stop at the first one, not one error per record.
         if (isModelNotFound(result.error)) {
@@ -321,7 +323,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
       const described = describeError(summary.error, { host, model })
       throw new CliError(summary.error.message.split('\n')[0] ?? described.message)
     }
-    if (!quiet) io.stderr.write(summaryLine(summary, outputPath ? flags.output : undefined) + '\n')
+    if (!quiet) io.stderr.write(summaryLine(summary, cancelled, outputPath ? flags.output : undefined) + '\n')
     if (summary.interrupted || stopReason === 'interrupted') {
       if (outputPath) say(`spout: resume with: ${resumeCommand(context.argv)}`)
       else say('spout: the output went to stdout; write it with -o <file> to be able to resume')
@@ -337,9 +339,10 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
   }
 }
 
-/** `spout: 98 ok, 2 failed, 3 skipped · 12,345 tokens · 35.2 tok/s · 1m 02s → out.jsonl` */
-function summaryLine(summary: JobSummary, output: string | undefined): string {
-  const counts = [`${summary.ok} ok`, `${summary.failed} failed`]
+/** `spout: 98 ok, 2 failed, 3 skipped · 12,345 tokens · 35.2 tok/s · 1m 02s → out.jsonl` (cancelled: Ctrl-C) */
+function summaryLine(summary: JobSummary, cancelled: number, output: string | undefined): string {
+  const counts = [`${summary.ok} ok`, `${summary.failed - cancelled} failed`]
+  if (cancelled > 0) counts.push(`${cancelled} cancelled`)
   if (summary.skipped > 0) counts.push(`${summary.skipped} skipped`)
   const parts = [counts.join(', '), `${formatCount(summary.tokens)} tokens`]
   if (summary.duration > 0 && summary.tokens > 0) {
