@@ -182,6 +182,6 @@ describe('crash and resume: SIGKILL the CLI mid-batch, resume, repeat', () => {
           `${completedTwice} records completed more than once (reply whole but line lost to the kill)`,
       )
     },
-    longRun ? 600_000 : 90_000,
+    longRun ? 900_000 : 180_000,
   )
 })

@@ -348,7 +348,7 @@ describe('hub under hostile clients', () => {
         expect(healthyChunks.length).toBe(sentAt.size)
         expect(healthyChunks.filter(([, count]) => count !== 1)).toEqual([])
         expect(viewer.jobIds.has('intruder-job')).toBe(false)
-        expect(viewer.chunkCounts.size).toBeGreaterThanOrEqual(sentAt.size + floodEvents)
+        expect(viewer.chunksPerJob.get('flood-job')).toBe(floodEvents)
       }
 
       polling = false
@@ -374,11 +374,11 @@ describe('hub under hostile clients', () => {
       console.log(
         `[hub-hostile] healthy viewer chunk latency ms (pipeline sink → viewer): ${JSON.stringify(latency)}`,
       )
-      // Phase 1 leaves the flood job (one record of ${floodEvents} chunks) and the resume history behind: small.
+      // Phase 1 leaves the flood job (one record of all the flood's chunks) and the resume history behind.
       expect(
         heapAfterA - heapBaseline,
         `heap grew ${mebibytes(heapAfterA - heapBaseline)} MiB in phase 1`,
-      ).toBeLessThan(32 * 1024 * 1024)
+      ).toBeLessThan((longRun ? 64 : 32) * 1024 * 1024)
       // The second churn must not grow the heap by more than a few bytes per connection.
       expect(growth, `heap grew ${mebibytes(growth)} MiB over ${churnPerHalf} connects`).toBeLessThan(
         8 * 1024 * 1024,
@@ -386,7 +386,7 @@ describe('hub under hostile clients', () => {
       await Promise.all(viewers.map((viewer) => viewer.close()))
       await untilAsync(() => connectionsAre(0), 'no connection left')
     },
-    longRun ? 600_000 : 90_000,
+    longRun ? 900_000 : 180_000,
   )
 })
 

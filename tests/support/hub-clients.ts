@@ -45,8 +45,10 @@ export function opened(socket: WebSocket): Promise<void> {
 export class TestViewer {
   state: SpoutState = createState()
   readonly socket: WebSocket
-  /** Chunk events received per `jobId/recordId/seq` (to find gaps and duplicates). */
+  /** Chunk events received per `jobId/recordId/seq`, for the chunks listed in `sentAt` (gaps, duplicates). */
   readonly chunkCounts = new Map<string, number>()
+  /** Chunk events received per job (all jobs). */
+  readonly chunksPerJob = new Map<string, number>()
   readonly latencies: number[] = []
   readonly jobIds = new Set<string>()
   frames = 0
@@ -82,10 +84,13 @@ export class TestViewer {
   #apply(event: SpoutEvent, now: number): void {
     this.jobIds.add(event.jobId)
     if (event.type === 'chunk') {
+      this.chunksPerJob.set(event.jobId, (this.chunksPerJob.get(event.jobId) ?? 0) + 1)
       const key = `${event.jobId}/${event.recordId}/${event.seq}`
-      this.chunkCounts.set(key, (this.chunkCounts.get(key) ?? 0) + 1)
       const sent = this.sentAt.get(key)
-      if (sent !== undefined) this.latencies.push(now - sent)
+      if (sent !== undefined) {
+        this.chunkCounts.set(key, (this.chunkCounts.get(key) ?? 0) + 1)
+        this.latencies.push(now - sent)
+      }
     }
     this.state = applyEvent(this.state, event)
   }
