@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events'
 import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import { createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net'
 import { type Simulator, startSimulator } from '@spout/ollama-sim'
@@ -120,6 +121,28 @@ describe('endpoints', () => {
     expect(chunks.map((chunk) => chunk.message.content).join('')).toBe(expected.response)
     expect(chunks.map((chunk) => chunk.message.thinking ?? '').join('')).toBe(expected.thinking)
     expect(chunks.at(-1)).toMatchObject({ done: true, done_reason: 'stop', message: { role: 'assistant' } })
+  })
+
+  it('chat with tools streams the tool call of a tools-capable model', async () => {
+    const request = {
+      model: 'qwen3',
+      messages: [{ role: 'user', content: 'Weather in a city?' }],
+      tools: [
+        {
+          type: 'function' as const,
+          function: {
+            name: 'get_weather',
+            description: 'Current weather',
+            parameters: { type: 'object', required: ['city'], properties: { city: { type: 'string' } } },
+          },
+        },
+      ],
+    }
+    const chunks = await collect(client.chat(request))
+    const calls = chunks.flatMap((chunk) => chunk.message.tool_calls ?? [])
+    expect(calls).toEqual(sim.expectedResponse(request).toolCalls)
+    expect(calls[0]!.function.name).toBe('get_weather')
+    expect(chunks.at(-1)!.done).toBe(true)
   })
 
   it('num_predict caps the tokens and ends with done_reason "length"', async () => {
@@ -403,6 +426,17 @@ describe('cancellation', () => {
     await stream.return()
     expect(await waiting).toEqual({ value: undefined, done: true })
     await vi.waitFor(() => expect(sim.counters.cancelled).toBe(1), { timeout: 10_000 })
+  })
+
+  it('one signal shared by many calls keeps no listener once each call is over', async () => {
+    const controller = new AbortController()
+    for (let index = 0; index < 20; index++) {
+      await collect(
+        client.generate({ model: 'llama3.2', prompt: `Call ${index}.` }, { signal: controller.signal }),
+      )
+      await client.version({ signal: controller.signal })
+    }
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0)
   })
 
   it('aborts a non-streaming call', async () => {
