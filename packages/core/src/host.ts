@@ -13,8 +13,9 @@ export interface ResolvedHost {
 /**
  * Parses a host the way Ollama parses `OLLAMA_HOST`: surrounding spaces and quotes are ignored; the scheme
  * is optional (default `http`); the port defaults to 11434 without a scheme, 80 for `http://` and 443 for
- * `https://`; a path is kept (for reverse proxies). Addresses a server listens on but a client cannot
- * connect to are mapped as Ollama's own CLI does: `0.0.0.0` and an empty host to 127.0.0.1, `::` to ::1.
+ * `https://`; a path is kept (for reverse proxies). An empty host or an unspecified address (`0.0.0.0`,
+ * `::`, what a server listens on) means this machine, as Go's `net.Dial` (and so Ollama's own CLI)
+ * treats it: 127.0.0.1, or ::1 for `::`.
  */
 export function parseHost(value: string): ResolvedHost {
   let text = value
