@@ -15,7 +15,7 @@ import type { Style } from './style.ts'
 /**
  * `live`: redraws on a terminal (one record streams in place; several share a panel).
  * `plain`: occasional progress lines, no ANSI (pipes, CI logs).
- * `silent`: nothing (`--quiet`).
+ * `silent`: nothing (`--quiet`, `--no-progress`); plugin log lines still go out.
  */
 export type DisplayMode = 'live' | 'plain' | 'silent'
 
