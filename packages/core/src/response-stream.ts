@@ -170,6 +170,11 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
     }
     const response = await this.#transport.open(this.#call)
     const body = response.body
+    if (this.#isFinished()) {
+      // return() or abort() came while the response was arriving.
+      body.destroy()
+      throw this.#call.controller.signal.reason ?? abortError('The stream was closed')
+    }
     this.#body = body
     this.#state = State.Streaming
     body.on('readable', this.#wake)
