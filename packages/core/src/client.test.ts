@@ -338,6 +338,15 @@ describe('cancellation', () => {
     expect(sim.counters.requests).toBe(0)
   })
 
+  it('stream.abort() before iterating rejects the first next() with the reason and sends nothing', async () => {
+    const stream = client.generate({ model: 'llama3.2', prompt: 'Never sent.' })
+    const reason = new Error('changed my mind')
+    stream.abort(reason)
+    expect(await failure(() => stream.next())).toBe(reason)
+    expect(await stream.next()).toEqual({ value: undefined, done: true })
+    expect(sim.counters.requests).toBe(0)
+  })
+
   it('aborts while connecting', async () => {
     const { server, port } = await startSilentTcpServer()
     // TLS to a server that never answers the handshake: the connection never comes up.

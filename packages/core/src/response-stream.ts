@@ -96,7 +96,10 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
   abort(reason?: unknown): void {
     const controller = this.#call.controller
     if (!controller.signal.aborted) controller.abort(reason ?? abortError('This operation was aborted'))
-    if (this.#state === State.Idle) this.#finish()
+    if (this.#state === State.Idle) {
+      this.#failure = { error: controller.signal.reason }
+      this.#finish()
+    }
   }
 
   next(): Promise<IteratorResult<T>> {
