@@ -1,6 +1,14 @@
 import type { JobState, RecordState } from '@spout/core/events'
 import { getRecord } from '@spout/core/events'
-import { createContext, useCallback, useContext, useRef, useSyncExternalStore } from 'react'
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useRef,
+  useState,
+  useSyncExternalStore,
+} from 'react'
 import type { HubConnection } from './hub-connection.ts'
 import type { ViewerSnapshot, ViewerStore } from './viewer-store.ts'
 
@@ -59,6 +67,12 @@ export function useJob(jobId: string): JobState | undefined {
   return useViewerSelector(selector)
 }
 
+/** One job, taken at most once per `interval` ms (for numbers people read, not for text). */
+export function useThrottledJob(jobId: string, interval: number): JobState | undefined {
+  const selector = useCallback((snapshot: ViewerSnapshot) => snapshot.state.jobs[jobId], [jobId])
+  return useThrottledSelector(selector, Object.is, interval)
+}
+
 /** One record; re-renders only when that record changes (not on other records' chunks). */
 export function useRecord(jobId: string, recordId: string): RecordState | undefined {
   const selector = useCallback(
@@ -69,4 +83,44 @@ export function useRecord(jobId: string, recordId: string): RecordState | undefi
     [jobId, recordId],
   )
   return useViewerSelector(selector)
+}
+
+/**
+ * Like {@link useViewerSelector}, but a changed value is taken at most once per `interval` ms
+ * (the first change after a quiet spell at once). For the shape of the record list: at a hundred
+ * new records a second, re-laying the list out on every animation frame costs far more than it
+ * shows, while text inside the rows still updates every frame.
+ */
+export function useThrottledSelector<T>(
+  selector: (snapshot: ViewerSnapshot) => T,
+  isEqual: (a: T, b: T) => boolean,
+  interval: number,
+): T {
+  const { store } = useViewer()
+  const [value, setValue] = useState(() => selector(store.getSnapshot()))
+  const current = useRef(value)
+  useEffect(() => {
+    let takenAt = Number.NEGATIVE_INFINITY
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const take = (): void => {
+      timer = undefined
+      const next = selector(store.getSnapshot())
+      if (isEqual(current.current, next)) return
+      current.current = next
+      takenAt = performance.now()
+      setValue(() => next)
+    }
+    const unsubscribe = store.subscribe(() => {
+      if (timer !== undefined) return
+      const wait = takenAt + interval - performance.now()
+      if (wait <= 0) take()
+      else timer = setTimeout(take, wait)
+    })
+    take()
+    return () => {
+      unsubscribe()
+      if (timer !== undefined) clearTimeout(timer)
+    }
+  }, [store, selector, isEqual, interval])
+  return value
 }

@@ -3,7 +3,7 @@ import { memo } from 'react'
 import { formatCount, formatDuration, formatRate } from '../format.ts'
 import { jobProgress } from '../job-progress.ts'
 import { useNow } from '../use-now.ts'
-import { useJob, useViewerSelector } from '../use-viewer.ts'
+import { useThrottledJob, useViewerSelector } from '../use-viewer.ts'
 import type { ViewerSnapshot } from '../viewer-store.ts'
 
 /** Jobs newest first (by start time, then by arrival). */
@@ -67,7 +67,7 @@ const JobItem = memo(function JobItem({
   selected: boolean
   onSelect: (jobId: string) => void
 }) {
-  const job = useJob(jobId)
+  const job = useThrottledJob(jobId, 250)
   if (!job) return null
   return (
     <button

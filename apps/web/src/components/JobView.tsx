@@ -1,40 +1,58 @@
-import { useEffect, useState } from 'react'
+import { useCallback, useEffect, useId, useState } from 'react'
 import { formatCount } from '../format.ts'
 import type { RecordFilter } from '../record-filter.ts'
 import { noFilter } from '../record-filter.ts'
-import { useJob } from '../use-viewer.ts'
+import { useThrottledJob, useViewerSelector } from '../use-viewer.ts'
+import type { ViewerSnapshot } from '../viewer-store.ts'
 import { FilterBar } from './FilterBar.tsx'
 import { JobStats, JobStatusBadge } from './JobList.tsx'
 import { RecordList } from './RecordList.tsx'
 
-/** The selected job: its header, the filters and its records. */
+/**
+ * The selected job: its header, the filters and its records. The header and the list subscribe
+ * separately, so a new token re-renders neither this component nor the list around the rows.
+ */
 export function JobView({ jobId }: { jobId: string }) {
-  const job = useJob(jobId)
   const [filter, setFilter] = useState<RecordFilter>(noFilter)
+  const headingId = useId()
+  const exists = useViewerSelector(
+    useCallback((snapshot: ViewerSnapshot) => jobId in snapshot.state.jobs, [jobId]),
+  )
+  if (!exists) return null
+  return (
+    <section className="job-view" aria-labelledby={headingId}>
+      <JobHeader jobId={jobId} headingId={headingId} />
+      <FilterBar filter={filter} onChange={setFilter} />
+      <RecordList jobId={jobId} filter={filter} />
+    </section>
+  )
+}
+
+/** Numbers a person reads, not an animation: four updates a second are plenty. */
+const headerInterval = 250
+
+function JobHeader({ jobId, headingId }: { jobId: string; headingId: string }) {
+  const job = useThrottledJob(jobId, headerInterval)
   const title = job ? pageTitle(job.name, job.status, job.ok + job.failed + job.skipped, job.total) : 'Spout'
   useEffect(() => {
     document.title = title
   }, [title])
   if (!job) return null
   return (
-    <section className="job-view" aria-label={`Job ${job.name}`}>
-      <header className="job-view-head">
-        <h2>
-          {job.name} <JobStatusBadge status={job.status} />
-        </h2>
-        <p className="job-meta">
-          {job.model} · {job.host} · <span className="muted">{job.jobId}</span>
+    <header className="job-view-head">
+      <h2 id={headingId}>
+        {job.name} <JobStatusBadge status={job.status} />
+      </h2>
+      <p className="job-meta">
+        {job.model} · {job.host} · <span className="muted">{job.jobId}</span>
+      </p>
+      <JobStats job={job} />
+      {job.summary?.error ? (
+        <p className="record-error" title={job.summary.error.message}>
+          <span className="record-error-code">{job.summary.error.code}</span> {job.summary.error.message}
         </p>
-        <JobStats job={job} />
-        {job.summary?.error ? (
-          <p className="record-error" title={job.summary.error.message}>
-            <span className="record-error-code">{job.summary.error.code}</span> {job.summary.error.message}
-          </p>
-        ) : null}
-      </header>
-      <FilterBar filter={filter} onChange={setFilter} />
-      <RecordList jobId={jobId} filter={filter} />
-    </section>
+      ) : null}
+    </header>
   )
 }
 

@@ -2,7 +2,7 @@ import { useVirtualizer } from '@tanstack/react-virtual'
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
 import type { RecordFilter } from '../record-filter.ts'
 import { createRecordMatcher } from '../record-filter.ts'
-import { shallowEqualArrays, useViewerSelector } from '../use-viewer.ts'
+import { shallowEqualArrays, useThrottledSelector } from '../use-viewer.ts'
 import type { ViewerSnapshot } from '../viewer-store.ts'
 import type { OpenParts } from './RecordRow.tsx'
 import { RecordRow } from './RecordRow.tsx'
@@ -11,6 +11,9 @@ import { RecordRow } from './RecordRow.tsx'
 const endThreshold = 48
 const scrollUpKeys = new Set(['ArrowUp', 'PageUp', 'Home'])
 
+/** How often (ms) at most the list takes new records; text in the rows updates every frame. */
+const listInterval = 100
+
 /** The ids of a job's records that pass the filter; a new array only when the list changed. */
 export function useFilteredRecordIds(jobId: string, filter: RecordFilter): string[] {
   const matcher = useMemo(createRecordMatcher, [])
@@ -18,7 +21,7 @@ export function useFilteredRecordIds(jobId: string, filter: RecordFilter): strin
     (snapshot: ViewerSnapshot) => matcher(snapshot.state.jobs[jobId]?.records ?? [], filter),
     [matcher, jobId, filter],
   )
-  return useViewerSelector(selector, shallowEqualArrays)
+  return useThrottledSelector(selector, shallowEqualArrays, listInterval)
 }
 
 /**
@@ -49,6 +52,9 @@ export function RecordList({ jobId, filter }: { jobId: string; filter: RecordFil
     paddingStart: 8,
     paddingEnd: 8,
     useFlushSync: false,
+    // Positions and the total height are written straight to the DOM; React renders only when the
+    // set of rows in view changes, not on every scroll or resize.
+    directDomUpdates: true,
     // A row that grew without the end moving (a prompt opened, a response box filled) can leave a
     // following view short of the end; catch up from the virtualizer's own numbers (no layout read).
     onChange: (instance) => {
@@ -124,14 +130,13 @@ export function RecordList({ jobId, filter }: { jobId: string; filter: RecordFil
         data-following={following ? 'true' : 'false'}
       >
         {ids.length === 0 ? <p className="muted records-empty">No records match.</p> : null}
-        <div className="records-canvas" style={{ height: virtualizer.getTotalSize() }}>
+        <div className="records-canvas" ref={virtualizer.containerRef}>
           {items.map((item) => (
             <div
               key={item.key}
               data-index={item.index}
               ref={virtualizer.measureElement}
               className="records-item"
-              style={{ transform: `translateY(${item.start}px)` }}
             >
               <RecordRow jobId={jobId} recordId={ids[item.index]!} openParts={openParts} />
             </div>

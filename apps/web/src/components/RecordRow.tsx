@@ -1,6 +1,6 @@
-import type { RecordState } from '@spout/core/events'
+import type { RecordMetrics, RecordState } from '@spout/core/events'
 import type { ReactNode } from 'react'
-import { memo, useState } from 'react'
+import { memo, useCallback, useRef, useState } from 'react'
 import { firstLine, formatCount, formatNanoseconds, formatRate } from '../format.ts'
 import { retriesOf } from '../record-filter.ts'
 import { useRecord } from '../use-viewer.ts'
@@ -45,6 +45,10 @@ export function RecordView({
     openParts.set(partsKey, next)
     setOpen(next)
   }
+  // The copy buttons read the record when clicked; the header need not re-render per token.
+  const latestRecord = useRef(record)
+  latestRecord.current = record
+  const latest = useCallback(() => latestRecord.current, [])
   const retries = retriesOf(record)
   const streaming = record.status === 'streaming'
   const hasPrompt =
@@ -57,25 +61,15 @@ export function RecordView({
       data-status={record.status}
       aria-label={`Record ${record.recordId}, ${record.status}`}
     >
-      <header className="record-head">
-        <span className="record-id">{record.recordId}</span>
-        <span className={`badge badge--${record.status}`}>{record.status}</span>
-        {retries > 0 ? (
-          <span className="badge badge--retried" title="attempts after the first">
-            retried {retries}×
-          </span>
-        ) : null}
-        {record.doneReason && record.doneReason !== 'stop' ? (
-          <span className="badge" title="done reason">
-            {record.doneReason}
-          </span>
-        ) : null}
-        <RecordMetricsLine record={record} />
-        <span className="record-actions">
-          {hasPrompt ? <CopyButton label="Copy prompt" text={() => promptText(record)} /> : null}
-          <CopyButton label="Copy response" text={() => record.text} />
-        </span>
-      </header>
+      <RecordHead
+        recordId={record.recordId}
+        status={record.status}
+        retries={retries}
+        doneReason={record.doneReason}
+        metrics={record.metrics}
+        hasPrompt={hasPrompt}
+        latest={latest}
+      />
       {record.error ? (
         <p className="record-error" title={record.error.message}>
           <span className="record-error-code">{record.error.code}</span> {firstLine(record.error.message)}
@@ -119,6 +113,47 @@ export function RecordView({
     </article>
   )
 }
+
+/** Id, state, retries, metrics and copy buttons. Memoized: a new token does not re-render it. */
+const RecordHead = memo(function RecordHead({
+  recordId,
+  status,
+  retries,
+  doneReason,
+  metrics,
+  hasPrompt,
+  latest,
+}: {
+  recordId: string
+  status: RecordState['status']
+  retries: number
+  doneReason: string | undefined
+  metrics: RecordMetrics | undefined
+  hasPrompt: boolean
+  latest: () => RecordState
+}) {
+  return (
+    <header className="record-head">
+      <span className="record-id">{recordId}</span>
+      <span className={`badge badge--${status}`}>{status}</span>
+      {retries > 0 ? (
+        <span className="badge badge--retried" title="attempts after the first">
+          retried {retries}×
+        </span>
+      ) : null}
+      {doneReason && doneReason !== 'stop' ? (
+        <span className="badge" title="done reason">
+          {doneReason}
+        </span>
+      ) : null}
+      {metrics && status !== 'streaming' ? <RecordMetricsLine metrics={metrics} /> : null}
+      <span className="record-actions">
+        {hasPrompt ? <CopyButton label="Copy prompt" text={() => promptText(latest())} /> : null}
+        <CopyButton label="Copy response" text={() => latest().text} />
+      </span>
+    </header>
+  )
+})
 
 /**
  * The response in monospace. A long response sits in a fixed-height box (no layout jumps). While a
@@ -176,9 +211,7 @@ function Disclosure({
   )
 }
 
-function RecordMetricsLine({ record }: { record: RecordState }) {
-  const metrics = record.metrics
-  if (!metrics || record.status === 'streaming') return null
+function RecordMetricsLine({ metrics }: { metrics: RecordMetrics }) {
   return (
     <span className="record-metrics">
       {metrics.eval_count !== undefined ? <span>{formatCount(metrics.eval_count)} tokens</span> : null}
