@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { expectedResponse, type Simulator, startSimulator } from '@spout/ollama-sim'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { stripAnsi } from '../style.ts'
 import { parseJsonl, runCli, startCli } from '../test-harness.ts'
 
 const examples = resolve(import.meta.dirname, '../../../../examples/plugins')
@@ -96,6 +97,34 @@ describe('spout run', () => {
     expect(fromStdin.code).toBe(0)
     expect(fromStdin.stderr).toBe('')
     expectEachIdOnce(parseJsonl(fromStdin.stdout), ['s1', 's2'])
+  })
+
+  it('uses /api/chat with --chat, and for records that carry messages', async () => {
+    const input = await write(
+      'chat.jsonl',
+      [
+        { id: 'p', prompt: 'hello there' },
+        { id: 'm', messages: [{ role: 'user', content: 'from messages' }] },
+      ]
+        .map((record) => JSON.stringify(record))
+        .join('\n'),
+    )
+    const before = sim.counters.byPath['/api/chat'] ?? 0
+    const result = await run(['run', input, '-m', model, '-o', 'chat.out.jsonl', '--chat', '-s', 'Be kind.'])
+    expect(result.code, result.stderr).toBe(0)
+    expect((sim.counters.byPath['/api/chat'] ?? 0) - before).toBe(2)
+    const byId = Object.fromEntries((await readOutput('chat.out.jsonl')).map((line) => [line.id, line]))
+    expect(byId.m?.system).toBe('Be kind.')
+    expect(byId.m?.response).toBe(
+      expectedResponse({
+        model,
+        messages: [
+          { role: 'system', content: 'Be kind.' },
+          { role: 'user', content: 'from messages' },
+        ],
+      }).response,
+    )
+    expect(byId.p?.messages).toBeDefined()
   })
 
   it('exits 1 when some records fail, with one line per record and the error in it', async () => {
@@ -308,6 +337,44 @@ describe('spout run', () => {
       expectedResponse({ model, prompt: 'Q: why', options: { num_predict: 5 } }).response,
     )
     expect(line?.done_reason).toBe('length')
+  })
+
+  it('draws a live panel for several records in flight, and leaves the terminal clean', async () => {
+    const paced = await startSimulator({ tokensPerSecond: 50, numParallel: 2 })
+    try {
+      const input = await write(
+        'panel.jsonl',
+        ['a', 'b', 'c [sim:fault=http-500]', 'd']
+          .map((prompt, index) => JSON.stringify({ id: `n${index}`, prompt }))
+          .join('\n'),
+      )
+      const result = await runCli(
+        [
+          'run',
+          input,
+          '-m',
+          model,
+          '-o',
+          'panel.out.jsonl',
+          '-c',
+          '2',
+          '--retries',
+          '0',
+          '--host',
+          paced.url,
+        ],
+        { cwd: directory, env: {}, stdoutTTY: true, stderrTTY: true },
+      )
+      expect(result.code).toBe(1)
+      const screen = stripAnsi(result.stderr)
+      expect(screen).toMatch(/\d\/4 done · \d failed · [\d.]+ tok\/s/)
+      expect(screen).toMatch(/^n0 +\S/m) // a line for an in-flight record with its text
+      expect(screen).toMatch(/✗ n2: .*500/)
+      expect(result.stderr.endsWith('\n')).toBe(true)
+      expect(result.stderr.split('\x1b[?25l').length).toBe(result.stderr.split('\x1b[?25h').length)
+    } finally {
+      await paced.close()
+    }
   })
 
   it('draws the live display only when both stdout and stderr are terminals', async () => {
