@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { PluginError } from './errors.ts'
 import type { ChunkEvent } from './events.ts'
@@ -49,6 +50,23 @@ describe('PluginDriver', () => {
     ])
     const result = await driver.hookReduceArg0('buildPrompt', request('>'), { id: 1 })
     expect((result as { prompt: string }).prompt).toBe('>ceadb')
+  })
+
+  it('orders any mix of pre, unordered and post hooks as a stable partition of the user order', async () => {
+    const orders = fc.constantFrom<'pre' | 'post' | undefined>('pre', 'post', undefined)
+    await fc.assert(
+      fc.asyncProperty(fc.array(orders, { maxLength: 12 }), async (plan) => {
+        const called: number[] = []
+        const plugins: SpoutPlugin[] = plan.map((order, index) => {
+          const handler = () => void called.push(index)
+          return { name: `p${index}`, writeChunk: order ? { handler, order } : handler }
+        })
+        await driverFor(plugins).hookParallel('writeChunk', chunk('x'))
+        const rank = (order: 'pre' | 'post' | undefined) => (order === 'pre' ? 0 : order === 'post' ? 2 : 1)
+        const expected = plan.map((_, index) => index).sort((a, b) => rank(plan[a]) - rank(plan[b]) || a - b)
+        expect(called).toEqual(expected)
+      }),
+    )
   })
 
   it('keeps the request when a builder returns nothing, and passes the record and context', async () => {
