@@ -7,8 +7,14 @@ describe('ConcurrencyLimit', () => {
     const first = await limit.acquire()
     const second = await limit.acquire()
     const order: number[] = []
-    const third = limit.acquire().then((permit) => (order.push(3), permit))
-    const fourth = limit.acquire().then((permit) => (order.push(4), permit))
+    const third = limit.acquire().then((permit) => {
+      order.push(3)
+      return permit
+    })
+    const fourth = limit.acquire().then((permit) => {
+      order.push(4)
+      return permit
+    })
     await Promise.resolve()
     expect(limit.inFlight).toBe(2)
     expect(order).toEqual([])

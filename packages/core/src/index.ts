@@ -1,8 +1,26 @@
 // @spout/core: the Ollama streaming client, the event model and the pipeline.
 // Each area adds its exports by name; no `export *`.
 
+// Ollama client
+export type { HeadersInput, OllamaClientOptions, RequestOptions } from './client.ts'
+export { OllamaClient } from './client.ts'
+// Errors (client, NDJSON decoder, plugins)
+export type { SpoutErrorCode, TimeoutPhase } from './errors.ts'
+export {
+  ConnectionError,
+  HttpError,
+  IncompleteStreamError,
+  ParseError,
+  PluginError,
+  SpoutError,
+  StreamError,
+  TimeoutError,
+} from './errors.ts'
 export type { ParseEventResult } from './event-schema.ts'
 export { parseEvent, spoutEventSchema } from './event-schema.ts'
+// Pipeline and plugin SDK
+export type { EventSinkOptions } from './event-sink.ts'
+export { eventSink, recordEndEvent } from './event-sink.ts'
 // Event model (also available browser-safe from `@spout/core/events`)
 export type {
   ChunkEvent,
@@ -18,27 +36,14 @@ export type {
   SpoutEventType,
 } from './events.ts'
 export { eventTypes } from './events.ts'
-export type { JobState, JobStatus, RecordState, RecordStatus, SpoutState } from './reducer.ts'
-export { applyEvent, applyEvents, createState, getRecord, removeJob } from './reducer.ts'
+export type { ResolvedHost } from './host.ts'
+export { defaultHost, parseHost, resolveHost } from './host.ts'
 export type { HubErrorFrame, HubFrame, HubSnapshotFrame, JobSnapshot } from './hub-protocol.ts'
 export { formatResume, fromSnapshot, hubCloseCodes, parseResume, toSnapshot } from './hub-protocol.ts'
-// Errors (client, NDJSON decoder, plugins)
-export type { SpoutErrorCode, TimeoutPhase } from './errors.ts'
-export {
-  ConnectionError,
-  HttpError,
-  IncompleteStreamError,
-  ParseError,
-  PluginError,
-  SpoutError,
-  StreamError,
-  TimeoutError,
-} from './errors.ts'
-// Pipeline and plugin SDK
-export type { EventSinkOptions } from './event-sink.ts'
-export { eventSink, recordEndEvent } from './event-sink.ts'
 export type { JsonlSinkOptions } from './jsonl-sink.ts'
 export { jsonlSink } from './jsonl-sink.ts'
+export type { NdjsonOptions } from './ndjson.ts'
+export { decodeNdjson, defaultMaxLineLength, NdjsonDecoderStream, NdjsonParser } from './ndjson.ts'
 export type { PipelineClient, PipelineOptions, RequestDefaults } from './pipeline.ts'
 export { PipelineError, runPipeline } from './pipeline.ts'
 export type {
@@ -59,22 +64,17 @@ export type {
   SpoutPlugin,
 } from './plugin.ts'
 export { definePlugin } from './plugin.ts'
+export type { JobState, JobStatus, RecordState, RecordStatus, SpoutState } from './reducer.ts'
+export { applyEvent, applyEvents, createState, getRecord, removeJob } from './reducer.ts'
+export { ResponseStream } from './response-stream.ts'
 export type { ResumeState } from './resume.ts'
 export { prepareResume, ResumeError } from './resume.ts'
+export type { RetryOptions } from './retry.ts'
+export { defaultRetry } from './retry.ts'
 export type { RetryDelay } from './retry-policy.ts'
 export { systemPrompt } from './system-prompt.ts'
 export type { CompiledTemplate, TemplatePromptOptions } from './template-prompt.ts'
 export { compileTemplate, TemplateFieldError, templatePrompt } from './template-prompt.ts'
-// Ollama client
-export type { HeadersInput, OllamaClientOptions, RequestOptions } from './client.ts'
-export { OllamaClient } from './client.ts'
-export type { ResolvedHost } from './host.ts'
-export { defaultHost, parseHost, resolveHost } from './host.ts'
-export type { NdjsonOptions } from './ndjson.ts'
-export { decodeNdjson, defaultMaxLineLength, NdjsonDecoderStream, NdjsonParser } from './ndjson.ts'
-export { ResponseStream } from './response-stream.ts'
-export type { RetryOptions } from './retry.ts'
-export { defaultRetry } from './retry.ts'
 export type { Timeouts } from './transport.ts'
 export { defaultTimeouts } from './transport.ts'
 export type {
