@@ -102,6 +102,41 @@ function startJob(
   }
 }
 
+// Code that runs in the page is written as plain JavaScript strings: this project's TypeScript has
+// no DOM types (the tests run in Node).
+const rowSelector = (recordId: string) => `[data-record-id=${JSON.stringify(recordId)}]`
+const responseTextIn = (recordId: string) =>
+  `(document.querySelector('${rowSelector(recordId)} .record-response')?.textContent ?? '')`
+const statusIn = (recordId: string) =>
+  `document.querySelector('${rowSelector(recordId)}')?.getAttribute('data-status')`
+
+/** The id of the first record row visible at the top of the list. */
+const topRecordScript = `(() => {
+  const top = document.querySelector('.records-scroller').getBoundingClientRect().top
+  const rows = [...document.querySelectorAll('.records-item [data-record-id]')]
+  return rows.find((row) => row.getBoundingClientRect().bottom > top + 1)?.dataset.recordId
+})()`
+
+/** Records long tasks and the interval between animation frames from the page's first moment. */
+const probeScript = `
+  window.__probe = { longTasks: [], frames: [] }
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) window.__probe.longTasks.push(entry.duration)
+  }).observe({ type: 'longtask', buffered: true })
+  let last = performance.now()
+  const frame = (now) => {
+    window.__probe.frames.push(now - last)
+    last = now
+    requestAnimationFrame(frame)
+  }
+  requestAnimationFrame(frame)
+`
+
+interface Probe {
+  longTasks: number[]
+  frames: number[]
+}
+
 const responseOf = (page: Page, recordId: string) =>
   page.locator(`[data-record-id="${recordId}"] .record-response`)
 
@@ -181,19 +216,11 @@ describe('live viewer in Chromium', () => {
     const first = job.ids[0]!
     await page.locator(`[data-record-id="${first}"][data-status="streaming"]`).waitFor()
     const response = responseOf(page, first)
-    await page.waitForFunction(
-      (selector) => (document.querySelector(selector)?.textContent?.length ?? 0) > 0,
-      `[data-record-id="${first}"] .record-response`,
-    )
+    await page.waitForFunction(`${responseTextIn(first)}.length > 0`)
     const earlier = (await response.textContent()) ?? ''
     // Grows on the page while the page still shows the record streaming (so the job was running).
     await page.waitForFunction(
-      ({ recordId, length }) => {
-        const row = document.querySelector(`[data-record-id="${recordId}"]`)
-        const text = row?.querySelector('.record-response')?.textContent ?? ''
-        return row?.getAttribute('data-status') === 'streaming' && text.length > length
-      },
-      { recordId: first, length: earlier.length },
+      `${statusIn(first)} === 'streaming' && ${responseTextIn(first)}.length > ${earlier.length}`,
     )
     const later = (await response.textContent()) ?? ''
     expect(later.startsWith(earlier)).toBe(true)
@@ -269,27 +296,10 @@ describe('live viewer in Chromium', () => {
   it('stays responsive through a 2,000-record job (long tasks reported, not asserted)', async () => {
     const hub = await startHub()
     const page = await newPage(context)
-    await page.addInitScript(() => {
-      const probe = { longTasks: [] as number[], frames: [] as number[] }
-      ;(window as unknown as { __probe: typeof probe }).__probe = probe
-      new PerformanceObserver((list) => {
-        for (const entry of list.getEntries()) probe.longTasks.push(entry.duration)
-      }).observe({ type: 'longtask', buffered: true })
-      let last = performance.now()
-      const frame = (now: number): void => {
-        probe.frames.push(now - last)
-        last = now
-        requestAnimationFrame(frame)
-      }
-      requestAnimationFrame(frame)
-    })
+    await page.addInitScript({ content: probeScript })
     await page.goto(hub.url)
     await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor()
-    await page.evaluate(() => {
-      const probe = (window as unknown as { __probe: { longTasks: number[]; frames: number[] } }).__probe
-      probe.longTasks.length = 0
-      probe.frames.length = 0
-    })
+    await page.evaluate('window.__probe.longTasks.length = 0; window.__probe.frames.length = 0')
     const fastSimulator = await startSimulator({ tokensPerSecond: 400, numParallel: 8 })
     try {
       const started = performance.now()
@@ -307,13 +317,7 @@ describe('live viewer in Chromium', () => {
       await scroller.hover()
       await page.mouse.wheel(0, -1500)
       await page.locator('.records-scroller[data-following="false"]').waitFor()
-      const topRecord = () =>
-        page.evaluate(() => {
-          const box = document.querySelector('.records-scroller')!.getBoundingClientRect()
-          const rows = [...document.querySelectorAll<HTMLElement>('.records-item [data-record-id]')]
-          const visible = rows.find((row) => row.getBoundingClientRect().bottom > box.top + 1)
-          return visible?.dataset.recordId
-        })
+      const topRecord = () => page.evaluate(topRecordScript) as Promise<string | undefined>
       const reading = await topRecord()
       const endedWhilePaused = ended()
       await until(() => ended() >= endedWhilePaused + 100, '100 more records to end', 60_000)
@@ -327,9 +331,7 @@ describe('live viewer in Chromium', () => {
       expect(summary.ok).toBe(2000)
       await page.locator('.job-view [data-job-status="done"]').waitFor()
       await page.locator('.job-view').filter({ hasText: '2,000 / 2,000 done' }).waitFor()
-      const probe = await page.evaluate(
-        () => (window as unknown as { __probe: { longTasks: number[]; frames: number[] } }).__probe,
-      )
+      const probe = (await page.evaluate('window.__probe')) as Probe
       const sorted = [...probe.frames].sort((a, b) => a - b)
       const percentile = (p: number) =>
         sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0
