@@ -192,6 +192,7 @@ describe('live viewer in Chromium', () => {
         '--no-first-run',
       ],
       viewport: { width: 1280, height: 900 },
+      permissions: ['clipboard-read', 'clipboard-write'],
     })
     simulator = await startSimulator({ tokensPerSecond: 40, numParallel: 4 })
   }, 120_000)
@@ -239,6 +240,16 @@ describe('live viewer in Chromium', () => {
     for (const id of job.ids) {
       expect(await shownText(page, id)).toBe(job.responses.get(id))
     }
+    // The copy buttons put the exact prompt and response on the clipboard.
+    const last = job.ids.at(-1)!
+    const row = page.locator(rowSelector(last))
+    await row.getByRole('button', { name: 'Copy response' }).click()
+    await row.getByText('Copied').waitFor()
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(job.responses.get(last))
+    await row.getByRole('button', { name: 'Copy prompt' }).click()
+    await expect
+      .poll(() => page.evaluate('navigator.clipboard.readText()'))
+      .toBe(`Question ${last}: what is a river?`)
     await closePage(page)
   })
 
