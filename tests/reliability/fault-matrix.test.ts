@@ -1,7 +1,7 @@
 // One batch, one fault per record, at the real simulator over real HTTP: every record must end ok
 // (with exactly the text the simulator meant to send) or with its documented error code, after
 // exactly the attempts the retry policy promises, and the output must hold each id exactly once.
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
   applyEvents,
@@ -18,6 +18,7 @@ import {
 } from '@spout/core'
 import { type Chunking, expectedResponse, type Simulator, startSimulator } from '@spout/ollama-sim'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { builtCli, spawnCli } from '../support/cli.ts'
 import { makeTempDir } from '../support/temp-dir.ts'
 
 const model = 'llama3.2'
@@ -194,6 +195,137 @@ describe('fault matrix: one batch, one fault per record', () => {
     },
     120_000,
   )
+
+  // The CLI has no timeout or backoff flags: the faults about time, the busy budget (its default
+  // backoff grows to 30 s), the 4 MiB line (its limit is the 64 MiB default) and the missing model
+  // (the CLI stops the job at the first 404, by design) stay in the in-process matrix above.
+  const cliCases = cases.filter(
+    (testCase) =>
+      !/slow-start|stall|long-line,after=2,bytes=4194304/.test(testCase.directive) &&
+      testCase.id !== 'http-503-always' &&
+      // Stops the whole CLI batch today: see the known-bug test below.
+      testCase.id !== 'flaky-connect-always' &&
+      testCase.model === undefined,
+  )
+  it.concurrent(`the same faults through the built CLI: exit 1, each id once, same outcomes (${cliCases.length} records, coalesce chunking)`, async () => {
+    builtCli()
+    const sim = await startSimulator({ numParallel: 32, chunking: 'coalesce' })
+    const input = join(directory.path, 'cli-input.jsonl')
+    const output = join(directory.path, 'cli-out.jsonl')
+    await writeFile(
+      input,
+      cliCases
+        .map((testCase) => {
+          const prompt = promptOf(testCase, 'coalesce')
+          return JSON.stringify(
+            testCase.endpoint === 'chat'
+              ? { id: testCase.id, messages: [{ role: 'user', content: prompt }] }
+              : { id: testCase.id, prompt },
+          )
+        })
+        .join('\n') + '\n',
+    )
+    try {
+      const run = spawnCli([
+        'run',
+        input,
+        '-m',
+        model,
+        '--host',
+        sim.url,
+        '-o',
+        output,
+        '-c',
+        '8',
+        '--retries',
+        String(retries),
+        '--no-progress',
+      ])
+      const exit = await run.exited
+      expect(exit.code, exit.stderr).toBe(1)
+      const failed = cliCases.filter((testCase) => testCase.outcome !== 'ok').length
+      expect(exit.stderr).toContain(`${cliCases.length - failed} ok, ${failed} failed`)
+    } finally {
+      await sim.close()
+    }
+    const lines = (await readFile(output, 'utf8'))
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as OutputLine)
+    expect(lines.map((line) => line.id).sort()).toEqual(cliCases.map((testCase) => testCase.id).sort())
+    const seen: Record<string, { outcome: string; attempts: number }> = {}
+    const wanted: Record<string, { outcome: string; attempts: number }> = {}
+    for (const testCase of cliCases) {
+      const line = lines.find((candidate) => candidate.id === testCase.id)!
+      seen[testCase.id] = { outcome: line.error?.code ?? 'ok', attempts: line.attempts }
+      wanted[testCase.id] = { outcome: testCase.outcome, attempts: testCase.attempts }
+      if (testCase.outcome === 'ok') {
+        const prompt = promptOf(testCase, 'coalesce')
+        const expected = expectedResponse(
+          testCase.endpoint === 'chat'
+            ? { model, messages: [{ role: 'user', content: prompt }] }
+            : { model, prompt },
+        )
+        expect(line.response, `${testCase.id}: response text`).toBe(expected.response)
+      }
+    }
+    expect(seen).toEqual(wanted)
+  }, 120_000)
+})
+
+// KNOWN BUG (reported with the reliability suite, docs/reliability.md "Findings"): `spout run` treats
+// any record that ends with SPOUT_CONNECTION_ERROR as "Ollama went away" and stops the batch with
+// exit 2 and "cannot reach Ollama", even when the server accepted the connection and then closed it
+// (`connection closed before a response`) while answering every other record. The documented
+// behaviour for a record that fails after its retries is: its line holds the error, the job goes on,
+// exit 1. `it.fails` keeps the suite green while the bug is there and turns red once it is fixed:
+// then make it a plain `it`.
+describe('known bug: a dropped connection on one record stops the CLI batch', () => {
+  it.fails('one record whose connection is always dropped fails alone; the batch goes on (exit 1)', async () => {
+    builtCli()
+    const sim = await startSimulator()
+    const input = join(directory.path, 'dropped-input.jsonl')
+    const output = join(directory.path, 'dropped-out.jsonl')
+    const prompts = [
+      'Dropped connection record 1 [sim:fault=flaky-connect]',
+      ...[2, 3, 4, 5].map((index) => `Dropped connection record ${index}`),
+    ]
+    await writeFile(
+      input,
+      prompts.map((prompt, index) => JSON.stringify({ id: `d${index + 1}`, prompt })).join('\n') + '\n',
+    )
+    try {
+      const run = spawnCli([
+        'run',
+        input,
+        '-m',
+        model,
+        '--host',
+        sim.url,
+        '-o',
+        output,
+        '-c',
+        '1',
+        '--no-progress',
+      ])
+      const exit = await run.exited
+      expect(exit.stderr).not.toContain('cannot reach Ollama')
+      expect(exit.code, exit.stderr).toBe(1)
+    } finally {
+      await sim.close()
+    }
+    const lines = (await readFile(output, 'utf8'))
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as OutputLine)
+    expect(lines.map((line) => [line.id, line.error?.code ?? 'ok', line.attempts])).toEqual([
+      ['d1', 'SPOUT_CONNECTION_ERROR', 3],
+      ['d2', 'ok', 1],
+      ['d3', 'ok', 1],
+      ['d4', 'ok', 1],
+      ['d5', 'ok', 1],
+    ])
+  }, 60_000)
 })
 
 async function runMatrix(sim: Simulator, chunking: Chunking): Promise<void> {
