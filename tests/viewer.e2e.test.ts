@@ -63,7 +63,14 @@ interface RunningJob {
 function startJob(
   simulator: Simulator,
   url: string,
-  options: { jobId: string; count: number; concurrency: number; tokens: number },
+  options: {
+    jobId: string
+    count: number
+    concurrency: number
+    tokens: number
+    /** A prompt suffix per record id, e.g. a simulator fault directive. */
+    suffix?: Record<string, string>
+  },
 ): RunningJob {
   const ids = Array.from(
     { length: options.count },
@@ -78,7 +85,7 @@ function startJob(
     name: `${options.jobId}.jsonl`,
     jobId: options.jobId,
     request: { system: 'Answer in one paragraph.', options: { num_predict: options.tokens } },
-    input: ids.map((id) => ({ id, prompt: `Question ${id}: what is a river?` })),
+    input: ids.map((id) => ({ id, prompt: `Question ${id}: what is a river?${options.suffix?.[id] ?? ''}` })),
     concurrency: options.concurrency,
     plugins: [
       eventSink((event) => {
@@ -213,7 +220,15 @@ describe('live viewer in Chromium', () => {
   it('shows a record growing token by token while the job runs, then the exact final text', async () => {
     const hub = await startHub()
     const page = await openViewer(context, hub)
-    const job = startJob(simulator, publishUrl(hub), { jobId: 'grow', count: 6, concurrency: 2, tokens: 60 })
+    // The fifth record loses its connection after 5 chunks once: its retry starts the text over.
+    const retried = 'grow-0005'
+    const job = startJob(simulator, publishUrl(hub), {
+      jobId: 'grow',
+      count: 6,
+      concurrency: 2,
+      tokens: 60,
+      suffix: { [retried]: ' [sim:fault=drop,after=5,times=1]' },
+    })
     const first = job.ids[0]!
     await page.locator(`[data-record-id="${first}"][data-status="streaming"]`).waitFor()
     const response = responseOf(page, first)
@@ -240,6 +255,9 @@ describe('live viewer in Chromium', () => {
     for (const id of job.ids) {
       expect(await shownText(page, id)).toBe(job.responses.get(id))
     }
+    await page.getByRole('searchbox').fill(retried)
+    await page.locator(rowSelector(retried)).getByText('retried 1×').waitFor()
+    await page.getByRole('searchbox').fill(job.ids.at(-1)!)
     // The copy buttons put the exact prompt and response on the clipboard.
     const last = job.ids.at(-1)!
     const row = page.locator(rowSelector(last))
