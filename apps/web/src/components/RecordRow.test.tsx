@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { ViewerContext } from '../use-viewer.ts'
 import { ViewerStore } from '../viewer-store.ts'
 import type { OpenParts } from './RecordRow.tsx'
-import { RecordRow } from './RecordRow.tsx'
+import { isLongResponse, RecordRow } from './RecordRow.tsx'
 
 afterEach(cleanup)
 
@@ -162,5 +162,14 @@ describe('RecordRow', () => {
     expect(renders.get('a')).toBe(before.a)
     expect(renders.get('b')).toBe(before.b! + 3)
     expect(row(container, 'b').querySelector('.record-response')!.textContent).toBe('t0 t1 t2 ')
+  })
+})
+
+describe('isLongResponse', () => {
+  it('offers the whole response for long text or many lines', () => {
+    expect(isLongResponse('short')).toBe(false)
+    expect(isLongResponse('x'.repeat(1200))).toBe(true)
+    expect(isLongResponse('line\n'.repeat(12))).toBe(true)
+    expect(isLongResponse('line\n'.repeat(11))).toBe(false)
   })
 })

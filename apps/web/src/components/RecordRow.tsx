@@ -12,8 +12,17 @@ export type RowPart = 'prompt' | 'thinking' | 'response'
 /** Which parts of which rows are open, keyed by `jobId\nrecordId`. Lives as long as the list. */
 export type OpenParts = Map<string, Set<RowPart>>
 
-/** Long responses are shown in a box of this many characters or more until expanded. */
-const longResponse = 1200
+/** A response this long (characters or lines) may overflow its box: offer to show it whole. */
+const longResponse = { characters: 1200, lines: 12 }
+
+export function isLongResponse(text: string): boolean {
+  if (text.length >= longResponse.characters) return true
+  let lines = 1
+  for (let index = text.indexOf('\n'); index !== -1; index = text.indexOf('\n', index + 1)) {
+    if (++lines > longResponse.lines) return true
+  }
+  return false
+}
 
 export interface RecordRowProps {
   jobId: string
@@ -100,7 +109,7 @@ export function RecordView({
         </Disclosure>
       ) : null}
       <ResponseView text={record.text} streaming={streaming} expanded={expanded} />
-      {record.text.length >= longResponse ? (
+      {isLongResponse(record.text) ? (
         <button
           type="button"
           className="button button--small record-expand"
