@@ -134,23 +134,31 @@ async function fuzzProducer(
 /** Connects and disconnects `count` times, `churnParallel` at once, in a seeded mix of ways. */
 async function churn(count: number): Promise<Record<string, number>> {
   const modes = ['clean', 'clean', 'abrupt', 'half-handshake', 'garbage', 'resume-garbage'] as const
+  // The whole plan is drawn up front, so a seed replays the same connections whatever the timing.
+  const plan = Array.from({ length: count }, () => {
+    const mode = random.pick(modes)
+    return {
+      mode,
+      query: mode === 'resume-garbage' ? `?hub=${random.integer(0, 1e9)}&resume=%ZZ:1,a:b,:,x:-1` : '',
+      garbage: random.bytes(random.integer(1, 256)),
+    }
+  })
   const tally: Record<string, number> = {}
+  for (const { mode } of plan) tally[mode] = (tally[mode] ?? 0) + 1
   let next = 0
   const port = hub.port
   const worker = async () => {
-    while (next < count) {
+    while (next < plan.length) {
+      const { mode, query, garbage } = plan[next]!
       next += 1
-      const mode = random.pick(modes)
-      tally[mode] = (tally[mode] ?? 0) + 1
       if (mode === 'clean' || mode === 'resume-garbage') {
-        const query = mode === 'clean' ? '' : `?hub=${random.integer(0, 1e9)}&resume=%ZZ:1,a:b,:,x:-1`
         const socket = new WebSocket(`${webSocketBase(hub.url)}/ws${query}`)
         const whenClosed = closed(socket)
         await opened(socket).catch(() => {})
         socket.close()
         await whenClosed
       } else {
-        await rawConnect(port, mode as RawConnectMode, random.bytes(random.integer(1, 256)))
+        await rawConnect(port, mode as RawConnectMode, garbage)
       }
     }
   }
