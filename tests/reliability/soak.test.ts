@@ -126,7 +126,7 @@ afterAll(async () => {
 
 describe('soak', () => {
   it.skipIf(!longRun)(
-    `a ${records.toLocaleString('en')}-record batch with a viewer attached: flat memory, no leaked sockets (skipped: set SPOUT_LONG=1 to run)`,
+    `a ${records.toLocaleString('en')}-record batch with a viewer attached: flat memory, no leaked sockets${longRun ? '' : ' (skipped: set SPOUT_LONG=1 to run)'}`,
     async () => {
       const input = join(directory.path, 'input.jsonl')
       const output = join(directory.path, 'out.jsonl')
