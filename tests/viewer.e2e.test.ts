@@ -273,10 +273,19 @@ describe('live viewer in Chromium', () => {
 
   it('shows everything so far to a page opened in the middle of a job', async () => {
     const hub = await startHub()
-    const job = startJob(simulator, publishUrl(hub), { jobId: 'late', count: 6, concurrency: 2, tokens: 60 })
+    // The third record pauses for 4 s after 10 chunks: the page opens while it is midway.
+    const stalled = 'late-0003'
+    const job = startJob(simulator, publishUrl(hub), {
+      jobId: 'late',
+      count: 6,
+      concurrency: 2,
+      tokens: 60,
+      suffix: { [stalled]: ' [sim:fault=stall,after=10,ms=4000]' },
+    })
     const [first, second, third] = job.ids as [string, string, string]
+    expect(third).toBe(stalled)
     await until(
-      () => job.ended(first) && job.ended(second) && job.chunks(third) >= 5,
+      () => job.ended(first) && job.ended(second) && job.chunks(third) >= 10,
       'two records done, one midway',
     )
     const page = await openViewer(context, hub)
@@ -303,12 +312,15 @@ describe('live viewer in Chromium', () => {
       count: 8,
       concurrency: 2,
       tokens: 60,
+      // Pauses 3 s after 10 chunks: the hub goes down while this record is midway.
+      suffix: { 'restart-0003': ' [sim:fault=stall,after=10,ms=3000]' },
     })
     const [first, , third] = job.ids as [string, string, string]
-    await until(() => job.ended(first) && job.chunks(third) >= 5, 'a record done and one midway')
+    await until(() => job.ended(first) && job.chunks(third) >= 10, 'a record done and one midway')
     await page.locator(`[data-record-id="${third}"]`).waitFor()
 
     await hub.close()
+    expect(job.ended(third)).toBe(false)
     await page.getByRole('status').filter({ hasNotText: 'Connected' }).waitFor()
     hub = await startHub(port)
     await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor()
