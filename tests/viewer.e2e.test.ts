@@ -227,7 +227,11 @@ describe('live viewer in Chromium', () => {
       count: 6,
       concurrency: 2,
       tokens: 60,
-      suffix: { [retried]: ' [sim:fault=drop,after=5,times=1]' },
+      // The first record pauses 1.5 s after 20 chunks, so even a slow page sees it mid-stream.
+      suffix: {
+        [retried]: ' [sim:fault=drop,after=5,times=1]',
+        'grow-0001': ' [sim:fault=stall,after=20,ms=1500]',
+      },
     })
     const first = job.ids[0]!
     await page.locator(`[data-record-id="${first}"][data-status="streaming"]`).waitFor()
