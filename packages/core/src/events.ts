@@ -3,6 +3,8 @@
  * to the browser. Plain JSON only; no Node imports (this file ships in `@spout/core/events`).
  */
 
+import type { Metrics } from './types.ts'
+
 /** A chat message as Ollama takes it. */
 export interface EventMessage {
   role: string
@@ -14,13 +16,7 @@ export interface EventMessage {
 }
 
 /** Ollama's counts and durations (nanoseconds) for one record, plus derived tokens per second. */
-export interface RecordMetrics {
-  total_duration?: number
-  load_duration?: number
-  prompt_eval_count?: number
-  prompt_eval_duration?: number
-  eval_count?: number
-  eval_duration?: number
+export interface RecordMetrics extends Metrics {
   /** `eval_count / eval_duration` in tokens per second, when both are known. */
   tokens_per_second?: number
 }

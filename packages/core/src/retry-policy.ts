@@ -42,18 +42,4 @@ export function backoffDelay(retry: number, delay: RetryDelay = {}): number {
   return ceiling * (0.5 + Math.random() / 2)
 }
 
-/** Waits `ms`; rejects with the signal's reason when it aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason)
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(signal.reason)
-    }
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
-}
+export { sleep } from './retry.ts'
