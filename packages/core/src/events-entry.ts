@@ -18,5 +18,5 @@ export type {
 export { eventTypes } from './events.ts'
 export type { HubErrorFrame, HubFrame, HubSnapshotFrame, JobSnapshot } from './hub-protocol.ts'
 export { formatResume, fromSnapshot, hubCloseCodes, parseResume, toSnapshot } from './hub-protocol.ts'
-export type { JobState, JobStatus, RecordState, RecordStatus, SpoutState } from './reducer.ts'
-export { applyEvent, applyEvents, createState, getRecord, removeJob } from './reducer.ts'
+export type { JobState, JobStatus, RecordLimits, RecordState, RecordStatus, SpoutState } from './reducer.ts'
+export { applyEvent, applyEvents, createState, getRecord, pruneRecords, removeJob } from './reducer.ts'

@@ -64,8 +64,8 @@ export type {
   SpoutPlugin,
 } from './plugin.ts'
 export { definePlugin } from './plugin.ts'
-export type { JobState, JobStatus, RecordState, RecordStatus, SpoutState } from './reducer.ts'
-export { applyEvent, applyEvents, createState, getRecord, removeJob } from './reducer.ts'
+export type { JobState, JobStatus, RecordLimits, RecordState, RecordStatus, SpoutState } from './reducer.ts'
+export { applyEvent, applyEvents, createState, getRecord, pruneRecords, removeJob } from './reducer.ts'
 export { ResponseStream } from './response-stream.ts'
 export type { ResumeState } from './resume.ts'
 export { prepareResume, ResumeError } from './resume.ts'

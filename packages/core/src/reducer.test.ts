@@ -1,6 +1,17 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { SpoutEvent } from './events.ts'
-import { applyEvent, applyEvents, createState, getRecord, removeJob } from './reducer.ts'
+import { fromSnapshot, toSnapshot } from './hub-protocol.ts'
+import {
+  applyEvent,
+  applyEvents,
+  createState,
+  getRecord,
+  type JobState,
+  pruneRecords,
+  removeJob,
+  type SpoutState,
+} from './reducer.ts'
 
 const jobStart: SpoutEvent = {
   type: 'job-start',
@@ -141,5 +152,192 @@ describe('applyEvent', () => {
     const state = removeJob(applyEvent(createState(), jobStart), 'j1')
     expect(state.jobOrder).toEqual([])
     expect(state.jobs).toEqual({})
+  })
+})
+
+function recordEnd(
+  recordId: string,
+  outcome: 'done' | 'failed' | 'skipped' = 'done',
+  tokens = 1,
+): SpoutEvent {
+  const event: SpoutEvent = {
+    type: 'record-end',
+    jobId: 'j1',
+    recordId,
+    response: `answer ${recordId}`,
+    attempts: 1,
+    metrics: { eval_count: tokens },
+  }
+  if (outcome === 'failed') event.error = { code: 'SPOUT_HTTP_ERROR', message: 'boom' }
+  if (outcome === 'skipped') event.skipped = true
+  return event
+}
+
+/** A whole record's life: start, two chunks, end. */
+function lifecycle(recordId: string, outcome: 'done' | 'failed' | 'skipped' = 'done'): SpoutEvent[] {
+  return [
+    recordStart(recordId),
+    chunk(recordId, 0, 'answer '),
+    chunk(recordId, 1, recordId),
+    recordEnd(recordId, outcome, 3),
+  ]
+}
+
+function counters(job: JobState) {
+  const { ok, failed, skipped, streaming, retries, tokens, chunkCount, lastSequence, status } = job
+  return { ok, failed, skipped, streaming, retries, tokens, chunkCount, lastSequence, status }
+}
+
+const ids = (job: JobState): string[] => job.records.map((record) => record.recordId)
+
+describe('pruneRecords', () => {
+  /** 30 done, every 5th failed, every 7th skipped, r30 retried, then 3 records still running. */
+  function bigJob(): SpoutState {
+    const events: SpoutEvent[] = [jobStart]
+    for (let index = 1; index <= 30; index++) {
+      const outcome = index % 5 === 0 ? 'failed' : index % 7 === 0 ? 'skipped' : 'done'
+      const life = lifecycle(`r${index}`, outcome)
+      if (index === 30) events.push(recordStart('r30'), recordStart('r30', 2), ...life.slice(1))
+      else events.push(...life)
+    }
+    events.push(recordStart('s1'), chunk('s1', 0, 'so far'), recordStart('s2'), recordStart('s3'))
+    return applyEvents(createState(), events)
+  }
+
+  it('keeps running records and the most recent finished ones, with exact counters', () => {
+    const before = bigJob()
+    const after = pruneRecords(before, 'j1', { maxFinished: 4, maxFailed: 2 })
+    const job = after.jobs.j1!
+    expect(counters(job)).toEqual(counters(before.jobs.j1!))
+    expect(counters(job)).toMatchObject({
+      ok: 20,
+      failed: 6,
+      skipped: 4,
+      streaming: 3,
+      retries: 1,
+      tokens: 90,
+    })
+    // Done/skipped: r26, r27, r28 (skipped), r29; failed: r25, r30; all three running ones.
+    expect(ids(job)).toEqual(['r25', 'r26', 'r27', 'r28', 'r29', 'r30', 's1', 's2', 's3'])
+    expect(job.prunedRecords).toBe(24)
+    expect(getRecord(job, 'r1')).toBeUndefined()
+    expect(getRecord(job, 's1')?.text).toBe('so far')
+    expect(getRecord(job, 'r30')).toMatchObject({ status: 'failed', attempt: 2 })
+  })
+
+  it('is pure and keeps the identity of every record it keeps', () => {
+    const before = bigJob()
+    const recordsBefore = before.jobs.j1!.records
+    const after = pruneRecords(before, 'j1', { maxFinished: 4, maxFailed: 2 })
+    expect(before.jobs.j1!.records).toBe(recordsBefore)
+    expect(before.jobs.j1!.records).toHaveLength(33)
+    expect(getRecord(before.jobs.j1!, 'r1')?.text).toBe('answer r1')
+    for (const record of after.jobs.j1!.records)
+      expect(record).toBe(getRecord(before.jobs.j1!, record.recordId))
+    // The old state and the pruned one go on apart.
+    const fromBefore = applyEvent(before, recordStart('n1'))
+    const fromAfter = applyEvents(after, [...lifecycle('n2'), chunk('s1', 1, ' more')])
+    expect(getRecord(fromBefore.jobs.j1!, 'n2')).toBeUndefined()
+    expect(getRecord(fromAfter.jobs.j1!, 'n1')).toBeUndefined()
+    expect(getRecord(fromAfter.jobs.j1!, 'n2')?.status).toBe('done')
+    expect(getRecord(fromAfter.jobs.j1!, 's1')?.text).toBe('so far more')
+    expect(getRecord(fromAfter.jobs.j1!, 'r29')).toBe(getRecord(before.jobs.j1!, 'r29'))
+    expect(fromAfter.jobs.j1!.ok).toBe(21)
+  })
+
+  it('does nothing until the finished records pass 1.5 × the limits (amortized)', () => {
+    const limits = { maxFinished: 8, maxFailed: 0 }
+    let state = applyEvent(createState(), jobStart)
+    const sizes: number[] = []
+    for (let index = 1; index <= 40; index++) {
+      const applied = applyEvents(state, lifecycle(`r${index}`))
+      const pruned = pruneRecords(applied, 'j1', limits)
+      if (index <= 12) expect(pruned).toBe(applied)
+      sizes.push(pruned.jobs.j1!.records.length)
+      state = pruned
+    }
+    // Up to 12 held, pruned back to 8 on the 13th: a pass every 5 records, not on each one.
+    expect(Math.max(...sizes)).toBe(12)
+    expect(sizes.slice(10, 20)).toEqual([11, 12, 8, 9, 10, 11, 12, 8, 9, 10])
+    expect(state.jobs.j1!.ok).toBe(40)
+    expect(state.jobs.j1!.prunedRecords).toBe(40 - sizes.at(-1)!)
+    expect(pruneRecords(state, 'missing', limits)).toBe(state)
+  })
+
+  it('keeps failed records apart from the done ones; maxFailed defaults to maxFinished', () => {
+    const events: SpoutEvent[] = [jobStart, ...lifecycle('f1', 'failed')]
+    for (let index = 1; index <= 20; index++) events.push(...lifecycle(`r${index}`))
+    const state = applyEvents(createState(), events)
+    expect(ids(pruneRecords(state, 'j1', { maxFinished: 3, maxFailed: 1 }).jobs.j1!)).toEqual([
+      'f1',
+      'r18',
+      'r19',
+      'r20',
+    ])
+    expect(ids(pruneRecords(state, 'j1', { maxFinished: 3 }).jobs.j1!)).toEqual(['f1', 'r18', 'r19', 'r20'])
+    expect(ids(pruneRecords(state, 'j1', { maxFinished: 0, maxFailed: 0 }).jobs.j1!)).toEqual([])
+  })
+
+  it('ignores replays after pruning, and a snapshot of a pruned job carries exact counters', () => {
+    const events: SpoutEvent[] = [jobStart]
+    for (let index = 1; index <= 50; index++) events.push(...lifecycle(`r${index}`))
+    events.push(recordStart('live'), chunk('live', 0, 'partial'))
+    const sequenced = events.map((event, index) => ({ ...event, sequence: index + 1 }))
+    const whole = applyEvents(createState(), sequenced)
+    const pruned = pruneRecords(whole, 'j1', { maxFinished: 5, maxFailed: 5 })
+    expect(pruned.jobs.j1!.records).toHaveLength(6)
+    const replayed = applyEvents(pruned, sequenced)
+    expect(counters(replayed.jobs.j1!)).toEqual(counters(whole.jobs.j1!))
+    expect(ids(replayed.jobs.j1!)).toEqual(ids(pruned.jobs.j1!))
+    expect(replayed.jobs.j1!.records).toEqual(pruned.jobs.j1!.records)
+
+    const viewer = fromSnapshot(createState(), { full: true, jobs: toSnapshot(pruned) })
+    expect(counters(viewer.jobs.j1!)).toEqual(counters(whole.jobs.j1!))
+    expect(viewer.jobs.j1!.prunedRecords).toBe(45)
+    const next = { ...chunk('live', 1, ' more'), sequence: sequenced.length + 1 }
+    const resumed = applyEvents(viewer, [sequenced[3]!, next])
+    expect(getRecord(resumed.jobs.j1!, 'live')?.text).toBe('partial more')
+    expect(resumed.jobs.j1!.ok).toBe(50)
+  })
+
+  it('never changes what the counters say, whenever and however it prunes (property)', () => {
+    const outcome = fc.constantFrom('done' as const, 'failed' as const, 'skipped' as const)
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ outcome, retry: fc.boolean(), pruneAfter: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 80,
+        }),
+        fc.nat({ max: 6 }),
+        fc.nat({ max: 4 }),
+        (plan, maxFinished, maxFailed) => {
+          let whole = applyEvent(createState(), jobStart)
+          let pruned = whole
+          plan.forEach((step, index) => {
+            const id = `r${index}`
+            const events = [...lifecycle(id, step.outcome)]
+            if (step.retry) events.splice(1, 0, recordStart(id, 2))
+            // A record still running when the next one starts: it must survive every prune.
+            events.splice(events.length - 1, 1)
+            whole = applyEvents(whole, events)
+            pruned = applyEvents(pruned, events)
+            if (step.pruneAfter) pruned = pruneRecords(pruned, 'j1', { maxFinished, maxFailed })
+            const end = recordEnd(id, step.outcome, 3)
+            whole = applyEvent(whole, end)
+            pruned = applyEvent(pruned, end)
+            pruned = pruneRecords(pruned, 'j1', { maxFinished, maxFailed })
+          })
+          const job = pruned.jobs.j1!
+          expect(counters(job)).toEqual(counters(whole.jobs.j1!))
+          const limit = maxFinished + maxFailed
+          expect(job.records.length - job.streaming).toBeLessThanOrEqual(
+            limit + Math.max(1, Math.ceil(limit / 2)),
+          )
+          expect(job.records.length + (job.prunedRecords ?? 0)).toBe(whole.jobs.j1!.records.length)
+          for (const record of job.records) expect(record).toEqual(getRecord(whole.jobs.j1!, record.recordId))
+        },
+      ),
+      { numRuns: 200 },
+    )
   })
 })

@@ -54,6 +54,11 @@ export interface JobState {
   readonly recordIndex: ReadonlyMap<string, number>
   /** Highest hub `sequence` applied to this job (0 when events carry none). */
   readonly lastSequence: number
+  /**
+   * Finished records dropped from `records` by {@link pruneRecords} (absent when none were). The
+   * counters above still count them.
+   */
+  readonly prunedRecords?: number
 }
 
 export interface SpoutState {
@@ -101,6 +106,69 @@ export function removeJob(state: SpoutState, jobId: string): SpoutState {
   if (!(jobId in state.jobs)) return state
   const { [jobId]: _removed, ...jobs } = state.jobs
   return { jobs, jobOrder: state.jobOrder.filter((id) => id !== jobId) }
+}
+
+/** How many finished records {@link pruneRecords} lets a job keep. */
+export interface RecordLimits {
+  /** Done and skipped records kept: the most recent ones (by first appearance). */
+  maxFinished: number
+  /**
+   * Failed records kept, counted apart from the done ones so that failures outlive a flood of
+   * successes. Default: `maxFinished`.
+   */
+  maxFailed?: number
+}
+
+/**
+ * Bounds a job's memory: drops its oldest finished records beyond `limits` (running records always
+ * stay). The job's counters (`ok`, `failed`, `skipped`, `tokens`, `retries`, `chunkCount`,
+ * `lastSequence`) do not change, `prunedRecords` counts what was dropped, and kept records keep
+ * their identity. Pure: the given state is never changed.
+ *
+ * Amortized O(1) per call: nothing happens (and the same state comes back) until the finished
+ * records held pass 1.5 × (`maxFinished` + `maxFailed`); then one O(records) pass brings them back
+ * under the limits. So a job holds at most that many finished records plus its running ones.
+ *
+ * An event for a dropped record afterwards treats it as a new record (a replay with a hub
+ * `sequence` is still ignored, like any replay).
+ */
+export function pruneRecords(state: SpoutState, jobId: string, limits: RecordLimits): SpoutState {
+  const job = state.jobs[jobId]
+  if (!job) return state
+  const maxFinished = Math.max(0, limits.maxFinished)
+  const maxFailed = Math.max(0, limits.maxFailed ?? limits.maxFinished)
+  const limit = maxFinished + maxFailed
+  const finishedHeld = job.records.length - job.streaming
+  if (!(finishedHeld > limit + Math.max(1, Math.ceil(limit / 2)))) return state
+  const kept: RecordState[] = []
+  let finishedKept = 0
+  let failedKept = 0
+  for (let position = job.records.length - 1; position >= 0; position--) {
+    const record = job.records[position]!
+    if (record.status === 'streaming') kept.push(record)
+    else if (record.status === 'failed') {
+      if (failedKept < maxFailed) {
+        failedKept += 1
+        kept.push(record)
+      }
+    } else if (finishedKept < maxFinished) {
+      finishedKept += 1
+      kept.push(record)
+    }
+  }
+  const dropped = job.records.length - kept.length
+  if (dropped === 0) return state
+  kept.reverse()
+  const recordIndex = new Map<string, number>()
+  for (let position = 0; position < kept.length; position++)
+    recordIndex.set(kept[position]!.recordId, position)
+  const pruned: JobState = {
+    ...job,
+    records: kept,
+    recordIndex,
+    prunedRecords: (job.prunedRecords ?? 0) + dropped,
+  }
+  return { jobs: { ...state.jobs, [jobId]: pruned }, jobOrder: state.jobOrder }
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
