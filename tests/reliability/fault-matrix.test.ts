@@ -273,15 +273,13 @@ describe('fault matrix: one batch, one fault per record', () => {
   }, 120_000)
 })
 
-// KNOWN BUG (reported with the reliability suite, docs/reliability.md "Findings"): `spout run` treats
-// any record that ends with SPOUT_CONNECTION_ERROR as "Ollama went away" and stops the batch with
-// exit 2 and "cannot reach Ollama", even when the server accepted the connection and then closed it
-// (`connection closed before a response`) while answering every other record. The documented
-// behaviour for a record that fails after its retries is: its line holds the error, the job goes on,
-// exit 1. `it.fails` keeps the suite green while the bug is there and turns red once it is fixed:
-// then make it a plain `it`.
-describe('known bug: a dropped connection on one record stops the CLI batch', () => {
-  it.fails('one record whose connection is always dropped fails alone; the batch goes on (exit 1)', async () => {
+// Once a bug (docs/reliability.md "Findings"): `spout run` treated any record that ended with
+// SPOUT_CONNECTION_ERROR as "Ollama went away" and stopped the batch with exit 2 and "cannot reach
+// Ollama", even when the server accepted the connection and then closed it (`connection closed before
+// a response`) while answering every other record. Now the CLI asks Ollama first: the documented
+// behaviour for a record that fails after its retries is: its line holds the error, the job goes on, exit 1.
+describe('a dropped connection on one record does not stop the CLI batch', () => {
+  it('one record whose connection is always dropped fails alone; the batch goes on (exit 1)', async () => {
     builtCli()
     const sim = await startSimulator()
     const input = join(directory.path, 'dropped-input.jsonl')

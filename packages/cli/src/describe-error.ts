@@ -27,7 +27,12 @@ export function missingModelMessage(model: string, host: string): string {
   return `model '${model}' not found at ${host}: download it with \`spout pull ${model}\``
 }
 
-/** True when Ollama could not be reached at all (connection refused, connect timeout). */
+/**
+ * True when a request could not get an answer from Ollama (connection refused, reset or closed
+ * before a response, connect timeout). Core raises the same codes when the server took the
+ * connection and then dropped it, so on its own this does not prove Ollama is gone: ask it
+ * (`client.version()`) before giving up on the whole job.
+ */
 export function isUnreachable(error: { code?: unknown }): boolean {
   return typeof error.code === 'string' && unreachableCodes.has(error.code)
 }
@@ -52,8 +57,7 @@ export function describeError(error: unknown, context: ErrorContext = {}): Descr
   if (fields.name === 'AbortError') return { message: 'interrupted', exitCode: exitCodes.interrupted }
   if (typeof fields.code === 'string' && unreachableCodes.has(fields.code)) {
     const host = context.host ?? 'the configured host'
-    const reason = typeof fields.message === 'string' ? reasonOf(fields.message) : undefined
-    return { message: unreachableMessage(host, reason), exitCode: exitCodes.usage }
+    return { message: unreachableMessage(host, unreachableReason(error)), exitCode: exitCodes.usage }
   }
   if (isModelNotFound(fields) && context.model) {
     return {
@@ -64,8 +68,19 @@ export function describeError(error: unknown, context: ErrorContext = {}): Descr
   return { message: firstLine(error), exitCode: exitCodes.failed }
 }
 
-/** "cannot reach Ollama at URL: connection refused" → "connection refused". */
-function reasonOf(message: string): string | undefined {
-  const match = /:\s*([^:]+)$/.exec(firstLine(message))
-  return match?.[1]?.trim()
+/**
+ * Why a request got no answer, in a few words for the parentheses of {@link unreachableMessage}:
+ * a ConnectionError's `reason` (`connection refused`), or the gist of its message or of a timeout's
+ * (`[GET …] no connection within 5000 ms (timeouts.connect)` → `no connection within 5000 ms`).
+ */
+export function unreachableReason(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined
+  const { reason, message } = error as { reason?: unknown; message?: unknown }
+  if (typeof reason === 'string' && reason !== '') return reason
+  if (typeof message !== 'string') return undefined
+  const line = firstLine(message)
+  const connection = /^cannot reach Ollama at \S+: (.+)$/.exec(line)
+  if (connection) return connection[1]
+  const request = /^\[[A-Z]+ [^\]]*\] (.+?)(?: \([\w.]+\))?$/.exec(line)
+  return request?.[1] ?? (line === '' ? undefined : line)
 }

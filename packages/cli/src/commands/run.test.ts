@@ -225,12 +225,37 @@ describe('spout run', () => {
     while (leaving.counters.completed < 1) await new Promise((resolve) => setTimeout(resolve, 20))
     await leaving.close()
     expect(await running.done).toBe(2)
-    expect(running.stderr.text).toMatch(/^spout: cannot reach Ollama at http:\/\/127\.0\.0\.1:\d+: start it/m)
+    expect(running.stderr.text).toMatch(
+      /^spout: cannot reach Ollama at http:\/\/127\.0\.0\.1:\d+ \(connection refused\): start it/m,
+    )
     expect(running.stderr.text).toContain(`resume with: spout ${argv.join(' ')} --resume`)
     expect(running.stderr.text.match(/cannot reach/g)).toHaveLength(1)
     const lines = await readOutput('gone.out.jsonl')
     expect(lines.filter((line) => line.error === undefined).length).toBeGreaterThanOrEqual(1)
     expect(lines.length).toBeLessThan(6)
+  })
+
+  it('fails only the record whose connection is dropped while Ollama still answers, and goes on', async () => {
+    const prompts = ['Dropped [sim:fault=flaky-connect]', 'Clean one', 'Clean two', 'Clean three']
+    const input = await write(
+      'dropped.jsonl',
+      prompts.map((prompt, index) => JSON.stringify({ id: `d${index + 1}`, prompt })).join('\n'),
+    )
+    const result = await run(['run', input, '-m', model, '-o', 'dropped.out.jsonl', '--retries', '1'])
+    expect(result.code, result.stderr).toBe(1)
+    // The record's own failure line, not the job-stopping one.
+    expect(result.stderr).not.toMatch(/^spout: cannot reach Ollama/m)
+    expect(result.stderr).toMatch(/^spout: ✗ d1: .*connection closed before a response$/m)
+    expect(result.stderr).toContain('3 ok, 1 failed')
+    const lines = await readOutput('dropped.out.jsonl')
+    expect(
+      lines.map((line) => [line.id, (line.error as { code?: string } | undefined)?.code ?? 'ok']),
+    ).toEqual([
+      ['d1', 'SPOUT_CONNECTION_ERROR'],
+      ['d2', 'ok'],
+      ['d3', 'ok'],
+      ['d4', 'ok'],
+    ])
   })
 
   it('stops at the first 404 when the model is missing, suggesting spout pull', async () => {

@@ -22,6 +22,7 @@ import {
   isUnreachable,
   missingModelMessage,
   unreachableMessage,
+  unreachableReason,
 } from '../describe-error.ts'
 import { formatCount, formatDuration, formatRate } from '../format.ts'
 import { resolveHost } from '../host.ts'
@@ -219,36 +220,58 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
     }
     const total = showProgress ? await countRecords(source) : undefined
 
+    const controller = new AbortController()
+    let stopReason: 'interrupted' | 'model-missing' | 'unreachable' | undefined
+    let stopMessage = ''
+    let cancelled = 0
+    const stop = (reason: 'model-missing' | 'unreachable', message: string) => {
+      if (stopReason) return
+      stopReason = reason
+      stopMessage = message
+      controller.abort(new CliError(message))
+    }
+    // A record that got no answer (after its retries) does not prove Ollama went away: the server may
+    // have taken the connection and dropped it for this record alone. So ask Ollama; when it answers,
+    // the record has failed (its line holds the error) and the job goes on; when it does not, every
+    // next record would fail the same way: stop. Records that fail together share one question.
+    let probe: Promise<void> | undefined
+    const checkOllama = (): Promise<void> => {
+      if (stopReason) return Promise.resolve()
+      probe ??= probeOllama(client, controller.signal).then((reason) => {
+        probe = undefined
+        if (reason !== undefined) stop('unreachable', unreachableMessage(host, reason))
+      })
+      return probe
+    }
+
     const display = new JobDisplay({
       stream: io.stderr,
       mode: !showProgress ? 'silent' : live ? 'live' : 'plain',
       style,
       layout: concurrency === 1 || total === 1 ? 'stream' : 'panel',
       showFailures: !quiet,
-      hideFailure: (error) => isModelNotFound(error) || isUnreachable(error),
+      // The command reports these itself, in one line.
+      hideFailure: (error) =>
+        isModelNotFound(error) || (isUnreachable(error) && stopReason === 'unreachable'),
     })
-
-    const controller = new AbortController()
-    let stopReason: 'interrupted' | 'model-missing' | 'unreachable' | undefined
-    let stopMessage = ''
-    let cancelled = 0
+    // A record that got no answer reaches the display once Ollama has been asked: a failure line for
+    // it alone, or none when the job stops with the one "cannot reach Ollama" line.
+    const displaySink = eventSink(
+      async (event) => {
+        if (event.type === 'record-end' && event.error && isUnreachable(event.error)) await checkOllama()
+        display.onEvent(event)
+      },
+      { name: 'spout-cli-display' },
+    )
     const serverCheck: SpoutPlugin = {
       name: 'spout-cli-server-check',
-      recordEnd(result) {
+      async recordEnd(result) {
         if (result.error?.code === 'SPOUT_ABORTED') cancelled += 1
         if (!result.error || stopReason) return
         // Ollama answers 404 when the model is missing: stop at the first one, not one error per record.
-        if (isModelNotFound(result.error)) {
-          stopReason = 'model-missing'
-          stopMessage = missingModelMessage(result.model || model, host)
-        } else if (isUnreachable(result.error)) {
-          // Ollama went away mid-run (after the record's retries): every next record would fail the same way.
-          stopReason = 'unreachable'
-          stopMessage = unreachableMessage(host)
-        } else {
-          return
-        }
-        controller.abort(new CliError(stopMessage))
+        if (isModelNotFound(result.error))
+          stop('model-missing', missingModelMessage(result.model || model, host))
+        else if (isUnreachable(result.error)) await checkOllama()
       },
     }
     let interrupts = 0
@@ -300,7 +323,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
           config.plugins,
           plugins,
           jsonlSink(outputPath ?? io.stdout, { append: flags.resume === true }),
-          eventSink(display.onEvent, { name: 'spout-cli-display' }),
+          displaySink,
           serverCheck,
           broadcast,
         ],
@@ -350,6 +373,26 @@ function summaryLine(summary: JobSummary, cancelled: number, output: string | un
   }
   parts.push(formatDuration(summary.duration))
   return `spout: ${summary.interrupted ? 'interrupted: ' : ''}${parts.join(' · ')}${output ? ` → ${output}` : ''}`
+}
+
+/** How long the mid-run check waits for Ollama to connect and to answer `GET /api/version`. */
+const probeTimeoutMs = 5_000
+
+/**
+ * Asks Ollama for its version, once, with short timeouts: resolves to undefined when it answers,
+ * else to why it did not (`connection refused`).
+ */
+async function probeOllama(client: OllamaClient, signal: AbortSignal): Promise<string | undefined> {
+  try {
+    await client.version({
+      signal,
+      retry: false,
+      timeouts: { connect: probeTimeoutMs, firstByte: probeTimeoutMs, idle: probeTimeoutMs },
+    })
+    return undefined
+  } catch (error) {
+    return unreachableReason(error) ?? 'no answer'
+  }
 }
 
 /** The same command with `--resume` added (promptfoo prints its resume command the same way). */
