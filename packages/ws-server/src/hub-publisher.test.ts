@@ -153,6 +153,58 @@ describe('HubPublisher', () => {
     await viewer.jobDone('bounded')
   })
 
+  it('keeps only running records and a bounded tail of finished ones for a resync', async () => {
+    const port = await freePort()
+    const { logger } = recorder()
+    const producer = publisher({
+      url: `http://127.0.0.1:${port}`,
+      maxBufferedBytes: 1024,
+      maxFinishedRecords: 3,
+      maxFailedRecords: 1,
+    })
+    const jobId = 'tail'
+    producer.publish({ type: 'job-start', jobId, name: jobId, model: 'm', host: 'h', startedAt: 't' }, logger)
+    for (let index = 0; index < 50; index++) {
+      const recordId = `r${index}`
+      producer.publish(
+        { type: 'record-start', jobId, recordId, attempt: 1, model: 'm', prompt: recordId },
+        logger,
+      )
+      producer.publish({ type: 'chunk', jobId, recordId, seq: 0, text: `text of ${recordId}` }, logger)
+      if (index >= 48) continue // r48 and r49 are still running
+      const end: SpoutEvent = {
+        type: 'record-end',
+        jobId,
+        recordId,
+        response: `text of ${recordId}`,
+        attempts: 1,
+      }
+      if (index % 5 === 0) end.error = { code: 'SPOUT_HTTP_ERROR', message: 'boom' }
+      producer.publish(end, logger)
+      // Let the publisher fold what it has, as it does once per tick in a live batch.
+      if (index % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 40))
+    }
+    // The hub comes up: the queue overflowed long ago, so it gets the resync from the state.
+    const hub = await startHub({ port })
+    const viewer = watch(hub)
+    await viewer.waitFor(() => viewer.text(jobId, 'r49') === 'text of r49', 'the resync')
+    const job = viewer.state.jobs[jobId]!
+    const ids = job.records.map((record) => record.recordId)
+    // Between the limits (3 done + 1 failed) and 1.5 × them, plus both running records.
+    expect(ids.length).toBeGreaterThanOrEqual(4 + 2)
+    expect(ids.length).toBeLessThanOrEqual(6 + 2)
+    expect(ids.slice(-6)).toEqual(['r44', 'r45', 'r46', 'r47', 'r48', 'r49'])
+    expect(ids).not.toContain('r0')
+    expect(viewer.text(jobId, 'r47')).toBe('text of r47')
+    // The documented price: a restarted hub counts only the records resent.
+    expect(job.ok + job.failed).toBe(ids.length - 2)
+    producer.publish(
+      { type: 'record-end', jobId, recordId: 'r48', response: 'text of r48', attempts: 1 },
+      logger,
+    )
+    await viewer.waitFor(() => viewer.state.jobs[jobId]?.streaming === 1, 'the end of r48')
+  })
+
   it('stops trying after the hub refuses its token, and the run goes on', async () => {
     const hub = await startHub({ token: 'right' })
     const { warnings, logger } = recorder()

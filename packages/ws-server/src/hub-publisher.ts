@@ -4,6 +4,8 @@ import {
   type HubErrorFrame,
   hubCloseCodes,
   type JobState,
+  pruneRecords,
+  type RecordLimits,
   removeJob,
   type SpoutEvent,
   type SpoutState,
@@ -28,7 +30,18 @@ export interface HubPublisherOptions {
   maxReconnectDelayMs?: number
   /** Ping interval; a hub that has not answered the previous ping is treated as gone. Default `15000`. */
   heartbeatMs?: number
+  /**
+   * Done and skipped records of a running job kept (with prompt and text) to resynchronize a
+   * restarted hub: the most recent ones. Running records are always kept. Default `1000`.
+   * Keep 1.5 × (this + `maxFailedRecords`) below the hub's own record limits.
+   */
+  maxFinishedRecords?: number
+  /** Failed records kept for a resync, apart from `maxFinishedRecords`. Default `100`. */
+  maxFailedRecords?: number
 }
+
+/** Record limits of the producer's own state (see `HubPublisherOptions`). */
+export const publisherRecordDefaults = { maxFinishedRecords: 1_000, maxFailedRecords: 100 } as const
 
 export interface PublisherLogger {
   warn(message: string): void
@@ -41,8 +54,9 @@ const maxRecordStartBytes = 256 * 1024
 
 /**
  * The producer side of the hub: takes events synchronously and never blocks or throws. It keeps a
- * reducer state of its jobs, sends events in frames once per tick, holds a bounded queue while the
- * hub is away or slow, reconnects with backoff and then resynchronizes the hub from the state.
+ * reducer state of its jobs (running records and a bounded tail of finished ones, so its memory
+ * stays flat over any batch), sends events in frames once per tick, holds a bounded queue while
+ * the hub is away or slow, reconnects with backoff and then resynchronizes the hub from the state.
  */
 export class HubPublisher {
   readonly url: string
@@ -53,6 +67,7 @@ export class HubPublisher {
   readonly #reconnectDelayMs: number
   readonly #maxReconnectDelayMs: number
   readonly #heartbeatMs: number
+  readonly #recordLimits: RecordLimits
 
   #state: SpoutState = createState()
   #unapplied: SpoutEvent[] = []
@@ -81,6 +96,10 @@ export class HubPublisher {
     this.#reconnectDelayMs = options.reconnectDelayMs ?? 100
     this.#maxReconnectDelayMs = options.maxReconnectDelayMs ?? 5000
     this.#heartbeatMs = options.heartbeatMs ?? 15_000
+    this.#recordLimits = {
+      maxFinished: options.maxFinishedRecords ?? publisherRecordDefaults.maxFinishedRecords,
+      maxFailed: options.maxFailedRecords ?? publisherRecordDefaults.maxFailedRecords,
+    }
   }
 
   /** True while a connection to the hub is open. */
@@ -254,10 +273,18 @@ export class HubPublisher {
     this.#tickTimer.unref()
   }
 
+  /** Folds what was published into the state, keeping only a bounded tail of finished records. */
   #apply(): void {
     if (this.#unapplied.length === 0) return
-    this.#state = applyEvents(this.#state, this.#unapplied)
+    const events = this.#unapplied
     this.#unapplied = []
+    this.#state = applyEvents(this.#state, events)
+    let previous: string | undefined
+    for (const event of events) {
+      if (event.jobId === previous) continue
+      previous = event.jobId
+      this.#state = pruneRecords(this.#state, event.jobId, this.#recordLimits)
+    }
   }
 
   #tick(): void {
@@ -318,10 +345,13 @@ function fitForHub(event: SpoutEvent): SpoutEvent {
 }
 
 /**
- * The events that bring a hub (fresh or not) to this state: each job's start, every finished
- * record's end, each running record's start plus one chunk with its text so far, and the job's end
- * if it ended. Replaying them on a hub that already had some of them doubles no text: a record-start
- * starts the record's text over.
+ * The events that bring a hub (fresh or not) to this state: each job's start, the end of every
+ * finished record the state still holds (the most recent ones, see `maxFinishedRecords`), each
+ * running record's start plus one chunk with its text so far, and the job's end if it ended.
+ * Replaying them on a hub that already had some of them doubles no text: a record-start starts the
+ * record's text over, and a record-end for a record the hub holds changes no count. A restarted
+ * hub's counts for the job cover only the records resent; a job that ended carries its exact
+ * `summary` in the resent job-end.
  */
 export function resyncEvents(state: SpoutState): SpoutEvent[] {
   const events: SpoutEvent[] = []

@@ -326,6 +326,64 @@ describe('createHub', () => {
     expect(late.state.jobOrder).toEqual(['three', 'four', 'running'])
   })
 
+  it('keeps a bounded tail of finished records per job, with exact counts for late joiners', async () => {
+    const hub = await startHub({ maxFinishedRecords: 3, maxFailedRecords: 1 })
+    const watcher = viewer(hub)
+    await watcher.waitFor(() => watcher.hubId !== undefined)
+    const source = producer(hub)
+    await source.opened
+    const jobId = 'capped'
+    source.send({ type: 'job-start', jobId, name: jobId, model: 'm', host: 'h', startedAt: 't' })
+    for (let index = 0; index < 40; index++) {
+      const recordId = `r${index}`
+      const events: SpoutEvent[] = [
+        { type: 'record-start', jobId, recordId, attempt: 1, model: 'm', prompt: recordId },
+        { type: 'chunk', jobId, recordId, seq: 0, text: `text of ${recordId}` },
+      ]
+      if (index < 38) {
+        const end: SpoutEvent = {
+          type: 'record-end',
+          jobId,
+          recordId,
+          response: `text of ${recordId}`,
+          attempts: 1,
+        }
+        if (index % 4 === 0) end.error = { code: 'SPOUT_HTTP_ERROR', message: 'boom' }
+        events.push(end)
+      }
+      source.send(events) // one frame per record: the hub prunes as it goes, not once at the end
+    }
+    await watcher.waitFor(() => (watcher.state.jobs[jobId]?.streaming ?? 0) === 2, 'every record')
+    // The viewer that watched it all holds all 40; the hub holds r37's tail and both running ones.
+    expect(watcher.state.jobs[jobId]!.records).toHaveLength(40)
+    const late = viewer(hub)
+    await late.waitFor(() => late.snapshots.length === 1)
+    const held = late.state.jobs[jobId]!
+    const seen = watcher.state.jobs[jobId]!
+    for (const key of ['ok', 'failed', 'skipped', 'streaming', 'chunkCount', 'lastSequence'] as const) {
+      expect(held[key], key).toBe(seen[key])
+    }
+    expect(held).toMatchObject({ ok: 28, failed: 10, streaming: 2 })
+    expect(held.records.length).toBeGreaterThanOrEqual(3 + 1 + 2)
+    expect(held.records.length).toBeLessThanOrEqual(6 + 2) // pruned once past 1.5 × (3 + 1)
+    expect(held.records.slice(-5).map((record) => record.recordId)).toEqual([
+      'r35',
+      'r36',
+      'r37',
+      'r38',
+      'r39',
+    ])
+    expect(held.prunedRecords).toBe(40 - held.records.length)
+    for (const record of held.records) expect(watcher.text(jobId, record.recordId)).toBe(record.text)
+    expect((await readMetrics(hub.url)).get('spout_hub_records')).toBe(held.records.length)
+    // Live events go on from the pruned snapshot for both viewers alike.
+    source.send({ type: 'record-end', jobId, recordId: 'r39', response: 'text of r39', attempts: 1 })
+    for (const each of [watcher, late]) {
+      await each.waitFor(() => each.state.jobs[jobId]?.streaming === 1, 'the end of r39')
+      expect(each.state.jobs[jobId]!.ok).toBe(29)
+    }
+  })
+
   it('goes on with the sequence of a dropped job that comes back', async () => {
     const hub = await startHub({ maxFinishedJobs: 0 })
     const source = producer(hub)

@@ -219,6 +219,7 @@ class HubServer implements Hub {
           producers: this.#producers.size,
           jobsRunning: counts.running,
           jobsFinished: counts.finished,
+          recordsHeld: this.#store.recordsHeld,
           historyEvents: this.#store.historyLength,
           historyBytes: this.#store.historyBytes,
         })

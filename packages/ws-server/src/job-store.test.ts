@@ -3,7 +3,9 @@ import {
   createState,
   formatResume,
   fromSnapshot,
+  getRecord,
   type HubSnapshotFrame,
+  type JobState,
   parseResume,
   type SpoutEvent,
   type SpoutState,
@@ -110,6 +112,151 @@ describe('JobStore resume', () => {
     expect(store.catchUp(new Map([['j', 5]]))).toEqual({ snapshotJobIds: [], replay: [] })
     expect(store.catchUp(new Map([['j', 9]]))).toEqual({ snapshotJobIds: ['j'], replay: [] })
     expect(store.catchUp(new Map())).toEqual({ snapshotJobIds: ['j'], replay: [] })
+  })
+})
+
+/**
+ * A job whose records start, stream and end at staggered times (every third fails, the last
+ * `running` never end), so finished records pile up while others are still running.
+ */
+function endingJobScript(jobId: string, records: number, running: number): SpoutEvent[] {
+  const events: SpoutEvent[] = [
+    { type: 'job-start', jobId, name: jobId, model: 'm', host: 'h', startedAt: 't' },
+  ]
+  for (let index = 0; index < records + 2; index++) {
+    if (index < records) {
+      const recordId = `r${index}`
+      events.push({ type: 'record-start', jobId, recordId, attempt: 1, model: 'm', prompt: recordId })
+      events.push({ type: 'chunk', jobId, recordId, seq: 0, text: `<${recordId}.0>` })
+    }
+    const ending = index - 2
+    if (ending >= 0 && ending < records - running) {
+      const recordId = `r${ending}`
+      events.push({ type: 'chunk', jobId, recordId, seq: 1, text: `<${recordId}.1>` })
+      const end: SpoutEvent = {
+        type: 'record-end',
+        jobId,
+        recordId,
+        response: `<${recordId}.0><${recordId}.1>`,
+        attempts: 1,
+        metrics: { eval_count: 2 },
+      }
+      if (ending % 3 === 2) end.error = { code: 'SPOUT_HTTP_ERROR', message: 'boom' }
+      events.push(end)
+    }
+  }
+  return events
+}
+
+function counts(job: JobState | undefined) {
+  if (!job) return undefined
+  const { ok, failed, skipped, streaming, retries, tokens, chunkCount, lastSequence, status } = job
+  return { ok, failed, skipped, streaming, retries, tokens, chunkCount, lastSequence, status }
+}
+
+describe('JobStore record limits', () => {
+  it('snapshots the most recent finished records and every running one, with exact counts', () => {
+    const store = new JobStore({ ...limits, maxFinishedRecords: 4, maxFailedRecords: 2 })
+    const events = endingJobScript('j', 60, 3)
+    for (const event of events) store.stamp({ ...event }, 0)
+    store.flush(0)
+    const whole = applyEvents(createState(), events).jobs.j!
+    const job = store.state.jobs.j!
+    expect(counts(job)).toEqual({ ...counts(whole), lastSequence: events.length })
+    expect(counts(job)).toMatchObject({ ok: 38, failed: 19, streaming: 3, chunkCount: 117 })
+    // One flush of the whole job: pruned once, down to the limits exactly.
+    expect(job.records.map((record) => `${record.recordId}:${record.status}`)).toEqual([
+      'r51:done',
+      'r52:done',
+      'r53:failed',
+      'r54:done',
+      'r55:done',
+      'r56:failed',
+      'r57:streaming',
+      'r58:streaming',
+      'r59:streaming',
+    ])
+    expect(job.prunedRecords).toBe(51)
+    expect(store.recordsHeld).toBe(9)
+    const snapshot = JSON.parse(store.snapshotJson('hub', true)) as HubSnapshotFrame
+    const viewer = fromSnapshot(createState(), snapshot).jobs.j!
+    expect(counts(viewer)).toEqual(counts(job))
+    expect(getRecord(viewer, 'r59')?.text).toBe('<r59.0>')
+  })
+
+  it('stays within its limits however the events are batched, and every record it holds is exact', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 80 }),
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 40 }),
+        fc.nat({ max: 5 }),
+        fc.nat({ max: 3 }),
+        (records, batchSizes, maxFinishedRecords, maxFailedRecords) => {
+          const events = endingJobScript('j', records, Math.min(records, 2))
+          const store = new JobStore({ ...limits, maxFinishedRecords, maxFailedRecords })
+          const bound = maxFinishedRecords + maxFailedRecords
+          let next = 0
+          for (let turn = 0; next < events.length; turn++) {
+            const size = batchSizes[turn % batchSizes.length]!
+            for (const event of events.slice(next, next + size)) store.stamp({ ...event }, 0)
+            next += size
+            store.flush(0)
+            const job = store.state.jobs.j!
+            expect(job.records.length - job.streaming).toBeLessThanOrEqual(
+              bound + Math.max(1, Math.ceil(bound / 2)),
+            )
+          }
+          const whole = applyEvents(createState(), events).jobs.j!
+          const job = store.state.jobs.j!
+          expect(counts(job)).toEqual({ ...counts(whole), lastSequence: events.length })
+          for (const record of job.records) expect(record).toEqual(getRecord(whole, record.recordId))
+          expect(job.records.length + (job.prunedRecords ?? 0)).toBe(whole.records.length)
+        },
+      ),
+      { numRuns: 200 },
+    )
+  })
+
+  it('brings a reconnecting viewer to the hub counts and records, by replay or by snapshot (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 30 }),
+        fc.nat({ max: 30 }),
+        fc.nat({ max: 30 }),
+        fc.nat({ max: 80 }),
+        fc.nat({ max: 4 }),
+        (records, batchSizes, connectAt, leaveAfter, historySize, maxFinishedRecords) => {
+          const events = endingJobScript('j', records, 1)
+          const store = new JobStore({ ...limits, historySize, maxFinishedRecords, maxFailedRecords: 1 })
+          let viewer: SpoutState | undefined
+          let connected = false
+          let next = 0
+          for (let turn = 0; next < events.length; turn++) {
+            const size = batchSizes[turn % batchSizes.length]!
+            for (const event of events.slice(next, next + size)) store.stamp({ ...event }, 0)
+            next += size
+            const batch = store.flush(0)
+            if (viewer && connected && batch) viewer = viewerApply(viewer, batch.frame)
+            if (!viewer && turn >= connectAt) {
+              viewer = viewerApply(createState(), store.snapshotJson('hub', true))
+              connected = true
+            }
+            if (connected && turn >= connectAt + leaveAfter) connected = false
+          }
+          viewer ??= viewerApply(createState(), store.snapshotJson('hub', true))
+          const catchUp = store.catchUp(parseResume(formatResume(viewer)))
+          viewer = viewerApply(viewer, store.snapshotJson('hub', false, catchUp.snapshotJobIds))
+          if (catchUp.replay.length > 0) viewer = viewerApply(viewer, `[${catchUp.replay.join(',')}]`)
+          const hubJob = store.state.jobs.j!
+          const viewerJob = viewer.jobs.j!
+          expect(counts(viewerJob)).toEqual(counts(hubJob))
+          // The viewer may hold more (it does not prune), never less, and never different.
+          for (const record of hubJob.records) expect(getRecord(viewerJob, record.recordId)).toEqual(record)
+        },
+      ),
+      { numRuns: 300 },
+    )
   })
 })
 

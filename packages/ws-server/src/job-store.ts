@@ -1,6 +1,7 @@
 import {
   applyEvents,
   createState,
+  pruneRecords,
   removeJob,
   type SpoutEvent,
   type SpoutState,
@@ -14,6 +15,10 @@ export interface JobStoreLimits {
   maxFinishedJobs: number
   finishedJobTtlMs: number
   maxJobs: number
+  /** Done and skipped records kept per job (see core's `pruneRecords`). Default: unbounded. */
+  maxFinishedRecords?: number
+  /** Failed records kept per job. Default: `maxFinishedRecords`. */
+  maxFailedRecords?: number
 }
 
 const maxRememberedCounters = 10_000
@@ -31,8 +36,9 @@ export interface ViewerCatchUp {
 }
 
 /**
- * The hub's memory: the reducer state of every kept job (each record's text stored once), the
- * per-job sequence counters, the events stamped but not yet sent, and the resume history.
+ * The hub's memory: the reducer state of every kept job (each record's text stored once; per job,
+ * every running record and the most recent finished ones), the per-job sequence counters, the
+ * events stamped but not yet sent, and the resume history.
  */
 export class JobStore {
   #state: SpoutState = createState()
@@ -81,6 +87,7 @@ export class JobStore {
     if (events.length === 0) return undefined
     this.#pending = []
     this.#state = applyEvents(this.#state, events)
+    this.#pruneRecords(events)
     const parts: string[] = new Array(events.length)
     for (let index = 0; index < events.length; index++) {
       const event = events[index]!
@@ -131,6 +138,26 @@ export class JobStore {
     const replay: string[] = []
     for (const events of replayByJob.values()) replay.push(...events)
     return { snapshotJobIds, replay }
+  }
+
+  /** Records held over all jobs (running and finished). */
+  get recordsHeld(): number {
+    let held = 0
+    for (const jobId of this.#state.jobOrder) held += this.#state.jobs[jobId]?.records.length ?? 0
+    return held
+  }
+
+  /** Keeps each job the batch touched within the per-job record limits (amortized O(1) per event). */
+  #pruneRecords(events: readonly SpoutEvent[]): void {
+    const maxFinished = this.#limits.maxFinishedRecords
+    if (maxFinished === undefined || maxFinished === Number.POSITIVE_INFINITY) return
+    const limits = { maxFinished, maxFailed: this.#limits.maxFailedRecords ?? maxFinished }
+    let previous: string | undefined
+    for (const event of events) {
+      if (event.jobId === previous) continue
+      previous = event.jobId
+      this.#state = pruneRecords(this.#state, event.jobId, limits)
+    }
   }
 
   jobCounts(): { running: number; finished: number } {

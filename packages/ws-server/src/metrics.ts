@@ -19,6 +19,8 @@ export interface MetricsGauges {
   producers: number
   jobsRunning: number
   jobsFinished: number
+  /** Records held over all kept jobs (running ones and the kept finished ones). */
+  recordsHeld: number
   historyEvents: number
   historyBytes: number
 }
@@ -37,6 +39,9 @@ export function formatMetrics(metrics: HubMetrics, gauges: MetricsGauges): strin
   metric('spout_hub_jobs', 'gauge', 'Jobs kept in memory by status.', [
     ['{status="running"}', gauges.jobsRunning],
     ['{status="finished"}', gauges.jobsFinished],
+  ])
+  metric('spout_hub_records', 'gauge', 'Records held in memory over all jobs (running and kept finished).', [
+    ['', gauges.recordsHeld],
   ])
   metric('spout_hub_history_events', 'gauge', 'Events held in the resume history.', [
     ['', gauges.historyEvents],

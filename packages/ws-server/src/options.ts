@@ -33,6 +33,13 @@ export interface HubOptions {
   finishedJobTtlMs?: number
   /** Jobs kept at all (running or not); the least recently active go first. Default `200`. */
   maxJobs?: number
+  /**
+   * Done and skipped records kept per job, with their text, for snapshots: the most recent ones.
+   * Running records are always kept and the job's counts stay exact. Default `10000`.
+   */
+  maxFinishedRecords?: number
+  /** Failed records kept per job, apart from `maxFinishedRecords` so failures stay visible longer. Default `1000`. */
+  maxFailedRecords?: number
   /** A viewer whose `bufferedAmount` passes this is dropped (close 4408). Default 8 MiB. */
   maxViewerBufferedBytes?: number
   /** Largest frame a producer may send, bytes (ws `maxPayload`, close 1009 beyond). Default 4 MiB. */
@@ -58,6 +65,8 @@ export interface ResolvedHubOptions {
   maxFinishedJobs: number
   finishedJobTtlMs: number
   maxJobs: number
+  maxFinishedRecords: number
+  maxFailedRecords: number
   maxViewerBufferedBytes: number
   maxPublishPayload: number
   maxInvalidFrames: number
@@ -73,6 +82,8 @@ export const hubDefaults = {
   maxFinishedJobs: 20,
   finishedJobTtlMs: 60 * 60 * 1000,
   maxJobs: 200,
+  maxFinishedRecords: 10_000,
+  maxFailedRecords: 1_000,
   maxViewerBufferedBytes: 8 * 1024 * 1024,
   maxPublishPayload: 4 * 1024 * 1024,
   maxInvalidFrames: 20,
@@ -131,6 +142,8 @@ export function resolveHubOptions(options: HubOptions): ResolvedHubOptions {
     maxFinishedJobs: positive('maxFinishedJobs', options.maxFinishedJobs),
     finishedJobTtlMs: positive('finishedJobTtlMs', options.finishedJobTtlMs),
     maxJobs: Math.max(1, positive('maxJobs', options.maxJobs)),
+    maxFinishedRecords: positive('maxFinishedRecords', options.maxFinishedRecords),
+    maxFailedRecords: positive('maxFailedRecords', options.maxFailedRecords),
     maxViewerBufferedBytes: positive('maxViewerBufferedBytes', options.maxViewerBufferedBytes),
     maxPublishPayload: Math.max(1024, positive('maxPublishPayload', options.maxPublishPayload)),
     maxInvalidFrames: positive('maxInvalidFrames', options.maxInvalidFrames),
