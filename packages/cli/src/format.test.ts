@@ -37,6 +37,10 @@ describe('formats', () => {
 
   it('fits a line to the terminal, keeping the newest text and counting wide characters twice', () => {
     expect(displayWidth('ab東京')).toBe(6)
+    // Emoji are drawn double wide, BMP ones (✨ ⚡) included, and symbols asking for the emoji form.
+    expect(displayWidth('✨⚡👩')).toBe(6)
+    expect(displayWidth('❤️')).toBeGreaterThanOrEqual(2)
+    expect(displayWidth('e\u0301')).toBe(1)
     expect(fitLine('one\ntwo\tthree', 40)).toBe('one two three')
     expect(fitLine('abcdefghij', 5, 'end')).toBe('…ghij')
     expect(fitLine('abcdefghij', 5)).toBe('abcd…')

@@ -82,7 +82,11 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
   return [line(header), ...rows.map(line)].join('\n') + '\n'
 }
 
-/** Columns a string takes in a terminal (wide East Asian characters and emoji count 2, marks 0). */
+/**
+ * Columns a string takes in a terminal (wide East Asian characters and emoji count 2, marks 0). Where
+ * terminals disagree (symbols that some draw as emoji, a variation selector asking for the emoji
+ * form) it counts wide: a line cut one column short is harmless, one column too long wraps.
+ */
 export function displayWidth(text: string): number {
   let width = 0
   for (const character of text) width += characterWidth(character.codePointAt(0) ?? 0)
@@ -91,21 +95,31 @@ export function displayWidth(text: string): number {
 
 function characterWidth(codePoint: number): number {
   if (codePoint < 32 || (codePoint >= 0x7f && codePoint < 0xa0)) return 0
+  // VS16 turns the symbol before it into a double-wide emoji on most terminals (☺️, ❤️, ▶️).
+  if (codePoint === 0xfe0f) return 1
   if (
     (codePoint >= 0x300 && codePoint <= 0x36f) ||
     codePoint === 0x200d ||
-    (codePoint >= 0xfe00 && codePoint <= 0xfe0f)
+    (codePoint >= 0xfe00 && codePoint <= 0xfe0e)
   )
     return 0
   if (
     (codePoint >= 0x1100 && codePoint <= 0x115f) ||
+    // Emoji in the BMP drawn double wide: ⌚⌛, ⏩–⏳, ☀–➿ (✨ ✅ ❌ ⚡ …), ⬛⬜⭐⭕.
+    codePoint === 0x231a ||
+    codePoint === 0x231b ||
+    (codePoint >= 0x23e9 && codePoint <= 0x23f3) ||
+    (codePoint >= 0x2600 && codePoint <= 0x27bf) ||
+    (codePoint >= 0x2b1b && codePoint <= 0x2b1c) ||
+    codePoint === 0x2b50 ||
+    codePoint === 0x2b55 ||
     (codePoint >= 0x2e80 && codePoint <= 0xa4cf) ||
     (codePoint >= 0xac00 && codePoint <= 0xd7a3) ||
     (codePoint >= 0xf900 && codePoint <= 0xfaff) ||
     (codePoint >= 0xfe30 && codePoint <= 0xfe4f) ||
     (codePoint >= 0xff00 && codePoint <= 0xff60) ||
     (codePoint >= 0xffe0 && codePoint <= 0xffe6) ||
-    (codePoint >= 0x1f300 && codePoint <= 0x1faff) ||
+    (codePoint >= 0x1f000 && codePoint <= 0x1faff) ||
     (codePoint >= 0x20000 && codePoint <= 0x3fffd)
   )
     return 2

@@ -3,6 +3,7 @@ import type { SpoutEvent } from '@spout/core'
 import { describe, expect, it, vi } from 'vitest'
 import { type DisplayMode, JobDisplay } from './job-display.ts'
 import { createStyle, stripAnsi } from './style.ts'
+import { TestTerminal } from './test-terminal.ts'
 
 class Capture extends Writable {
   text = ''
@@ -130,6 +131,94 @@ describe('JobDisplay', () => {
     expect(stripAnsi(stream.text.split('\x1b[J').at(-1) ?? '')).toMatch(/^b +beta more$/m)
     view.finish()
     vi.useRealTimers()
+  })
+
+  it('redraws the panel in place on a terminal: no stale or repeated lines, whatever the text', () => {
+    vi.useFakeTimers()
+    try {
+      // Text that fills lines to the margin: emoji (drawn double wide), CJK, combining marks, tabs.
+      const words = [
+        'naïve',
+        'café ✨',
+        'Straße',
+        '東京',
+        'brown',
+        'quick 👩‍💻',
+        'back\\slash',
+        'é',
+        '\t42',
+        '☀️',
+      ]
+      const text = (seed: number, count: number) =>
+        Array.from({ length: count }, (_, index) => words[(seed + index) % words.length]).join(' ')
+      // The same run on terminals of several widths, and on one that draws '…' double wide (as
+      // terminals set for CJK do): the display must not leave a line behind even then.
+      const cjkTerminal = new TestTerminal({
+        columns: 40,
+        rows: 12,
+        characterWidth: (codePoint) => (codePoint > 0x2000 ? 2 : 1),
+      })
+      const terminals = [
+        new TestTerminal({ columns: 40, rows: 12 }),
+        new TestTerminal({ columns: 41, rows: 12 }),
+        new TestTerminal({ columns: 120, rows: 40 }),
+        cjkTerminal,
+      ]
+      for (const terminal of terminals) {
+        const view = new JobDisplay({
+          stream: terminal,
+          mode: 'live',
+          layout: 'panel',
+          style: createStyle(true),
+        })
+        const frame = () => vi.advanceTimersByTime(100)
+        /** What the screen must hold now: failures that stay, then one line per in-flight record and the status. */
+        const expectScreen = (failures: string[], inFlight: string[]) => {
+          const rows = terminal.history()
+          expect(rows.slice(0, failures.length)).toEqual(failures)
+          const panel = rows.slice(failures.length)
+          expect(
+            panel.map((row) => row.split(' ')[0]),
+            rows.join('\n'),
+          ).toEqual([...inFlight, expect.any(String)])
+          expect(panel.at(-1)).toMatch(/ done · \d+ failed · /)
+          // Never up to the last column: a full line leaves the cursor waiting to wrap. (Where the
+          // terminal draws wider than the display counts, the line is cut at the margin instead.)
+          if (terminal !== cjkTerminal) expect(terminal.widestRow()).toBeLessThan(terminal.columns)
+        }
+        view.onEvent(start(4))
+        for (const id of ['alpha', 'beta', 'gamma']) view.onEvent(recordStart(id))
+        let seq = 0
+        for (let step = 0; step < 30; step += 1) {
+          for (const id of ['alpha', 'beta', 'gamma']) view.onEvent(chunk(id, seq, ` ${text(step, 3)}`))
+          seq += 1
+          frame()
+          expectScreen([], ['alpha', 'beta', 'gamma'])
+        }
+        view.onEvent(end('alpha', 'done'))
+        view.onEvent(end('beta', 'half', 'boom ✨ 東京'))
+        frame()
+        expectScreen(['✗ beta: boom ✨ 東京'], ['gamma'])
+        // One record still streaming at the end of the stage: its line is redrawn, never repeated.
+        for (let step = 0; step < 30; step += 1) {
+          view.onEvent(chunk('gamma', seq, ` ${text(step, 2)}`))
+          seq += 1
+          frame()
+          expectScreen(['✗ beta: boom ✨ 東京'], ['gamma'])
+        }
+        view.onEvent(end('gamma', 'done'))
+        view.onEvent(recordStart('delta'))
+        view.onEvent(chunk('delta', 0, text(0, 40)))
+        frame()
+        expectScreen(['✗ beta: boom ✨ 東京'], ['delta'])
+        view.onEvent(end('delta', 'done'))
+        view.finish()
+        // Finished records leave no trace; the failure stays in the scrollback.
+        expect(terminal.history()).toEqual(['✗ beta: boom ✨ 東京'])
+      }
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('prints log lines above the panel, never inside it', () => {

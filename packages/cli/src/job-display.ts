@@ -7,7 +7,7 @@ import {
   type SpoutEvent,
   type SpoutState,
 } from '@spout/core'
-import { fitLine, formatDuration, formatRate } from './format.ts'
+import { displayWidth, fitLine, formatDuration, formatRate } from './format.ts'
 import type { OutputStream } from './io.ts'
 import { JobStats } from './job-stats.ts'
 import type { Style } from './style.ts'
@@ -43,6 +43,13 @@ export interface JobDisplayOptions {
 const maxFailureLines = 50
 const hideCursor = '\x1b[?25l'
 const showCursor = '\x1b[?25h'
+/**
+ * Auto-wrap off while the panel is drawn: its lines are cut to `columns - 1` already, and should a
+ * terminal draw some character wider than we count, the line is clipped at the margin instead of
+ * wrapping onto a row the next redraw would not erase. Back on at the end of every write.
+ */
+const wrapOff = '\x1b[?7l'
+const wrapOn = '\x1b[?7h'
 
 /**
  * The terminal side of `spout run`, built on the core reducer. `onEvent` only queues (so the job
@@ -196,10 +203,10 @@ export class JobDisplay {
     return text
   }
 
+  /** The failure lines to print, unstyled (`✗ id: message`). */
   #failureLines(failures: { recordId: string; error: EventError }[]): string[] {
     const lines: string[] = []
     if (!this.#options.showFailures) return lines
-    const { style } = this.#options
     for (const failure of failures) {
       // A cancelled record (Ctrl-C) is not a failure worth a line; the command says it was interrupted.
       if (failure.error.code === 'SPOUT_ABORTED' || this.#options.hideFailure(failure.error)) continue
@@ -208,7 +215,7 @@ export class JobDisplay {
         continue
       }
       this.#failuresShown += 1
-      lines.push(style.red(`✗ ${failure.recordId}: ${failure.error.message.split('\n')[0]}`))
+      lines.push(`✗ ${failure.recordId}: ${failure.error.message.split('\n')[0]}`)
     }
     return lines
   }
@@ -321,9 +328,11 @@ export class JobDisplay {
       output += hideCursor
       this.#cursorHidden = true
     }
+    // Erase the previous panel: every line of it took exactly one row (cut to width, no wrap).
     if (this.#panelLines > 0)
       output += `\r${this.#panelLines > 1 ? `\x1b[${this.#panelLines - 1}A` : ''}\x1b[J`
-    for (const line of this.#failureLines(failures)) output += fitLine(line, width) + '\n'
+    // Failures and logs stay in the scrollback above the panel.
+    for (const line of this.#failureLines(failures)) output += style.red(fitLine(line, width)) + '\n'
     output += this.#takeLogs()
     if (last) {
       if (this.#failuresHidden > 0)
@@ -339,10 +348,11 @@ export class JobDisplay {
       const room = rows - 2
       const ids = [...this.#inFlight]
       const shown = ids.length > room ? ids.slice(0, room - 1) : ids
-      const idWidth = Math.min(16, Math.max(2, ...shown.map((id) => id.length)))
+      const idWidth = Math.min(16, Math.max(2, ...shown.map((id) => displayWidth(id))))
       for (const id of shown) {
         const record = getRecord(job, id)
-        const label = fitLine(id, idWidth).padEnd(idWidth)
+        const fitted = fitLine(id, idWidth)
+        const label = fitted + ' '.repeat(Math.max(0, idWidth - displayWidth(fitted)))
         const room = width - idWidth - 2
         let body: string
         if (!record || (record.text === '' && record.thinking === '')) body = style.dim('…')
@@ -354,7 +364,7 @@ export class JobDisplay {
       if (shown.length < ids.length) lines.push(style.dim(`… ${ids.length - shown.length} more in flight`))
       lines.push(style.bold(fitLine(this.#stats.statusLine(job, now, this.#startedAt), width)))
     }
-    output += lines.join('\n')
+    if (lines.length > 0) output += wrapOff + lines.join('\n') + wrapOn
     this.#panelLines = lines.length
     stream.write(output)
   }
