@@ -1,7 +1,9 @@
 // Soak (SPOUT_LONG=1 only): the built CLI runs a 100,000-record batch over the simulator and
-// broadcasts it to a hub with a viewer attached. Sampled all along: the CLI's RSS and open file
-// descriptors (from /proc), the test process's heap after gc (it hosts the hub, the simulator and
-// the viewer). The viewer checks every record's text as it streams.
+// broadcasts it to a hub with a viewer attached. Sampled all along: the CLI's RSS, live heap and open
+// file descriptors, the test process's heap after gc (it hosts the hub, the simulator and the
+// viewer) and the records the hub holds. The viewer checks every record's text as it streams.
+// Memory must be flat: from 25 % of the batch to its end, both heaps grow by less than 40 bytes
+// per record of the rest of the batch, so a leak of 50 bytes per record fails.
 import { createReadStream } from 'node:fs'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -22,6 +24,14 @@ const token = 'soak-token'
 const records = Number(process.env.SPOUT_SOAK_RECORDS ?? 100_000)
 const concurrency = 8
 const promptFor = (index: number): string => `Soak record ${index} [sim:tokens=8]`
+/**
+ * The hub keeps a tail of finished records per job; it prunes once the tail passes 1.5 × its
+ * limits, so what it holds swings by half the limits × a record's size. Small limits keep that
+ * swing (≈ 0.3 MiB here) far under the flatness tolerance; the default (10,000) would swing ≈ 3 MiB.
+ */
+const hubRecordLimits = { maxFinishedRecords: 1_000, maxFailedRecords: 100 }
+/** Heap growth allowed from 25 % to 100 %: 40 bytes per record of the last 75 % (2.9 MiB at 100,000). */
+const heapToleranceMiB = Math.max(2, (records * 0.75 * 40) / 2 ** 20)
 
 async function openDescriptors(pid: number | 'self'): Promise<number> {
   try {
@@ -97,6 +107,13 @@ interface Sample {
   cliHeapMiB: number
 }
 
+/** Records the hub holds over all jobs (its `spout_hub_records` gauge). */
+async function hubRecordsHeld(hubUrl: string): Promise<number> {
+  const text = await (await fetch(`${hubUrl}/metrics`)).text()
+  const match = /^spout_hub_records (\d+)$/m.exec(text)
+  return match ? Number(match[1]) : Number.NaN
+}
+
 /** The last `heapUsed` the CLI's heap probe wrote, in MiB. */
 async function lastHeapMebibytes(path: string): Promise<number> {
   try {
@@ -115,7 +132,7 @@ let directory: { path: string; remove: () => Promise<void> }
 beforeAll(async () => {
   if (!longRun) return
   sim = await startSimulator({ numParallel: concurrency })
-  hub = await createHub({ port: 0, token })
+  hub = await createHub({ port: 0, token, ...hubRecordLimits })
   directory = await makeTempDir('spout-soak-')
 })
 afterAll(async () => {
@@ -140,7 +157,13 @@ describe('soak', () => {
       const viewer = new CountingViewer(hub.url)
       await opened(viewer.socket)
       const testFdsBefore = await openDescriptors('self')
-      const heap: { done: number; heapMiB: number }[] = [{ done: 0, heapMiB: mebibytes(heapUsedAfterGc()) }]
+      const heap: { done: number; heapMiB: number; hubRecords: number }[] = [
+        { done: 0, heapMiB: mebibytes(heapUsedAfterGc()), hubRecords: 0 },
+      ]
+      const sampleHeap = async () => {
+        const hubRecords = await hubRecordsHeld(hub.url)
+        heap.push({ done: viewer.ended, heapMiB: mebibytes(heapUsedAfterGc()), hubRecords })
+      }
 
       const started = performance.now()
       const run = spawnCli(
@@ -169,7 +192,7 @@ describe('soak', () => {
         exited = true
       })
       const samples: Sample[] = []
-      let nextHeapAt = records / 10
+      let nextHeapAt = records / 20
       while (!exited) {
         const cliRssMiB = await residentMebibytes(pid)
         const cliFds = await openDescriptors(pid)
@@ -183,9 +206,9 @@ describe('soak', () => {
             cliHeapMiB,
           })
         }
-        if (viewer.ended >= nextHeapAt) {
-          heap.push({ done: viewer.ended, heapMiB: mebibytes(heapUsedAfterGc()) })
-          nextHeapAt += records / 10
+        if (viewer.ended >= nextHeapAt && viewer.ended < records) {
+          await sampleHeap()
+          nextHeapAt = (Math.floor(viewer.ended / (records / 20)) + 1) * (records / 20)
         }
         await delay(500)
       }
@@ -193,7 +216,7 @@ describe('soak', () => {
       const seconds = (performance.now() - started) / 1000
       expect(exit.code, exit.stderr).toBe(0)
       await until(() => viewer.jobEnded, 'the viewer saw the job end', 60_000)
-      heap.push({ done: viewer.ended, heapMiB: mebibytes(heapUsedAfterGc()) })
+      await sampleHeap()
 
       // Every id exactly once in the output.
       const seen = new Set<string>()
@@ -223,6 +246,8 @@ describe('soak', () => {
 
       const at = (fraction: number): Sample =>
         samples.find((sample) => sample.done >= records * fraction) ?? samples.at(-1)!
+      const heapAt = (fraction: number) =>
+        heap.find((sample) => sample.done >= records * fraction) ?? heap.at(-1)!
       const report = {
         records,
         seconds: Math.round(seconds * 10) / 10,
@@ -248,6 +273,7 @@ describe('soak', () => {
         },
         testProcessFds: { before: testFdsBefore, after: testFdsAfter },
         testProcessHeapMiB: heap,
+        heapToleranceMiB: Math.round(heapToleranceMiB * 10) / 10,
         hub: health,
         simCounters: { ...sim.counters },
       }
@@ -266,10 +292,19 @@ describe('soak', () => {
       ).toBeLessThanOrEqual(4)
       expect(health.producers).toBe(0)
       expect(sim.counters.inFlight).toBe(0)
-      // Flat: after a quarter of the batch, the CLI's live heap grows by less than 16 MiB to the end
-      // (under 224 bytes per record at 100,000 records; a per-record leak shows far above it).
-      const heapGrowth = samples.at(-1)!.cliHeapMiB - at(0.25).cliHeapMiB
-      expect(heapGrowth, `CLI heap grew ${heapGrowth} MiB after 25% of the batch`).toBeLessThan(16)
+      // Flat: from a quarter of the batch to its end, neither the CLI's live heap nor the hub's
+      // process heap grows by 40 bytes per record (2.9 MiB at 100,000 records).
+      const cliGrowth = Math.round((samples.at(-1)!.cliHeapMiB - at(0.25).cliHeapMiB) * 10) / 10
+      expect(cliGrowth, `CLI heap grew ${cliGrowth} MiB after 25% of the batch`).toBeLessThan(
+        heapToleranceMiB,
+      )
+      const hubGrowth = Math.round((heap.at(-1)!.heapMiB - heapAt(0.25).heapMiB) * 10) / 10
+      expect(hubGrowth, `hub process heap grew ${hubGrowth} MiB after 25% of the batch`).toBeLessThan(
+        heapToleranceMiB,
+      )
+      // The hub holds the job's running records and a bounded tail, never the whole batch.
+      const tail = 1.5 * (hubRecordLimits.maxFinishedRecords + hubRecordLimits.maxFailedRecords) + concurrency
+      for (const sample of heap) expect(sample.hubRecords).toBeLessThanOrEqual(tail)
       viewer.socket.close()
     },
     30 * 60_000,

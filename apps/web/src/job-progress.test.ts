@@ -1,5 +1,5 @@
 import type { SpoutEvent } from '@spout/core/events'
-import { applyEvents, createState } from '@spout/core/events'
+import { applyEvents, createState, pruneRecords } from '@spout/core/events'
 import { describe, expect, it } from 'vitest'
 import { formatDuration, formatRate } from './format.ts'
 import { jobProgress } from './job-progress.ts'
@@ -32,6 +32,19 @@ describe('jobProgress', () => {
     expect(progress).toMatchObject({ finished: 2, total: 10, queued: 7, fraction: 0.2, elapsedMs: 10_000 })
     expect(progress.tokensPerSecond).toBe(20) // 200 tokens of finished records over 10 s
     expect(progress.etaMs).toBe(40_000) // 8 left at 5 s each
+  })
+
+  it('counts queued records from the counts when the hub sent only the last finished records', () => {
+    const events: SpoutEvent[] = []
+    for (const recordId of ['a', 'b', 'c', 'd', 'e', 'f']) events.push(...finished(recordId, 10))
+    events.push({ type: 'record-start', jobId: 'j', recordId: 'g', attempt: 1, model: 'm' })
+    const pruned = pruneRecords({ jobs: { j: jobWith(events) }, jobOrder: ['j'] }, 'j', {
+      maxFinished: 1,
+      maxFailed: 0,
+    })
+    const job = pruned.jobs.j!
+    expect(job.records).toHaveLength(2)
+    expect(jobProgress(job, start + 10_000)).toMatchObject({ finished: 6, total: 10, queued: 3 })
   })
 
   it('uses the summary once the job ends, with no ETA', () => {

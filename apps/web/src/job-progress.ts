@@ -26,7 +26,8 @@ export function jobProgress(job: JobState, now: number): JobProgress {
   if (elapsedMs !== undefined) progress.elapsedMs = elapsedMs
   if (job.total !== undefined) {
     progress.total = job.total
-    progress.queued = Math.max(0, job.total - job.records.length)
+    // From the counts, not `records.length`: a hub keeps only the most recent finished records.
+    progress.queued = Math.max(0, job.total - finished - job.streaming)
     progress.fraction = job.total > 0 ? Math.min(1, finished / job.total) : 1
   }
   if (elapsedMs !== undefined && elapsedMs > 0) {

@@ -130,7 +130,7 @@ export interface RecordLimits {
  * under the limits. So a job holds at most that many finished records plus its running ones.
  *
  * An event for a dropped record afterwards treats it as a new record (a replay with a hub
- * `sequence` is still ignored, like any replay).
+ * `sequence` is still ignored, like any replay). With an infinite limit nothing is ever pruned.
  */
 export function pruneRecords(state: SpoutState, jobId: string, limits: RecordLimits): SpoutState {
   const job = state.jobs[jobId]

@@ -26,5 +26,12 @@ describe('hub options', () => {
     expect(() => resolveHubOptions({ token: '' })).toThrow('[hub] token must not be empty')
     expect(() => resolveHubOptions({ tickMs: -1 })).toThrow(/tickMs must be a non-negative number/)
     expect(resolveHubOptions({})).toMatchObject({ host: '127.0.0.1', port: 4317, tickMs: 16, loopback: true })
+    expect(resolveHubOptions({})).toMatchObject({ maxFinishedRecords: 10_000, maxFailedRecords: 1_000 })
+    expect(resolveHubOptions({ maxFinishedRecords: Number.POSITIVE_INFINITY }).maxFinishedRecords).toBe(
+      Number.POSITIVE_INFINITY,
+    )
+    expect(() => resolveHubOptions({ maxFailedRecords: Number.POSITIVE_INFINITY })).toThrow(
+      /maxFailedRecords must be a non-negative number/,
+    )
   })
 })

@@ -35,7 +35,7 @@ export interface HubOptions {
   maxJobs?: number
   /**
    * Done and skipped records kept per job, with their text, for snapshots: the most recent ones.
-   * Running records are always kept and the job's counts stay exact. Default `10000`.
+   * Running records are always kept and the job's counts stay exact. `Infinity` keeps all. Default `10000`.
    */
   maxFinishedRecords?: number
   /** Failed records kept per job, apart from `maxFinishedRecords` so failures stay visible longer. Default `1000`. */
@@ -120,9 +120,10 @@ export function resolveHubOptions(options: HubOptions): ResolvedHubOptions {
       `[hub] refusing to bind ${host} (not loopback) without a token; set a token or pass insecure`,
     )
   }
-  const positive = (name: keyof typeof hubDefaults, value: number | undefined): number => {
+  const positive = (name: keyof typeof hubDefaults, value: number | undefined, infinite = false): number => {
     const resolved = value ?? hubDefaults[name]
-    if (typeof resolved !== 'number' || !Number.isFinite(resolved) || resolved < 0) {
+    const finite = Number.isFinite(resolved) || (infinite && resolved === Number.POSITIVE_INFINITY)
+    if (typeof resolved !== 'number' || !finite || resolved < 0) {
       throw new HubError('SPOUT_HUB_OPTIONS', `[hub] ${name} must be a non-negative number, got ${value}`)
     }
     return resolved
@@ -142,7 +143,7 @@ export function resolveHubOptions(options: HubOptions): ResolvedHubOptions {
     maxFinishedJobs: positive('maxFinishedJobs', options.maxFinishedJobs),
     finishedJobTtlMs: positive('finishedJobTtlMs', options.finishedJobTtlMs),
     maxJobs: Math.max(1, positive('maxJobs', options.maxJobs)),
-    maxFinishedRecords: positive('maxFinishedRecords', options.maxFinishedRecords),
+    maxFinishedRecords: positive('maxFinishedRecords', options.maxFinishedRecords, true),
     maxFailedRecords: positive('maxFailedRecords', options.maxFailedRecords),
     maxViewerBufferedBytes: positive('maxViewerBufferedBytes', options.maxViewerBufferedBytes),
     maxPublishPayload: Math.max(1024, positive('maxPublishPayload', options.maxPublishPayload)),
