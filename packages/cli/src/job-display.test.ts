@@ -82,7 +82,9 @@ describe('JobDisplay', () => {
     ]) {
       view.onEvent(event)
     }
-    expect(view.state.jobs[jobId]?.records[0]?.text).toBe('Hello world')
+    expect([...view.view.records()].map((record) => [record.recordId, record.text])).toEqual([
+      ['q1', 'Hello world'],
+    ])
     view.onEvent(end('q1', 'Hello world', undefined, 'hmm '))
     view.onEvent(recordStart('q2'))
     view.onEvent(end('q2', 'Bye', '[POST http://x/api/generate] 500: boom'))
@@ -215,6 +217,51 @@ describe('JobDisplay', () => {
         view.finish()
         // Finished records leave no trace; the failure stays in the scrollback.
         expect(terminal.history()).toEqual(['✗ beta: boom ✨ 東京'])
+      }
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('holds only the records in flight, however many the job runs', () => {
+    vi.useFakeTimers()
+    try {
+      const records = 100_000
+      const concurrency = 4
+      const layouts: [DisplayMode, 'stream' | 'panel', number][] = [
+        ['live', 'panel', concurrency],
+        ['plain', 'panel', concurrency],
+        ['live', 'stream', 1],
+      ]
+      for (const [mode, layout, inFlight] of layouts) {
+        const { stream, view } = display(mode, layout)
+        stream.columns = 80
+        view.onEvent(start(records))
+        let most = 0
+        let failed = 0
+        for (let first = 0; first < records; first += inFlight) {
+          const ids = Array.from({ length: inFlight }, (_, index) => `r${first + index}`)
+          for (const id of ids) view.onEvent(recordStart(id))
+          for (const id of ids) view.onEvent(chunk(id, 0, `text of ${id} `.repeat(20)))
+          for (const id of ids) {
+            // One record in a thousand fails: failures are printed, not kept.
+            const fails = (first + ids.indexOf(id)) % 1000 === 0
+            if (fails) failed += 1
+            view.onEvent(end(id, `text of ${id} `.repeat(20), fails ? 'boom' : undefined))
+          }
+          if (first % 400 === 0) {
+            vi.advanceTimersByTime(100)
+            most = Math.max(most, view.view.retained)
+          }
+          // Drop what the fake terminal has taken so far: the test is about the display's memory.
+          if (stream.text.length > 1_000_000) stream.text = stream.text.slice(-10_000)
+        }
+        vi.advanceTimersByTime(100)
+        expect(most, `${mode} ${layout}`).toBeLessThanOrEqual(inFlight)
+        expect(view.view.retained).toBe(0)
+        expect(view.view.counts).toMatchObject({ ok: records - failed, failed, started: records })
+        expect(view.view.takeFailures()).toEqual([])
+        view.finish()
       }
     } finally {
       vi.useRealTimers()

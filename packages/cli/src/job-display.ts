@@ -1,15 +1,8 @@
-import {
-  applyEvents,
-  createState,
-  type EventError,
-  getRecord,
-  type JobState,
-  type SpoutEvent,
-  type SpoutState,
-} from '@spout/core'
+import type { EventError, SpoutEvent } from '@spout/core'
 import { displayWidth, fitLine, formatDuration, formatRate } from './format.ts'
 import type { OutputStream } from './io.ts'
 import { JobStats } from './job-stats.ts'
+import { type JobCounts, JobView, type RecordFailure, type RecordView } from './job-view.ts'
 import type { Style } from './style.ts'
 
 /**
@@ -51,33 +44,35 @@ const showCursor = '\x1b[?25h'
 const wrapOff = '\x1b[?7l'
 const wrapOn = '\x1b[?7h'
 
+/** Characters of a record's newest text the panel keeps (it shows one line of it). */
+const panelTextLimit = 4096
+
 /**
- * The terminal side of `spout run`, built on the core reducer. `onEvent` only queues (so the job
- * never waits for the terminal); a timer folds the queue into the state with `applyEvents` and
- * draws a frame at most `1000 / frameInterval` times a second.
+ * The terminal side of `spout run`. `onEvent` only queues (so the job never waits for the
+ * terminal); a timer folds the queue into a {@link JobView} (counters, the records in flight, the
+ * failures not shown yet: its size does not grow with the job) and draws a frame at most
+ * `1000 / frameInterval` times a second.
  */
 export class JobDisplay {
   #options: Required<Omit<JobDisplayOptions, 'now'>> & { now: () => number }
   readonly #stats = new JobStats()
-  #state: SpoutState = createState()
+  readonly #view: JobView
   #queue: SpoutEvent[] = []
   #logs: string[] = []
   /** Set by `finish`: later events (the cancelled records of an interrupted job) are not shown. */
   #closed = false
   #timer: ReturnType<typeof setInterval> | undefined
   #startedAt: number
-  #jobId: string | undefined
   #failuresShown = 0
   #failuresHidden = 0
   // Live panel
   #panelLines = 0
-  readonly #inFlight = new Set<string>()
   #cursorHidden = false
   // Live streaming of one record at a time
-  #streamPosition = 0
+  /** Records whose footer is out (the `n` of `n/total`). */
+  #streamed = 0
   #headers = 0
   #streaming: { recordId: string; attempt: number; text: number; thinking: number } | undefined
-  readonly #finalTexts = new Map<string, { response: string; thinking?: string }>()
   // Plain progress
   #lastProgressAt = 0
   #lastProgressLine = ''
@@ -92,6 +87,9 @@ export class JobDisplay {
       ...options,
     }
     this.#startedAt = this.#options.now()
+    // The streaming layout prints each record whole, so it keeps an ended one until printed.
+    const streaming = this.#options.mode === 'live' && this.#options.layout === 'stream'
+    this.#view = new JobView(streaming ? { keepEnded: true } : { textLimit: panelTextLimit })
   }
 
   get #streamMode(): boolean {
@@ -114,10 +112,10 @@ export class JobDisplay {
     else this.#options.stream.write(`${line}\n`)
   }
 
-  /** The folded state so far (flushes the queue). */
-  get state(): SpoutState {
+  /** What the display holds so far (flushes the queue). */
+  get view(): JobView {
     this.#fold()
-    return this.#state
+    return this.#view
   }
 
   #start(): void {
@@ -152,43 +150,18 @@ export class JobDisplay {
     }
   }
 
-  #job(): JobState | undefined {
-    return this.#jobId === undefined ? undefined : this.#state.jobs[this.#jobId]
-  }
-
-  /** Applies the queue to the state; returns the failures it contained. */
-  #fold(): { recordId: string; error: EventError }[] {
-    if (this.#queue.length === 0) return []
+  /** Applies the queued events to the view. */
+  #fold(): void {
+    if (this.#queue.length === 0) return
     const events = this.#queue
     this.#queue = []
-    const failures: { recordId: string; error: EventError }[] = []
-    const keepFinalText = this.#options.mode === 'live' && this.#streamMode
-    const slim: SpoutEvent[] = events.map((event) => {
-      this.#jobId ??= event.jobId
-      switch (event.type) {
-        case 'record-start':
-          this.#inFlight.add(event.recordId)
-          // The display never shows prompts: keep them out of its memory.
-          return { ...event, prompt: undefined, messages: undefined, system: undefined }
-        case 'record-end':
-          this.#inFlight.delete(event.recordId)
-          if (event.error && !event.skipped) failures.push({ recordId: event.recordId, error: event.error })
-          if (keepFinalText && !event.skipped) {
-            this.#finalTexts.set(event.recordId, { response: event.response, thinking: event.thinking })
-          }
-          // Finished text is in the output file; the display keeps counts only.
-          return { ...event, response: '', thinking: undefined }
-        default:
-          return event
-      }
-    })
-    this.#state = applyEvents(this.#state, slim)
-    return failures
+    for (const event of events) this.#view.apply(event)
   }
 
   #frame(last: boolean): void {
-    const failures = this.#fold()
-    const job = this.#job()
+    this.#fold()
+    const failures = this.#view.takeFailures()
+    const job = this.#view.jobId === undefined ? undefined : this.#view.counts
     const now = this.#options.now()
     if (job) this.#stats.sample(job, now)
     if (this.#options.mode === 'plain') this.#plainFrame(job, failures, now, last)
@@ -204,7 +177,7 @@ export class JobDisplay {
   }
 
   /** The failure lines to print, unstyled (`✗ id: message`). */
-  #failureLines(failures: { recordId: string; error: EventError }[]): string[] {
+  #failureLines(failures: RecordFailure[]): string[] {
     const lines: string[] = []
     if (!this.#options.showFailures) return lines
     for (const failure of failures) {
@@ -221,12 +194,7 @@ export class JobDisplay {
   }
 
   // Plain: occasional progress lines and failures on stderr, no ANSI.
-  #plainFrame(
-    job: JobState | undefined,
-    failures: { recordId: string; error: EventError }[],
-    now: number,
-    last: boolean,
-  ): void {
+  #plainFrame(job: JobCounts | undefined, failures: RecordFailure[], now: number, last: boolean): void {
     let output = ''
     for (const line of this.#failureLines(failures)) output += `spout: ${line}\n`
     if (job && !last && now - this.#lastProgressAt >= this.#options.progressInterval) {
@@ -245,16 +213,12 @@ export class JobDisplay {
   }
 
   // Live, one record at a time: its text streams under a header, thinking dimmed.
-  #streamFrame(job: JobState | undefined, last: boolean): void {
+  #streamFrame(job: JobCounts | undefined, last: boolean): void {
     if (!job) return
     const { style } = this.#options
     let output = ''
-    while (this.#streamPosition < job.records.length) {
-      const record = job.records[this.#streamPosition]!
-      if (record.status === 'skipped') {
-        this.#streamPosition += 1
-        continue
-      }
+    // In start order: at most the record in flight and those that ended since the last frame.
+    for (const record of [...this.#view.records()]) {
       let current = this.#streaming
       if (!current || current.recordId !== record.recordId) {
         if (this.#headers > 0) output += '\n'
@@ -269,9 +233,7 @@ export class JobDisplay {
         current.text = 0
         current.thinking = 0
       }
-      const final = this.#finalTexts.get(record.recordId)
-      const thinking = final ? (final.thinking ?? '') : record.thinking
-      const text = final ? final.response : record.text
+      const { text, thinking } = record
       if (thinking.length > current.thinking && current.text === 0) {
         output += style.dim(printable(thinking.slice(current.thinking)))
         current.thinking = thinking.length
@@ -281,45 +243,40 @@ export class JobDisplay {
         output += printable(text.slice(current.text))
         current.text = text.length
       }
-      if (record.status === 'streaming') break
-      // The record ended: close its block with a one-line footer.
+      if (!record.end) break
+      // The record ended: close its block with a one-line footer, and forget it.
       if (current.text > 0 || current.thinking > 0) output += text.endsWith('\n') ? '' : '\n'
-      output += this.#footer(job, record.recordId, this.#streamPosition + 1) + '\n'
+      this.#streamed += 1
+      output += this.#footer(job, record, this.#streamed + job.skipped) + '\n'
       output += this.#takeLogs()
-      this.#finalTexts.delete(record.recordId)
+      this.#view.release(record.recordId)
       this.#streaming = undefined
-      this.#streamPosition += 1
     }
     if (last && this.#streaming) output += '\n'
     if (last || !this.#streaming) output += this.#takeLogs()
     if (output) this.#options.stream.write(output)
   }
 
-  #footer(job: JobState, recordId: string, processed: number): string {
+  #footer(job: JobCounts, record: RecordView, processed: number): string {
     const { style } = this.#options
-    const record = getRecord(job, recordId)
     const progress = job.total === undefined ? `${processed} done` : `${processed}/${job.total}`
-    if (!record || record.status === 'failed') {
-      return style.red(`✗ ${record?.error?.message.split('\n')[0] ?? 'failed'}`) + style.dim(` · ${progress}`)
+    const end = record.end
+    if (!end || end.error) {
+      return style.red(`✗ ${end?.error?.message.split('\n')[0] ?? 'failed'}`) + style.dim(` · ${progress}`)
     }
     const parts = [`✓ ${record.recordId}`]
-    if (record.metrics?.eval_count !== undefined) parts.push(`${record.metrics.eval_count} tokens`)
-    if (record.metrics?.tokens_per_second !== undefined)
-      parts.push(`${formatRate(record.metrics.tokens_per_second)} tok/s`)
-    if (record.metrics?.total_duration !== undefined)
-      parts.push(formatDuration(record.metrics.total_duration / 1e6))
-    if ((record.attempts ?? 1) > 1) parts.push(`${record.attempts} attempts`)
+    if (end.metrics?.eval_count !== undefined) parts.push(`${end.metrics.eval_count} tokens`)
+    if (end.metrics?.tokens_per_second !== undefined)
+      parts.push(`${formatRate(end.metrics.tokens_per_second)} tok/s`)
+    if (end.metrics?.total_duration !== undefined)
+      parts.push(formatDuration(end.metrics.total_duration / 1e6))
+    if (end.attempts > 1) parts.push(`${end.attempts} attempts`)
     parts.push(progress)
     return style.dim(parts.join(' · '))
   }
 
   // Live, several records: one line per in-flight record plus a status line, redrawn in place.
-  #panelFrame(
-    job: JobState | undefined,
-    failures: { recordId: string; error: EventError }[],
-    now: number,
-    last: boolean,
-  ): void {
+  #panelFrame(job: JobCounts | undefined, failures: RecordFailure[], now: number, last: boolean): void {
     const { stream, style } = this.#options
     const width = Math.max(20, (stream.columns ?? 80) - 1)
     const rows = Math.max(4, stream.rows ?? 24)
@@ -346,22 +303,22 @@ export class JobDisplay {
     const lines: string[] = []
     if (job) {
       const room = rows - 2
-      const ids = [...this.#inFlight]
-      const shown = ids.length > room ? ids.slice(0, room - 1) : ids
-      const idWidth = Math.min(16, Math.max(2, ...shown.map((id) => displayWidth(id))))
-      for (const id of shown) {
-        const record = getRecord(job, id)
-        const fitted = fitLine(id, idWidth)
+      const records = [...this.#view.records()]
+      const shown = records.length > room ? records.slice(0, room - 1) : records
+      const idWidth = Math.min(16, Math.max(2, ...shown.map((record) => displayWidth(record.recordId))))
+      for (const record of shown) {
+        const fitted = fitLine(record.recordId, idWidth)
         const label = fitted + ' '.repeat(Math.max(0, idWidth - displayWidth(fitted)))
         const room = width - idWidth - 2
         let body: string
-        if (!record || (record.text === '' && record.thinking === '')) body = style.dim('…')
+        if (record.text === '' && record.thinking === '') body = style.dim('…')
         else if (record.text === '') body = style.dim(fitLine(record.thinking, room, 'end'))
         else body = fitLine(record.text, room, 'end')
-        const retry = record && record.attempt > 1 ? style.yellow('↻') : ' '
+        const retry = record.attempt > 1 ? style.yellow('↻') : ' '
         lines.push(`${style.cyan(label)}${retry} ${body}`)
       }
-      if (shown.length < ids.length) lines.push(style.dim(`… ${ids.length - shown.length} more in flight`))
+      if (shown.length < records.length)
+        lines.push(style.dim(`… ${records.length - shown.length} more in flight`))
       lines.push(style.bold(fitLine(this.#stats.statusLine(job, now, this.#startedAt), width)))
     }
     if (lines.length > 0) output += wrapOff + lines.join('\n') + wrapOn

@@ -1,5 +1,5 @@
-import type { JobState } from '@spout/core'
 import { formatDuration, formatRate } from './format.ts'
+import type { JobCounts } from './job-view.ts'
 
 /**
  * Rates and ETA for a running job: tokens per second over a sliding window of the live chunk
@@ -14,10 +14,10 @@ export class JobStats {
     this.#window = options.window ?? 5000
   }
 
-  /** Records a sample; call once per frame with the job's state. */
-  sample(job: JobState, now: number): void {
-    if (this.#firstRecordAt === undefined && job.records.length > 0) this.#firstRecordAt = now
-    this.#samples.push({ time: now, chunks: job.chunkCount })
+  /** Records a sample; call once per frame with the job's counters. */
+  sample(job: JobCounts, now: number): void {
+    if (this.#firstRecordAt === undefined && job.started + job.skipped > 0) this.#firstRecordAt = now
+    this.#samples.push({ time: now, chunks: job.chunks })
     while (this.#samples.length > 2 && now - this.#samples[0]!.time > this.#window) this.#samples.shift()
   }
 
@@ -30,7 +30,7 @@ export class JobStats {
   }
 
   /** Milliseconds left, or undefined while unknown (no total, nothing finished yet). */
-  eta(job: JobState, now: number): number | undefined {
+  eta(job: JobCounts, now: number): number | undefined {
     if (job.total === undefined || this.#firstRecordAt === undefined) return undefined
     const finished = job.ok + job.failed
     const remaining = job.total - finished - job.skipped
@@ -41,7 +41,7 @@ export class JobStats {
   }
 
   /** `12/100 done · 1 failed · 2 retries · 35.2 tok/s · 12s · ETA 1m 30s` */
-  statusLine(job: JobState, now: number, startedAt: number): string {
+  statusLine(job: JobCounts, now: number, startedAt: number): string {
     const processed = job.ok + job.failed + job.skipped
     const parts = [job.total === undefined ? `${processed} done` : `${processed}/${job.total} done`]
     parts.push(`${job.failed} failed`)

@@ -1,0 +1,93 @@
+import type { SpoutEvent } from '@spout/core'
+import { describe, expect, it } from 'vitest'
+import { JobView } from './job-view.ts'
+
+const jobId = 'job-1'
+const events = {
+  start: (total: number): SpoutEvent => ({
+    type: 'job-start',
+    jobId,
+    name: 'test',
+    model: 'llama3.2',
+    host: 'http://127.0.0.1:11434',
+    startedAt: new Date(0).toISOString(),
+    total,
+  }),
+  recordStart: (recordId: string, attempt = 1): SpoutEvent => ({
+    type: 'record-start',
+    jobId,
+    recordId,
+    attempt,
+    model: 'llama3.2',
+  }),
+  chunk: (recordId: string, seq: number, text: string): SpoutEvent => ({
+    type: 'chunk',
+    jobId,
+    recordId,
+    seq,
+    text,
+  }),
+  end: (recordId: string, response: string, extra: object = {}): SpoutEvent => ({
+    type: 'record-end',
+    jobId,
+    recordId,
+    response,
+    attempts: 1,
+    ...extra,
+  }),
+}
+
+describe('JobView', () => {
+  it('counts records, retries and chunks, and forgets a record when it ends', () => {
+    const view = new JobView()
+    for (const event of [
+      events.start(3),
+      events.end('done-before', '', { skipped: true }),
+      events.recordStart('a'),
+      events.chunk('a', 0, 'Hel'),
+      events.chunk('a', 0, 'Hel'), // replayed: ignored
+      events.recordStart('a', 2), // a retry starts the text over
+      events.chunk('a', 0, 'Hello'),
+      events.recordStart('b'),
+      events.chunk('b', 0, 'Bye'),
+    ]) {
+      view.apply(event)
+    }
+    expect([...view.records()].map((record) => [record.recordId, record.attempt, record.text])).toEqual([
+      ['a', 2, 'Hello'],
+      ['b', 1, 'Bye'],
+    ])
+    view.apply(events.end('a', 'Hello', { attempts: 2 }))
+    view.apply(events.end('b', '', { error: { code: 'SPOUT_HTTP_ERROR', message: 'boom' } }))
+    expect(view.retained).toBe(0)
+    expect(view.counts).toEqual({ total: 3, started: 2, ok: 1, failed: 1, skipped: 1, retries: 1, chunks: 3 })
+    expect(view.takeFailures()).toEqual([
+      { recordId: 'b', error: { code: 'SPOUT_HTTP_ERROR', message: 'boom' } },
+    ])
+    expect(view.takeFailures()).toEqual([])
+  })
+
+  it('keeps ended records with their final text until released, when asked to', () => {
+    const view = new JobView({ keepEnded: true })
+    view.apply(events.recordStart('a'))
+    view.apply(events.chunk('a', 0, 'Hel'))
+    view.apply(events.end('a', 'Hello', { metrics: { eval_count: 2 } }))
+    const [record] = [...view.records()]
+    expect(record).toMatchObject({
+      recordId: 'a',
+      text: 'Hello',
+      end: { attempts: 1, metrics: { eval_count: 2 } },
+    })
+    view.release('a')
+    expect(view.retained).toBe(0)
+  })
+
+  it('keeps only the newest text of a long record when given a limit', () => {
+    const view = new JobView({ textLimit: 100 })
+    view.apply(events.recordStart('a'))
+    for (let seq = 0; seq < 1000; seq += 1) view.apply(events.chunk('a', seq, `${seq} `))
+    const [record] = [...view.records()]
+    expect(record!.text.length).toBeLessThanOrEqual(200)
+    expect(record!.text.endsWith('998 999 ')).toBe(true)
+  })
+})
