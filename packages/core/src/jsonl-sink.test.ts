@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process'
+import { once } from 'node:events'
+import { createReadStream, readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -58,6 +61,34 @@ describe('jsonlSink', () => {
     await call(sink, 'jobEnd', {})
     const lines = (await readFile(path, 'utf8')).trimEnd().split('\n')
     expect(lines.map((line) => JSON.parse(line).id)).toEqual(['1', '2', '3'])
+  })
+
+  it('has a regular file hold the line by the time recordEnd returns', async () => {
+    const path = join(directory, 'out.jsonl')
+    const sink = jsonlSink(path)
+    await call(sink, 'jobStart', jobStart)
+    const first = call(sink, 'recordEnd', result('1'))
+    // Read synchronously, before any await: the line is with the operating system already.
+    expect(readFileSync(path, 'utf8')).toBe(`${JSON.stringify(result('1'))}\n`)
+    await first
+    await call(sink, 'jobEnd', {})
+  })
+
+  it.skipIf(process.platform === 'win32')('writes whole lines, in order, to a FIFO', async () => {
+    const path = join(directory, 'out.fifo')
+    execFileSync('mkfifo', [path])
+    const reader = createReadStream(path)
+    const received: Buffer[] = []
+    reader.on('data', (chunk) => received.push(chunk as Buffer))
+    const closed = once(reader, 'close')
+    const sink = jsonlSink(path)
+    await call(sink, 'jobStart', jobStart)
+    await Promise.all(['1', '2', '3'].map((id) => call(sink, 'recordEnd', result(id))))
+    await call(sink, 'recordEnd', result('4'))
+    await call(sink, 'jobEnd', {})
+    await closed
+    const lines = Buffer.concat(received).toString('utf8').trimEnd().split('\n')
+    expect(lines.map((line) => JSON.parse(line).id)).toEqual(['1', '2', '3', '4'])
   })
 
   it('truncates by default, appends with append, and never writes skipped records', async () => {
