@@ -203,8 +203,6 @@ describe('fault matrix: one batch, one fault per record', () => {
     (testCase) =>
       !/slow-start|stall|long-line,after=2,bytes=4194304/.test(testCase.directive) &&
       testCase.id !== 'http-503-always' &&
-      // Stops the whole CLI batch today: see the known-bug test below.
-      testCase.id !== 'flaky-connect-always' &&
       testCase.model === undefined,
   )
   it.concurrent(`the same faults through the built CLI: exit 1, each id once, same outcomes (${cliCases.length} records, coalesce chunking)`, async () => {
