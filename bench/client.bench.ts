@@ -15,6 +15,9 @@ import { Agent, request } from 'undici'
 const model = 'llama3.2'
 const tokenStreamTokens = 20_000
 const tokenRounds = 11
+/** Ollama's own pace is one line per flush: at 1,000 tokens/s every line is its own write and read. */
+const pacedTokensPerSecond = 1000
+const pacedStreamTokens = 2_000
 const splitStreamTokens = 5_000
 const longLineBytes = 16 * 1024 * 1024
 const longLineRounds = 5
@@ -29,8 +32,8 @@ type Contender = (url: string, body: { model: string; prompt: string }) => Promi
 
 const simulatorBin = fileURLToPath(new URL('../packages/ollama-sim/dist/bin.js', import.meta.url))
 
-async function startSimulatorProcess(): Promise<{ url: string; close(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, [simulatorBin, '--port', '0'], {
+async function startSimulatorProcess(flags: string[] = []): Promise<{ url: string; close(): Promise<void> }> {
+  const child: ChildProcess = spawn(process.execPath, [simulatorBin, '--port', '0', ...flags], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const [chunk] = (await once(child.stdout!, 'data')) as [Buffer]
@@ -164,7 +167,7 @@ async function measure(contender: Contender, url: string, body: { model: string;
 }
 
 export interface ClientBenchRow {
-  bench: 'token-stream' | 'token-stream-random-cuts' | 'long-line-16MiB'
+  bench: 'token-stream-one-line-per-read' | 'token-stream' | 'token-stream-random-cuts' | 'long-line-16MiB'
   contender: string
   /** Median chunks per wall-clock second (token stream) or median wall ms (long line). */
   wall: number
@@ -180,6 +183,7 @@ function ratio(value: number, base: number): string {
 
 export async function run(): Promise<ClientBenchRow[]> {
   const sim = await startSimulatorProcess()
+  const pacedSim = await startSimulatorProcess(['--tokens-per-second', String(pacedTokensPerSecond)])
   const rows: ClientBenchRow[] = []
   try {
     const contenders: [string, Contender][] = [
@@ -195,27 +199,40 @@ export async function run(): Promise<ClientBenchRow[]> {
       }
     }
 
-    // 1. Token streams: many short lines, written as fast as the simulator can (many lines per read),
-    //    then cut at random byte positions (1-256 bytes per write, so many reads per line).
+    // 1. Token streams: one line per write and read, as Ollama sends them (the headline case: the
+    //    per-read cost dominates); many short lines written as fast as the simulator can (many lines
+    //    per read: the per-object cost dominates); cut at random byte positions (1-256 bytes per
+    //    write, so several reads per line).
     const scenarios = [
       {
+        label: `token stream, one line per read (${pacedTokensPerSecond} tokens/s, as Ollama writes them)`,
+        url: pacedSim.url,
+        body: { model, prompt: `Write a story. [sim:tokens=${pacedStreamTokens}]` },
+        key: 'token-stream-one-line-per-read' as const,
+      },
+      {
         label: 'token stream, many lines per read',
+        url: sim.url,
         body: { model, prompt: `Write a long story. [sim:tokens=${tokenStreamTokens}]` },
         key: 'token-stream' as const,
       },
       {
         label: 'token stream, random cuts of 1-256 bytes (small reads, split lines)',
+        url: sim.url,
         body: { model, prompt: `Write a story. [sim:tokens=${splitStreamTokens}] [sim:chunking=random]` },
         key: 'token-stream-random-cuts' as const,
       },
     ]
+    // `CLIENT_BENCH=token-stream,long-line-16MiB` runs only those (for quick checks while tuning).
+    const only = process.env.CLIENT_BENCH?.split(',')
     for (const scenario of scenarios) {
+      if (only && !only.includes(scenario.key)) continue
       const expected = expectedResponse(scenario.body).response.length
-      for (const [, contender] of contenders) await contender(sim.url, scenario.body) // warm-up
+      for (const [, contender] of contenders) await contender(scenario.url, scenario.body) // warm-up
       const rates = new Map<string, Sample[]>(contenders.map(([name]) => [name, []]))
       for (let round = 0; round < tokenRounds; round++) {
         for (const [name, contender] of rotate(contenders, round)) {
-          const result = await timed(contender, sim.url, scenario.body)
+          const result = await timed(contender, scenario.url, scenario.body)
           if (result.characters !== expected) {
             throw new Error(`${name} received ${result.characters} of ${expected} characters`)
           }
@@ -252,6 +269,7 @@ export async function run(): Promise<ClientBenchRow[]> {
     }
 
     // 2. One 16 MiB line (a huge chunk: base64 images, long `context` arrays).
+    if (only && !only.includes('long-line-16MiB')) return rows
     const longBody = {
       model,
       prompt: `Huge. [sim:tokens=4] [sim:fault=long-line,bytes=${longLineBytes},after=1]`,
@@ -290,6 +308,7 @@ export async function run(): Promise<ClientBenchRow[]> {
     ollamaJs = undefined
     await floorAgent.close()
     await sim.close()
+    await pacedSim.close()
   }
   return rows
 }
