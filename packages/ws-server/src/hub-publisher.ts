@@ -350,8 +350,9 @@ function fitForHub(event: SpoutEvent): SpoutEvent {
  * running record's start plus one chunk with its text so far, and the job's end if it ended.
  * Replaying them on a hub that already had some of them doubles no text: a record-start starts the
  * record's text over, and a record-end for a record the hub holds changes no count. A restarted
- * hub's counts for the job cover only the records resent; a job that ended carries its exact
- * `summary` in the resent job-end.
+ * hub's counts for the job cover only the records resent, and a hub that lost events misses the
+ * records that fell out of the tail meanwhile; a job that ended carries its exact `summary` in
+ * the resent job-end.
  */
 export function resyncEvents(state: SpoutState): SpoutEvent[] {
   const events: SpoutEvent[] = []
