@@ -1,4 +1,4 @@
-import { createServer } from 'node:net'
+import { connect, createServer, type Socket } from 'node:net'
 import type { SpoutEvent } from '@spout/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocketServer } from 'ws'
@@ -44,6 +44,62 @@ async function freePort(): Promise<number> {
   const port = (server.address() as { port: number }).port
   await new Promise((resolve) => server.close(resolve))
   return port
+}
+
+/** A TCP proxy in front of a hub whose connections the test can cut (the hub itself stays up). */
+async function cuttableProxy(hubPort: number) {
+  const sockets = new Set<Socket>()
+  let refusing = false
+  const server = createServer((client) => {
+    if (refusing) return void client.destroy()
+    const upstream = connect(hubPort, '127.0.0.1')
+    const drop = () => {
+      client.destroy()
+      upstream.destroy()
+      sockets.delete(client)
+      sockets.delete(upstream)
+    }
+    for (const socket of [client, upstream]) {
+      sockets.add(socket)
+      socket.on('error', drop)
+      socket.on('close', drop)
+    }
+    client.pipe(upstream).pipe(client)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as { port: number }).port
+  cleanups.push(() => {
+    for (const socket of sockets) socket.destroy()
+    server.close()
+  })
+  return {
+    url: `http://127.0.0.1:${port}`,
+    cut() {
+      refusing = true
+      for (const socket of sockets) socket.destroy()
+    },
+    restore() {
+      refusing = false
+    },
+  }
+}
+
+/** One whole record: start, one chunk, end (every fifth fails). */
+function finishedRecord(jobId: string, index: number): SpoutEvent[] {
+  const recordId = `r${index}`
+  const end: SpoutEvent = {
+    type: 'record-end',
+    jobId,
+    recordId,
+    response: `text of ${recordId}`,
+    attempts: 1,
+  }
+  if (index % 5 === 0) end.error = { code: 'SPOUT_HTTP_ERROR', message: 'boom' }
+  return [
+    { type: 'record-start', jobId, recordId, attempt: 1, model: 'm', prompt: recordId },
+    { type: 'chunk', jobId, recordId, seq: 0, text: `text of ${recordId}` },
+    end,
+  ]
 }
 
 const records = [
@@ -203,6 +259,49 @@ describe('HubPublisher', () => {
       logger,
     )
     await viewer.waitFor(() => viewer.state.jobs[jobId]?.streaming === 1, 'the end of r48')
+  })
+
+  it('keeps what a hub that stayed up missed during an outage, so its counts stay exact', async () => {
+    const hub = await startHub()
+    const viewer = watch(hub)
+    const proxy = await cuttableProxy(hub.port)
+    const { logger } = recorder()
+    const producer = publisher({ url: proxy.url, maxFinishedRecords: 3, maxFailedRecords: 1 })
+    const jobId = 'outage'
+    producer.publish({ type: 'job-start', jobId, name: jobId, model: 'm', host: 'h', startedAt: 't' }, logger)
+    for (let index = 1; index <= 10; index++)
+      for (const event of finishedRecord(jobId, index)) producer.publish(event, logger)
+    await viewer.waitFor(() => viewer.state.jobs[jobId]?.ok === 8, 'the first ten records')
+    proxy.cut()
+    await eventually(async () => !producer.connected, 'the producer to notice the cut')
+    // Forty records finish while the hub cannot be reached: far more than the producer's tail (3 + 1).
+    for (let index = 11; index <= 50; index++) {
+      for (const event of finishedRecord(jobId, index)) producer.publish(event, logger)
+      if (index % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 20)) // ticks fold them
+    }
+    producer.publish({ type: 'record-start', jobId, recordId: 'live', attempt: 1, model: 'm' }, logger)
+    producer.publish({ type: 'chunk', jobId, recordId: 'live', seq: 0, text: 'so far' }, logger)
+    proxy.restore()
+    await viewer.waitFor(() => viewer.text(jobId, 'live') === 'so far', 'the resync')
+    const job = viewer.state.jobs[jobId]!
+    expect(job).toMatchObject({ ok: 40, failed: 10, streaming: 1 })
+    expect(viewer.text(jobId, 'r11')).toBe('text of r11')
+    expect(job.records).toHaveLength(51)
+    // Back to its tail after the resync: a second cut resends only that, and counts nothing twice.
+    const seen = viewer.events.length
+    proxy.cut()
+    await eventually(async () => !producer.connected, 'the second cut')
+    producer.publish({ type: 'chunk', jobId, recordId: 'live', seq: 1, text: ' and more' }, logger)
+    proxy.restore()
+    await viewer.waitFor(() => viewer.text(jobId, 'live') === 'so far and more', 'the second resync')
+    const resent = viewer.events.slice(seen).filter((event) => event.type === 'record-end')
+    expect(resent.map((event) => (event.type === 'record-end' ? event.recordId : ''))).toEqual([
+      'r47',
+      'r48',
+      'r49',
+      'r50',
+    ])
+    expect(viewer.state.jobs[jobId]).toMatchObject({ ok: 40, failed: 10, streaming: 1 })
   })
 
   it('stops trying after the hub refuses its token, and the run goes on', async () => {

@@ -75,6 +75,12 @@ export class HubPublisher {
   #queueBytes = 0
   /** The queue no longer holds everything the hub lacks: rebuild the hub's view from the state. */
   #needsResync = false
+  /**
+   * JSON bytes of the events the hub lacks besides the queue (lost with a connection, or published
+   * while a resync is due). While they fit in `maxBufferedBytes`, finished records are not pruned,
+   * so that the resync brings back every record the hub missed.
+   */
+  #missedBytes = 0
   #socket: WebSocket | undefined
   #open = false
   #attempts = 0
@@ -122,9 +128,13 @@ export class HubPublisher {
       this.#queue.push(json)
       this.#queueBytes += json.length
       if (this.#queueBytes > this.#maxBufferedBytes) {
+        // More than the budget is missing: the resync brings back the tail only.
+        this.#missedBytes = this.#queueBytes
         this.#dropQueue()
         this.#needsResync = true
       }
+    } else if (this.#holding) {
+      this.#missedBytes += JSON.stringify(event).length
     }
     this.#connect()
     this.#scheduleTick()
@@ -172,6 +182,7 @@ export class HubPublisher {
     }
     this.#dropQueue()
     this.#needsResync = false
+    this.#missedBytes = 0
     this.#attempts = 0
   }
 
@@ -251,6 +262,7 @@ export class HubPublisher {
     }
     if (wasOpen) {
       // Whatever was in flight may be lost: rebuild the hub's view after reconnecting.
+      if (!this.#needsResync) this.#missedBytes = this.#queueBytes
       this.#dropQueue()
       this.#needsResync = true
     }
@@ -273,17 +285,29 @@ export class HubPublisher {
     this.#tickTimer.unref()
   }
 
+  /** A resync is due and what the hub missed fits the budget: keep every finished record for it. */
+  get #holding(): boolean {
+    return this.#needsResync && this.#missedBytes <= this.#maxBufferedBytes
+  }
+
   /** Folds what was published into the state, keeping only a bounded tail of finished records. */
   #apply(): void {
     if (this.#unapplied.length === 0) return
     const events = this.#unapplied
     this.#unapplied = []
     this.#state = applyEvents(this.#state, events)
+    if (this.#holding) return
     let previous: string | undefined
     for (const event of events) {
       if (event.jobId === previous) continue
       previous = event.jobId
       this.#state = pruneRecords(this.#state, event.jobId, this.#recordLimits)
+    }
+  }
+
+  #pruneAll(): void {
+    for (const jobId of this.#state.jobOrder) {
+      this.#state = pruneRecords(this.#state, jobId, this.#recordLimits)
     }
   }
 
@@ -306,6 +330,8 @@ export class HubPublisher {
       )) {
         socket.send(frame)
       }
+      this.#missedBytes = 0
+      this.#pruneAll()
       return
     }
     if (this.#queue.length === 0) return
@@ -350,9 +376,9 @@ function fitForHub(event: SpoutEvent): SpoutEvent {
  * running record's start plus one chunk with its text so far, and the job's end if it ended.
  * Replaying them on a hub that already had some of them doubles no text: a record-start starts the
  * record's text over, and a record-end for a record the hub holds changes no count. A restarted
- * hub's counts for the job cover only the records resent, and a hub that lost events misses the
- * records that fell out of the tail meanwhile; a job that ended carries its exact `summary` in
- * the resent job-end.
+ * hub's counts for the job cover only the records resent (a hub that only lost its connection gets
+ * every record it missed, held unpruned within `maxBufferedBytes`); a job that ended carries its
+ * exact `summary` in the resent job-end.
  */
 export function resyncEvents(state: SpoutState): SpoutEvent[] {
   const events: SpoutEvent[] = []
