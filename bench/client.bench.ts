@@ -17,7 +17,7 @@ const tokenStreamTokens = 20_000
 const tokenRounds = 11
 /** Ollama's own pace is one line per flush: at 1,000 tokens/s every line is its own write and read. */
 const pacedTokensPerSecond = 1000
-const pacedStreamTokens = 2_000
+const pacedStreamTokens = 3_000
 const splitStreamTokens = 5_000
 const longLineBytes = 16 * 1024 * 1024
 const longLineRounds = 5
@@ -90,9 +90,11 @@ const floor: Contender = async (url, body) => {
   return { chunks, characters }
 }
 
-let spoutClient: OllamaClient | undefined
+/** One client per simulator, kept across runs (connections stay warm, as in a real program). */
+const spoutClients = new Map<string, OllamaClient>()
 const spout: Contender = async (url, body) => {
-  spoutClient ??= new OllamaClient({ host: url })
+  let spoutClient = spoutClients.get(url)
+  if (!spoutClient) spoutClients.set(url, (spoutClient = new OllamaClient({ host: url })))
   let chunks = 0
   let characters = 0
   for await (const chunk of spoutClient.generate(body)) {
@@ -102,9 +104,10 @@ const spout: Contender = async (url, body) => {
   return { chunks, characters }
 }
 
-let ollamaJs: Ollama | undefined
+const ollamaJsClients = new Map<string, Ollama>()
 const ollama: Contender = async (url, body) => {
-  ollamaJs ??= new Ollama({ host: url })
+  let ollamaJs = ollamaJsClients.get(url)
+  if (!ollamaJs) ollamaJsClients.set(url, (ollamaJs = new Ollama({ host: url })))
   let chunks = 0
   let characters = 0
   for await (const chunk of await ollamaJs.generate({ ...body, stream: true })) {
@@ -303,9 +306,9 @@ export async function run(): Promise<ClientBenchRow[]> {
     if (harnessRetries > 0)
       console.log(`(${harnessRetries} run(s) measured again after a keep-alive socket race)`)
   } finally {
-    await spoutClient?.close()
-    spoutClient = undefined
-    ollamaJs = undefined
+    for (const spoutClient of spoutClients.values()) await spoutClient.close()
+    spoutClients.clear()
+    ollamaJsClients.clear()
     await floorAgent.close()
     await sim.close()
     await pacedSim.close()
