@@ -110,85 +110,98 @@ export interface MemoryResult {
   rssEnd: number
 }
 
-const megabytes = (bytes: number) => bytes / 1024 / 1024
-
 /**
- * One batch of `count` 5-token records in this process, RSS sampled every 1,000 records:
- * `pipeline` = runPipeline into a JSONL file; `client` = 8 workers looping over OllamaClient;
- * `ollama-js` = the same loop over the `ollama` package.
+ * One batch of `count` 5-token records, RSS sampled every 1,000 records: `pipeline` = runPipeline
+ * into a JSONL file; `client` = K workers looping over OllamaClient; `ollama-js` = the same loop over
+ * the `ollama` package. Plain JavaScript run with `node -e`, so the measured process holds what a
+ * program using Spout holds (Node, @spout/core and its dependencies, the batch) and not Node's
+ * TypeScript loader, which running a `.ts` file adds (about 16 MB of RSS). The simulator runs in
+ * its own process.
  */
-async function memoryInProcess(
-  variant: MemoryVariant,
-  count: number,
-  concurrency: number,
-): Promise<MemoryResult> {
-  const sim = await startSimulatorProcess(['--num-parallel', String(concurrency)])
-  const client = new OllamaClient({ host: sim.url })
-  const directory = await mkdtemp(join(tmpdir(), 'spout-bench-'))
-  let ended = 0
-  let rssEarly = 0
-  let rssPeak = 0
-  const sample = () => {
-    ended += 1
-    if (ended % 1000 === 0) {
-      const rss = process.memoryUsage.rss()
-      rssPeak = Math.max(rssPeak, rss)
-      if (ended === count / 10) rssEarly = rss
-    }
-  }
-  const rssStart = process.memoryUsage.rss()
-  try {
-    const started = performance.now()
-    if (variant === 'pipeline') {
-      const summary = await runPipeline({
-        client,
-        model,
-        input: records(count, 5),
-        concurrency,
-        plugins: [jsonlSink(join(directory, 'out.jsonl')), { name: 'rss-probe', recordEnd: sample }],
-      })
-      if (summary.ok !== count) throw new Error(`memory bench: ${summary.ok} of ${count} records succeeded`)
-    } else {
-      // Loaded only here, so the pipeline's own process does not carry ollama-js.
-      const { Ollama } = await import('ollama')
-      const ollama = new Ollama({ host: sim.url })
-      const input = records(count, 5)
-      const worker = async () => {
-        for (let next = input.next(); !next.done; next = input.next()) {
-          let response = ''
-          const prompt = next.value.prompt
-          if (variant === 'client') {
-            for await (const part of client.generate({ model, prompt }, { retry: false }))
-              response += part.response
-          } else {
-            for await (const part of await ollama.generate({ model, prompt, stream: true }))
-              response += part.response
-          }
-          if (response === '') throw new Error('empty response')
-          sample()
-        }
-      }
-      await Promise.all(Array.from({ length: concurrency }, worker))
-    }
-    const seconds = (performance.now() - started) / 1000
-    return {
-      variant,
-      records: count,
-      seconds,
-      recordsPerSecond: count / seconds,
-      rssStart: megabytes(rssStart),
-      rssEarly: megabytes(rssEarly),
-      rssPeak: megabytes(rssPeak),
-      rssEnd: megabytes(process.memoryUsage.rss()),
-    }
-  } finally {
-    await client.close()
-    await sim.close()
-    await rm(directory, { recursive: true, force: true })
+const memoryChildSource = `
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { jsonlSink, OllamaClient, runPipeline } from '@spout/core'
+const [variant, countText, concurrencyText, simulatorBin] = process.argv.slice(1)
+const count = Number(countText)
+const concurrency = Number(concurrencyText)
+const model = ${JSON.stringify(model)}
+const megabytes = (bytes) => bytes / 1024 / 1024
+function* records() {
+  for (let index = 1; index <= count; index += 1) yield { id: index, prompt: \`record \${index} [sim:tokens=5]\` }
+}
+const child = spawn(process.execPath, [simulatorBin, '--port', '0', '--num-parallel', String(concurrency)], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+})
+const [chunk] = await once(child.stdout, 'data')
+const url = chunk.toString().trim()
+const client = new OllamaClient({ host: url })
+const directory = await mkdtemp(join(tmpdir(), 'spout-bench-'))
+let ended = 0
+let rssEarly = 0
+let rssPeak = 0
+const sample = () => {
+  ended += 1
+  if (ended % 1000 === 0) {
+    const rss = process.memoryUsage.rss()
+    rssPeak = Math.max(rssPeak, rss)
+    if (ended === count / 10) rssEarly = rss
   }
 }
+const rssStart = process.memoryUsage.rss()
+try {
+  const started = performance.now()
+  if (variant === 'pipeline') {
+    const summary = await runPipeline({
+      client,
+      model,
+      input: records(),
+      concurrency,
+      plugins: [jsonlSink(join(directory, 'out.jsonl')), { name: 'rss-probe', recordEnd: sample }],
+    })
+    if (summary.ok !== count) throw new Error(\`memory bench: \${summary.ok} of \${count} records succeeded\`)
+  } else {
+    // Loaded only here, so the pipeline's process does not carry ollama-js.
+    const { Ollama } = variant === 'ollama-js' ? await import('ollama') : {}
+    const ollama = Ollama ? new Ollama({ host: url }) : undefined
+    const input = records()
+    const worker = async () => {
+      for (let next = input.next(); !next.done; next = input.next()) {
+        let response = ''
+        const prompt = next.value.prompt
+        if (ollama) {
+          for await (const part of await ollama.generate({ model, prompt, stream: true })) response += part.response
+        } else {
+          for await (const part of client.generate({ model, prompt }, { retry: false })) response += part.response
+        }
+        if (response === '') throw new Error('empty response')
+        sample()
+      }
+    }
+    await Promise.all(Array.from({ length: concurrency }, worker))
+  }
+  const seconds = (performance.now() - started) / 1000
+  process.stdout.write(JSON.stringify({
+    variant,
+    records: count,
+    seconds,
+    recordsPerSecond: count / seconds,
+    rssStart: megabytes(rssStart),
+    rssEarly: megabytes(rssEarly),
+    rssPeak: megabytes(rssPeak),
+    rssEnd: megabytes(process.memoryUsage.rss()),
+  }) + '\\n')
+} finally {
+  await client.close()
+  child.kill('SIGTERM')
+  await rm(directory, { recursive: true, force: true })
+}
+`
 
-/** Runs {@link memoryInProcess} in a fresh process, so earlier benchmarks do not inflate its RSS. */
+/** Runs one memory variant in a fresh process, so earlier benchmarks do not inflate its RSS. */
 export async function memory(
   variant: MemoryVariant,
   count = 100_000,
@@ -196,8 +209,17 @@ export async function memory(
 ): Promise<MemoryResult> {
   const child = spawn(
     process.execPath,
-    ['--expose-gc', fileURLToPath(import.meta.url), '--memory', variant, String(count), String(concurrency)],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    [
+      '--input-type=module',
+      '--eval',
+      memoryChildSource,
+      variant,
+      String(count),
+      String(concurrency),
+      simulatorBin,
+    ],
+    // From the repository root, where `@spout/core` and `ollama` resolve.
+    { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'] },
   )
   let output = ''
   child.stdout!.on('data', (chunk: Buffer) => {
@@ -374,7 +396,7 @@ export async function run(): Promise<{
 const memoryFlag = process.argv.indexOf('--memory')
 if (memoryFlag !== -1) {
   const [variant, count, concurrency] = process.argv.slice(memoryFlag + 1)
-  const result = await memoryInProcess(variant as MemoryVariant, Number(count), Number(concurrency))
+  const result = await memory(variant as MemoryVariant, Number(count), Number(concurrency))
   process.stdout.write(`${JSON.stringify(result)}\n`)
 } else if (import.meta.url === `file://${process.argv[1]}`) {
   await run()
