@@ -94,7 +94,10 @@ const floor: Contender = async (url, body) => {
 const spoutClients = new Map<string, OllamaClient>()
 const spout: Contender = async (url, body) => {
   let spoutClient = spoutClients.get(url)
-  if (!spoutClient) spoutClients.set(url, (spoutClient = new OllamaClient({ host: url })))
+  if (!spoutClient) {
+    spoutClient = new OllamaClient({ host: url })
+    spoutClients.set(url, spoutClient)
+  }
   let chunks = 0
   let characters = 0
   for await (const chunk of spoutClient.generate(body)) {
@@ -107,7 +110,10 @@ const spout: Contender = async (url, body) => {
 const ollamaJsClients = new Map<string, Ollama>()
 const ollama: Contender = async (url, body) => {
   let ollamaJs = ollamaJsClients.get(url)
-  if (!ollamaJs) ollamaJsClients.set(url, (ollamaJs = new Ollama({ host: url })))
+  if (!ollamaJs) {
+    ollamaJs = new Ollama({ host: url })
+    ollamaJsClients.set(url, ollamaJs)
+  }
   let chunks = 0
   let characters = 0
   for await (const chunk of await ollamaJs.generate({ ...body, stream: true })) {
@@ -226,8 +232,11 @@ export async function run(): Promise<ClientBenchRow[]> {
         key: 'token-stream-random-cuts' as const,
       },
     ]
-    // `CLIENT_BENCH=token-stream,long-line-16MiB` runs only those (for quick checks while tuning).
-    const only = process.env.CLIENT_BENCH?.split(',')
+    // `bench/run.ts client --cases=token-stream,long-line-16MiB` runs only those (quick checks).
+    const only = process.argv
+      .find((argument) => argument.startsWith('--cases='))
+      ?.slice('--cases='.length)
+      .split(',')
     for (const scenario of scenarios) {
       if (only && !only.includes(scenario.key)) continue
       const expected = expectedResponse(scenario.body).response.length
