@@ -102,7 +102,7 @@ const spout: Contender = async (url, body) => {
   let characters = 0
   for await (const chunk of spoutClient.generate(body)) {
     chunks++
-    characters += chunk.response.length
+    characters += (chunk.response ?? '').length
   }
   return { chunks, characters }
 }
@@ -118,7 +118,7 @@ const ollama: Contender = async (url, body) => {
   let characters = 0
   for await (const chunk of await ollamaJs.generate({ ...body, stream: true })) {
     chunks++
-    characters += chunk.response.length
+    characters += (chunk.response ?? '').length
   }
   return { chunks, characters }
 }

@@ -1,14 +1,10 @@
 // Hub fan-out: events/s and latency from one producer to N viewers through @spout/ws-server,
 // side by side with a bare `ws` broadcast loop (no validation, no state, no coalescing) in the
 // same process. Run: `pnpm bench` (builds first), or `node bench/hub.bench.ts` after a build.
-import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { createHub } from '@spout/ws-server'
-
-// `ws` is a dependency of the hub package, not of the root.
-const require = createRequire(new URL('../packages/ws-server/package.json', import.meta.url))
-const { WebSocket, WebSocketServer } = require('ws') as typeof import('ws')
+import { WebSocket, WebSocketServer } from 'ws'
 
 type Socket = InstanceType<typeof WebSocket>
 

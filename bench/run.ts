@@ -6,6 +6,8 @@ const benches: [string, () => Promise<{ run(): Promise<unknown> }>][] = [
   ['pipeline', () => import('./pipeline.bench.ts')],
 ]
 
+export {}
+
 const only = process.argv.slice(2)
 for (const [name, load] of benches) {
   if (only.length > 0 && !only.includes(name)) continue
