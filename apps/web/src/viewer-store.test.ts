@@ -60,6 +60,48 @@ describe('ViewerStore', () => {
     expect(store.getSnapshot().flushes).toBe(1)
   })
 
+  it('keeps a bounded tail of finished records with exact counters on a long job', () => {
+    const frames = manualScheduler()
+    const store = new ViewerStore({
+      scheduler: frames.scheduler,
+      recordLimits: { maxFinished: 10, maxFailed: 2 },
+    })
+    store.receive({ kind: 'events', events: [jobStart] })
+    let sequence = 2
+    for (let index = 0; index < 200; index++) {
+      const recordId = `r${index}`
+      store.receive({
+        kind: 'events',
+        events: [
+          { type: 'record-start', jobId: 'job', recordId, attempt: 1, model: 'm', sequence: sequence++ },
+          { type: 'chunk', jobId: 'job', recordId, seq: 0, text: 'x', sequence: sequence++ },
+          { type: 'record-end', jobId: 'job', recordId, response: 'x', attempts: 1, sequence: sequence++ },
+        ],
+      })
+      frames.runFrame()
+    }
+    store.receive({
+      kind: 'events',
+      events: [
+        {
+          type: 'record-start',
+          jobId: 'job',
+          recordId: 'live',
+          attempt: 1,
+          model: 'm',
+          sequence: sequence++,
+        },
+      ],
+    })
+    frames.runFrame()
+    const job = store.getSnapshot().state.jobs.job!
+    expect(job.ok).toBe(200)
+    expect(job.records.length).toBeLessThanOrEqual(10 + 2 + Math.ceil(12 / 2) + 1)
+    expect(getRecord(job, 'r199')?.text).toBe('x')
+    expect(getRecord(job, 'live')?.status).toBe('streaming')
+    expect(getRecord(job, 'r0')).toBeUndefined()
+  })
+
   it('keeps a finished record the same object while another record streams', () => {
     const frames = manualScheduler()
     const store = new ViewerStore({ scheduler: frames.scheduler })

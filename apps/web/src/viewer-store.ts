@@ -1,5 +1,5 @@
-import type { HubErrorFrame, SpoutEvent, SpoutState } from '@spout/core/events'
-import { applyEvents, createState, formatResume, fromSnapshot } from '@spout/core/events'
+import type { HubErrorFrame, RecordLimits, SpoutEvent, SpoutState } from '@spout/core/events'
+import { applyEvents, createState, formatResume, fromSnapshot, pruneRecords } from '@spout/core/events'
 import type { ViewerFrame } from './frame.ts'
 
 /** What the page says about its link to the hub. */
@@ -56,7 +56,15 @@ export const animationFrameScheduler: FlushScheduler = (flush) => {
 export interface ViewerStoreOptions {
   scheduler?: FlushScheduler
   now?: () => number
+  /**
+   * How many finished (and failed) records of each job the page keeps, like the hub's own limits, so a
+   * page left open on a 100,000-record batch does not grow without end. Counters stay exact.
+   */
+  recordLimits?: RecordLimits
 }
+
+/** The hub's defaults: a late joiner and a page that watched from the start hold the same records. */
+export const defaultRecordLimits: RecordLimits = { maxFinished: 10_000, maxFailed: 1_000 }
 
 /**
  * An external store for `useSyncExternalStore`. Frames from the hub are queued as they arrive (each
@@ -71,10 +79,12 @@ export class ViewerStore {
   readonly #listeners = new Set<() => void>()
   readonly #scheduler: FlushScheduler
   readonly #now: () => number
+  readonly #recordLimits: RecordLimits
 
   constructor(options: ViewerStoreOptions = {}) {
     this.#scheduler = options.scheduler ?? animationFrameScheduler
     this.#now = options.now ?? Date.now
+    this.#recordLimits = options.recordLimits ?? defaultRecordLimits
     this.#snapshot = {
       state: createState(),
       connection: { status: 'connecting', attempt: 0, since: this.#now() },
@@ -122,6 +132,7 @@ export class ViewerStore {
       }
     }
     if (batch.length > 0) state = applyEvents(state, batch)
+    for (const jobId of state.jobOrder) state = pruneRecords(state, jobId, this.#recordLimits)
     this.#set({ ...this.#snapshot, state, hubId, hubError, flushes: this.#snapshot.flushes + 1 })
   }
 
