@@ -5,6 +5,7 @@ import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CliError } from './cli-error.ts'
 import { countRecords, type InputRecord, openInput } from './input.ts'
+import { lineError } from './input-line-error.ts'
 
 let directory: string
 const noStdin = Readable.from([])
@@ -39,10 +40,32 @@ describe('openInput', () => {
     expect(await countRecords(source)).toBe(2)
   })
 
-  it('names the file and line of a broken JSONL line', async () => {
-    const name = await file('broken.jsonl', '{"prompt":"ok"}\n{"prompt":\n')
+  it('turns a broken JSONL line into a record that fails alone, naming the file and line', async () => {
+    const name = await file('broken.jsonl', '{"prompt":"ok"}\n{"prompt":\n[1]\n{"prompt":"after"}\n')
     const source = await openInput(name, { cwd: directory, stdin: noStdin })
-    await expect(collect(source.records())).rejects.toThrow(/broken\.jsonl:2: not valid JSON/)
+    const records = await collect(source.records())
+    expect(records).toHaveLength(4)
+    expect(records[0]).toEqual({ prompt: 'ok' })
+    expect(lineError(records[1]!)?.message).toMatch(/^broken\.jsonl:2: not valid JSON/)
+    expect(lineError(records[2]!)?.message).toBe(
+      'broken.jsonl:3: expected a JSON object (or a string prompt)',
+    )
+    expect(lineError(records[1]!)?.code).toBe('SPOUT_INPUT_ERROR')
+    expect(records[3]).toEqual({ prompt: 'after' })
+    expect(lineError(records[3]!)).toBeUndefined()
+  })
+
+  it('turns a CSV row with the wrong number of columns into a record that fails alone', async () => {
+    const name = await file('rows.csv', 'id,question\n1,first\n2,too,many\n3\n4,"last,one"\n')
+    const source = await openInput(name, { cwd: directory, stdin: noStdin })
+    const records = await collect(source.records())
+    expect(records.map((record) => lineError(record)?.message ?? record)).toEqual([
+      { id: '1', question: 'first' },
+      'rows.csv:3: 3 columns where the header has 2',
+      'rows.csv:4: 1 column where the header has 2',
+      { id: '4', question: 'last,one' },
+    ])
+    expect(await countRecords(source)).toBe(4)
   })
 
   it('reads CSV with a header row, quoted commas and newlines, and a BOM', async () => {

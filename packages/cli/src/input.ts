@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
 import { parse } from 'csv-parse'
 import { CliError } from './cli-error.ts'
+import { malformedLine } from './input-line-error.ts'
 
 export type InputFormat = 'jsonl' | 'csv' | 'txt'
 export const inputFormats: readonly InputFormat[] = ['jsonl', 'csv', 'txt']
@@ -143,28 +144,48 @@ async function* recordsFromLines(
   }
 }
 
+/** A JSONL line as a record; a malformed line becomes a record that fails alone (see `malformedLine`). */
 function parseJsonLine(line: Line, label: string): InputRecord {
   let value: unknown
   try {
     value = JSON.parse(line.text)
   } catch (error) {
-    throw new CliError(`${label}:${line.number}: not valid JSON (${(error as Error).message})`, {
-      code: 'SPOUT_INPUT_ERROR',
-    })
+    return malformedLine(`${label}:${line.number}: not valid JSON (${(error as Error).message})`)
   }
   if (typeof value === 'string') return { prompt: value }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new CliError(`${label}:${line.number}: expected a JSON object (or a string prompt)`, {
-      code: 'SPOUT_INPUT_ERROR',
-    })
+    return malformedLine(`${label}:${line.number}: expected a JSON object (or a string prompt)`)
   }
   return value as InputRecord
 }
 
+/**
+ * CSV rows as records keyed by the header row. A row with another number of columns than the header
+ * becomes a record that fails alone; a file the parser cannot read on (an unclosed quote) stops the job.
+ */
 async function* csvRecords(stream: Readable, label: string): AsyncGenerator<InputRecord> {
-  const parser = stream.pipe(parse({ columns: true, bom: true, skip_empty_lines: true }))
+  const parser = stream.pipe(
+    parse({ bom: true, skip_empty_lines: true, relax_column_count: true, info: true }),
+  )
+  let header: string[] | undefined
   try {
-    for await (const record of parser) yield record as InputRecord
+    for await (const row of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      if (!header) {
+        header = row.record
+        continue
+      }
+      if (row.record.length !== header.length) {
+        yield malformedLine(
+          `${label}:${row.info.lines}: ${row.record.length} column${row.record.length === 1 ? '' : 's'} where the header has ${header.length}`,
+        )
+        continue
+      }
+      const record: InputRecord = {}
+      header.forEach((name, index) => {
+        record[name] = row.record[index]
+      })
+      yield record
+    }
   } catch (error) {
     throw new CliError(`${label}: ${(error as Error).message}`, { code: 'SPOUT_INPUT_ERROR', cause: error })
   } finally {

@@ -281,16 +281,46 @@ describe('spout run', () => {
     expect(noModel.stderr).toMatch(/no model given/)
     const missing = await run(['run', 'absent.jsonl', '-m', model, '-o', 'x.jsonl'])
     expect(missing.stderr).toBe('spout: input not found: absent.jsonl\n')
-    const badLine = await run([
-      'run',
-      await write('bad.jsonl', '{"prompt":"a"}\n{oops\n'),
-      '-m',
-      model,
-      '-o',
-      'x.jsonl',
-    ])
-    expect(badLine.code).toBe(2)
-    expect(badLine.stderr).toMatch(/bad\.jsonl:2: not valid JSON/)
+  })
+
+  it('fails a malformed input line alone, with its line number, and redoes it on --resume', async () => {
+    const input = await write(
+      'bad.jsonl',
+      '{"id":"a","prompt":"first"}\n{oops\n\n{"id":"c","prompt":"third"}\n{"id":"d","prompt":"fourth"}\n',
+    )
+    const result = await run(['run', input, '-m', model, '-o', 'bad.out.jsonl', '-c', '2'])
+    expect(result.code, result.stderr).toBe(1)
+    const lines = await readOutput('bad.out.jsonl')
+    // The bad line is the second record: its id is its position.
+    expectEachIdOnce(lines, ['a', '2', 'c', 'd'])
+    const bad = lines.find((line) => line.id === '2')
+    expect(bad?.error).toEqual({
+      code: 'SPOUT_INPUT_ERROR',
+      message: expect.stringMatching(/^bad\.jsonl:2: not valid JSON/),
+    })
+    expect(lines.filter((line) => line.error === undefined)).toHaveLength(3)
+    expect(result.stderr).toMatch(/1 failed/)
+    expect(result.stderr).toMatch(/bad\.jsonl:2: not valid JSON/)
+
+    const before = sim.counters.byPath['/api/generate'] ?? 0
+    const resumed = await run(['run', input, '-m', model, '-o', 'bad.out.jsonl', '--resume'])
+    expect(resumed.code).toBe(1)
+    expect((sim.counters.byPath['/api/generate'] ?? 0) - before).toBe(0)
+    const again = await readOutput('bad.out.jsonl')
+    expectEachIdOnce(again, ['a', '2', 'c', 'd'])
+    expect(again.find((line) => line.id === '2')?.error).toMatchObject({ code: 'SPOUT_INPUT_ERROR' })
+  })
+
+  it('fails a CSV row with the wrong number of columns alone', async () => {
+    const input = await write('rows.csv', 'id,prompt\nr1,one\nr2,two,extra\nr3,three\n')
+    const result = await run(['run', input, '-m', model, '-o', 'rows.out.jsonl'])
+    expect(result.code).toBe(1)
+    const lines = await readOutput('rows.out.jsonl')
+    expectEachIdOnce(lines, ['r1', '2', 'r3'])
+    expect(lines.find((line) => line.id === '2')?.error).toEqual({
+      code: 'SPOUT_INPUT_ERROR',
+      message: 'rows.csv:3: 3 columns where the header has 2',
+    })
   })
 
   it('loads plugins given with --plugin, in JavaScript and TypeScript', async () => {

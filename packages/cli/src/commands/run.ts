@@ -27,6 +27,7 @@ import {
 import { formatCount, formatDuration, formatRate } from '../format.ts'
 import { resolveHost } from '../host.ts'
 import { countRecords, type InputFormat, inputFormats, openInput } from '../input.ts'
+import { inputLineErrors } from '../input-line-error.ts'
 import { JobDisplay } from '../job-display.ts'
 import { loadPlugin } from '../load-plugin.ts'
 import type { CommandContext } from '../program.ts'
@@ -319,6 +320,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
           },
         },
         plugins: [
+          inputLineErrors(),
           system !== undefined || template !== undefined ? templatePrompt({ system, template }) : undefined,
           config.plugins,
           plugins,
