@@ -1,12 +1,13 @@
 // A chunk sink: writes each record's response to its own text file as the tokens stream in, so
-// `tail -f streams/q1.txt` follows a record live. The directory is $SPOUT_STREAM_DIR, else ./streams.
+// `tail -f streams/q1.txt` follows a record live. As a --plugin the factory is called with no
+// arguments (./streams); from a config file, `plugins: [streamToFiles('some/directory')]`.
 //   spout run questions.jsonl -m llama3.2 -o answers.jsonl --plugin ./examples/plugins/stream-to-files.ts
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { SpoutPlugin } from '@spout/core'
 
-export default function streamToFiles(): SpoutPlugin {
-  const directory = resolve(process.env.SPOUT_STREAM_DIR ?? 'streams')
+export default function streamToFiles(directoryName = 'streams'): SpoutPlugin {
+  const directory = resolve(directoryName)
   /** The open file of each record in flight, by record id. */
   const files = new Map<string, number>()
   const close = (recordId: string) => {
