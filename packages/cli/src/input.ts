@@ -5,10 +5,10 @@ import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
 import { parse } from 'csv-parse'
 import { CliError } from './cli-error.ts'
+import type { InputFormat } from './input-format.ts'
 import { malformedLine } from './input-line-error.ts'
 
-export type InputFormat = 'jsonl' | 'csv' | 'txt'
-export const inputFormats: readonly InputFormat[] = ['jsonl', 'csv', 'txt']
+export { type InputFormat, inputFormats } from './input-format.ts'
 
 /** A record read from the input, with the line it started on (for error messages). */
 export type InputRecord = Record<string, unknown>

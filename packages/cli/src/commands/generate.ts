@@ -1,4 +1,3 @@
-import { OllamaClient } from '@spout/core'
 import type { Command } from 'commander'
 import { CliError, exitCodes } from '../cli-error.ts'
 import { describeError } from '../describe-error.ts'
@@ -93,6 +92,8 @@ export async function generateCommand(
   const options = parseOptionPairs(flags.option ?? [])
   const dim = createStyle(colorEnabled(io.stderr, io.env)).dim
 
+  // Loaded when the command runs: `spout --help` does not pay for undici.
+  const { OllamaClient } = await import('@spout/core')
   const client = new OllamaClient({ host })
   const controller = new AbortController()
   let interrupted = false

@@ -1,4 +1,4 @@
-import { OllamaClient } from '@spout/core'
+import type { OllamaClient } from '@spout/core'
 import type { Command } from 'commander'
 import { exitCodes } from '../cli-error.ts'
 import { describeError } from '../describe-error.ts'
@@ -21,6 +21,8 @@ async function withClient(
   body: (client: OllamaClient) => Promise<void>,
 ): Promise<number> {
   const host = resolveHost(flags.host, undefined, context.io.env)
+  // Loaded when the command runs: `spout --help` does not pay for undici.
+  const { OllamaClient } = await import('@spout/core')
   const client = new OllamaClient({ host })
   try {
     await body(client)

@@ -1,4 +1,3 @@
-import { OllamaClient } from '@spout/core'
 import type { Command } from 'commander'
 import { CliError, exitCodes } from '../cli-error.ts'
 import { describeError } from '../describe-error.ts'
@@ -23,6 +22,8 @@ export function registerPull(program: Command, context: CommandContext): void {
     )
     .action(async (model: string, flags: { host?: string; insecure?: boolean }) => {
       const host = resolveHost(flags.host, undefined, io.env)
+      // Loaded when the command runs: `spout --help` does not pay for undici.
+      const { OllamaClient } = await import('@spout/core')
       const client = new OllamaClient({ host })
       const controller = new AbortController()
       let interrupted = false

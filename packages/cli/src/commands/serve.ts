@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createHub, type Hub } from '@spout/ws-server'
+import type { Hub } from '@spout/ws-server'
 import type { Command } from 'commander'
 import { CliError, exitCodes } from '../cli-error.ts'
 import { firstLine } from '../config.ts'
@@ -53,6 +53,8 @@ Examples:
     .action(async (flags: ServeFlags) => {
       const port = parseInteger(flags.port, '--port', 0)
       const staticDir = findViewerDist()
+      // Loaded when the command runs: `spout --help` does not pay for the hub.
+      const { createHub } = await import('@spout/ws-server')
       let hub: Hub
       try {
         hub = await createHub({

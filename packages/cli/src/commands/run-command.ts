@@ -1,0 +1,314 @@
+// `spout run`'s work, loaded only when the command runs (see run.ts for its options).
+import { existsSync } from 'node:fs'
+import { basename, resolve } from 'node:path'
+import {
+  eventSink,
+  type JobSummary,
+  jsonlSink,
+  OllamaClient,
+  type PluginOption,
+  prepareResume,
+  type RequestDefaults,
+  runPipeline,
+  type SpoutPlugin,
+  templatePrompt,
+} from '@spout/core'
+import { broadcastSink } from '@spout/ws-server'
+import { CliError, exitCodes } from '../cli-error.ts'
+import { firstLine, loadConfig } from '../config.ts'
+import {
+  describeError,
+  isModelNotFound,
+  isUnreachable,
+  missingModelMessage,
+  unreachableMessage,
+  unreachableReason,
+} from '../describe-error.ts'
+import { formatCount, formatDuration, formatRate } from '../format.ts'
+import { resolveHost } from '../host.ts'
+import { countRecords, openInput } from '../input.ts'
+import { inputLineErrors } from '../input-line-error.ts'
+import { JobDisplay } from '../job-display.ts'
+import { loadPlugin } from '../load-plugin.ts'
+import type { CommandContext } from '../program.ts'
+import {
+  parseFormat,
+  parseInteger,
+  parseKeepAlive,
+  parseOptionPairs,
+  parseThink,
+  readTextFile,
+} from '../request-options.ts'
+import { colorEnabled, createStyle, liveTerminal } from '../style.ts'
+import type { RunFlags } from './run.ts'
+import { requireModel, shellQuote } from './shared.ts'
+
+/** `spout run`: resolves to the exit code. */
+export async function runCommand(input: string, flags: RunFlags, context: CommandContext): Promise<number> {
+  const { io } = context
+  const { config } = await loadConfig(io.cwd, flags.config)
+
+  const model = requireModel(flags.model ?? config.model, 'run')
+  const host = resolveHost(flags.host, config.host, io.env)
+  const concurrency = parseInteger(
+    flags.concurrency ?? flags.maxConcurrency ?? config.concurrency ?? 1,
+    '--concurrency',
+    1,
+  )
+  const retries =
+    flags.retries !== undefined || config.retries !== undefined
+      ? parseInteger(flags.retries ?? config.retries ?? 0, '--retries', 0)
+      : undefined
+  const system = flags.systemFile
+    ? await readTextFile(flags.systemFile, '--system-file', io.cwd)
+    : (flags.system ?? config.system)
+  const template = flags.templateFile
+    ? await readTextFile(flags.templateFile, '--template-file', io.cwd)
+    : (flags.template ?? config.template)
+  const think = parseThink(flags.think ?? config.think)
+  const format = await parseFormat(flags.format ?? config.format, io.cwd)
+  const keepAlive = parseKeepAlive(flags.keepAlive ?? config.keepAlive)
+  const options = { ...config.options, ...parseOptionPairs(flags.option ?? []) }
+  // Without --chat the pipeline picks per record: chat for records with "messages", else generate.
+  const chat = flags.chat ?? config.chat ?? false
+  const idField = flags.idField ?? config.idField
+
+  // Where the dataset goes: a file, or stdout when it is not a terminal.
+  const outputPath =
+    flags.output === undefined || flags.output === '-' ? undefined : resolve(io.cwd, flags.output)
+  if (flags.output === undefined && io.stdout.isTTY) {
+    throw new CliError('stdout is a terminal: pass -o <file.jsonl> (or pipe the output somewhere)')
+  }
+  if (flags.resume && !outputPath) throw new CliError('--resume needs -o <file.jsonl>: the file to resume')
+
+  const source = await openInput(input, { cwd: io.cwd, stdin: io.stdin, format: flags.inputFormat })
+  const broadcast = flags.broadcast ? hubSink(flags.broadcast, flags.token) : undefined
+  const plugins: PluginOption[] = []
+  for (const specifier of flags.plugin ?? []) plugins.push(await loadPlugin(specifier, io.cwd))
+
+  // Terminal manners: live display only on a terminal; plain lines otherwise; nothing with --quiet.
+  const quiet = flags.quiet === true
+  const showProgress = !quiet && flags.progress !== false
+  // The live display needs the terminal to itself: not when the dataset goes to it (`-o -`).
+  const live = liveTerminal(io) && outputPath !== undefined
+  const style = createStyle(live && colorEnabled(io.stderr, io.env))
+  const say = (line: string) => {
+    if (!quiet) io.stderr.write(`${line}\n`)
+  }
+
+  // Is Ollama there at all? One line naming the URL and the fix, before reading the input.
+  const client = new OllamaClient({ host })
+  try {
+    try {
+      await client.version()
+    } catch (error) {
+      const described = describeError(error, { host, model })
+      throw new CliError(
+        described.exitCode === exitCodes.usage
+          ? described.message
+          : unreachableMessage(host, described.message),
+      )
+    }
+
+    let skip: Set<string> | undefined
+    if (flags.resume && outputPath && existsSync(outputPath)) {
+      const state = await prepareResume(outputPath).catch((error: unknown) => {
+        throw new CliError(`cannot resume from ${flags.output}: ${firstLine(error)}`, { cause: error })
+      })
+      skip = state.done
+      say(
+        `spout: resuming ${flags.output}: ${state.kept} done${state.dropped > 0 ? `, ${state.dropped} failed or torn lines dropped (retrying them)` : ''}`,
+      )
+    }
+    const total = showProgress ? await countRecords(source) : undefined
+
+    const controller = new AbortController()
+    let stopReason: 'interrupted' | 'model-missing' | 'unreachable' | undefined
+    let stopMessage = ''
+    let cancelled = 0
+    const stop = (reason: 'model-missing' | 'unreachable', message: string) => {
+      if (stopReason) return
+      stopReason = reason
+      stopMessage = message
+      controller.abort(new CliError(message))
+    }
+    // A record that got no answer (after its retries) does not prove Ollama went away: the server may
+    // have taken the connection and dropped it for this record alone. So ask Ollama; when it answers,
+    // the record has failed (its line holds the error) and the job goes on; when it does not, every
+    // next record would fail the same way: stop. Records that fail together share one question.
+    let probe: Promise<void> | undefined
+    const checkOllama = (): Promise<void> => {
+      if (stopReason) return Promise.resolve()
+      probe ??= probeOllama(client, controller.signal).then((reason) => {
+        probe = undefined
+        if (reason !== undefined) stop('unreachable', unreachableMessage(host, reason))
+      })
+      return probe
+    }
+
+    const display = new JobDisplay({
+      stream: io.stderr,
+      mode: !showProgress ? 'silent' : live ? 'live' : 'plain',
+      style,
+      layout: concurrency === 1 || total === 1 ? 'stream' : 'panel',
+      showFailures: !quiet,
+      // The command reports these itself, in one line.
+      hideFailure: (error) =>
+        isModelNotFound(error) || (isUnreachable(error) && stopReason === 'unreachable'),
+    })
+    // A record that got no answer reaches the display once Ollama has been asked: a failure line for
+    // it alone, or none when the job stops with the one "cannot reach Ollama" line.
+    const displaySink = eventSink(
+      async (event) => {
+        if (event.type === 'record-end' && event.error && isUnreachable(event.error)) await checkOllama()
+        display.onEvent(event)
+      },
+      { name: 'spout-cli-display' },
+    )
+    const serverCheck: SpoutPlugin = {
+      name: 'spout-cli-server-check',
+      async recordEnd(result) {
+        if (result.error?.code === 'SPOUT_ABORTED') cancelled += 1
+        if (!result.error || stopReason) return
+        // Ollama answers 404 when the model is missing: stop at the first one, not one error per record.
+        if (isModelNotFound(result.error))
+          stop('model-missing', missingModelMessage(result.model || model, host))
+        else if (isUnreachable(result.error)) await checkOllama()
+      },
+    }
+    let interrupts = 0
+    const stopListening = io.onInterrupt(() => {
+      interrupts += 1
+      if (interrupts === 1) {
+        stopReason ??= 'interrupted'
+        controller.abort(new CliError('interrupted', { exitCode: exitCodes.interrupted }))
+        display.finish()
+        say(
+          'spout: interrupted: stopping (in-flight records are cancelled, the output stays resumable); Ctrl-C again to quit now',
+        )
+      } else {
+        io.forceExit?.(exitCodes.interrupted)
+      }
+    })
+
+    const request: RequestDefaults = {}
+    if (think !== undefined) request.think = think
+    if (format !== undefined) request.format = format
+    if (keepAlive !== undefined) request.keep_alive = keepAlive
+    if (Object.keys(options).length > 0) request.options = options
+
+    let summary: JobSummary
+    try {
+      summary = await runPipeline({
+        client,
+        model,
+        request,
+        input: source.records(),
+        ...(chat ? { endpoint: 'chat' as const } : {}),
+        concurrency,
+        ...(retries === undefined ? {} : { retries }),
+        ...(idField === undefined ? {} : { idField }),
+        ...(skip ? { skip } : {}),
+        ...(total === undefined ? {} : { total }),
+        name: flags.name ?? (source.path ? basename(source.path) : 'stdin'),
+        signal: controller.signal,
+        logger: {
+          info: (message: string) => {
+            if (!quiet) display.log(`spout: ${message}`)
+          },
+          warn: (message: string) => {
+            if (!quiet) display.log(`spout: warning: ${message}`)
+          },
+        },
+        plugins: [
+          inputLineErrors(),
+          system !== undefined || template !== undefined ? templatePrompt({ system, template }) : undefined,
+          config.plugins,
+          plugins,
+          jsonlSink(outputPath ?? io.stdout, { append: flags.resume === true }),
+          displaySink,
+          serverCheck,
+          broadcast,
+        ],
+      })
+    } catch (error) {
+      display.finish()
+      throw error
+    } finally {
+      stopListening()
+    }
+    display.finish()
+
+    if (stopReason === 'model-missing') throw new CliError(stopMessage)
+    if (stopReason === 'unreachable') {
+      io.stderr.write(`spout: ${stopMessage}\n`)
+      if (outputPath) say(`spout: then resume with: ${resumeCommand(context.argv)}`)
+      return exitCodes.usage
+    }
+    if (summary.error && !summary.interrupted) {
+      const described = describeError(summary.error, { host, model })
+      throw new CliError(summary.error.message.split('\n')[0] ?? described.message)
+    }
+    if (!quiet) io.stderr.write(summaryLine(summary, cancelled, outputPath ? flags.output : undefined) + '\n')
+    if (summary.interrupted || stopReason === 'interrupted') {
+      if (outputPath) say(`spout: resume with: ${resumeCommand(context.argv)}`)
+      else say('spout: the output went to stdout; write it with -o <file> to be able to resume')
+      return exitCodes.interrupted
+    }
+    if (summary.failed > 0) {
+      if (outputPath) say(`spout: ${summary.failed} failed; run again with --resume to retry only those`)
+      return exitCodes.failed
+    }
+    return exitCodes.ok
+  } finally {
+    await client.close()
+  }
+}
+
+/** `spout: 98 ok, 2 failed, 3 skipped · 12,345 tokens · 35.2 tok/s · 1m 02s → out.jsonl` (cancelled: Ctrl-C) */
+function summaryLine(summary: JobSummary, cancelled: number, output: string | undefined): string {
+  const counts = [`${summary.ok} ok`, `${summary.failed - cancelled} failed`]
+  if (cancelled > 0) counts.push(`${cancelled} cancelled`)
+  if (summary.skipped > 0) counts.push(`${summary.skipped} skipped`)
+  const parts = [counts.join(', '), `${formatCount(summary.tokens)} tokens`]
+  if (summary.duration > 0 && summary.tokens > 0) {
+    parts.push(`${formatRate((summary.tokens * 1000) / summary.duration)} tok/s`)
+  }
+  parts.push(formatDuration(summary.duration))
+  return `spout: ${summary.interrupted ? 'interrupted: ' : ''}${parts.join(' · ')}${output ? ` → ${output}` : ''}`
+}
+
+/** How long the mid-run check waits for Ollama to connect and to answer `GET /api/version`. */
+const probeTimeoutMs = 5_000
+
+/**
+ * Asks Ollama for its version, once, with short timeouts: resolves to undefined when it answers,
+ * else to why it did not (`connection refused`).
+ */
+async function probeOllama(client: OllamaClient, signal: AbortSignal): Promise<string | undefined> {
+  try {
+    await client.version({
+      signal,
+      retry: false,
+      timeouts: { connect: probeTimeoutMs, firstByte: probeTimeoutMs, idle: probeTimeoutMs },
+    })
+    return undefined
+  } catch (error) {
+    return unreachableReason(error) ?? 'no answer'
+  }
+}
+
+/** The same command with `--resume` added (promptfoo prints its resume command the same way). */
+export function resumeCommand(argv: readonly string[]): string {
+  const words = argv.includes('--resume') ? [...argv] : [...argv, '--resume']
+  return ['spout', ...words].map(shellQuote).join(' ')
+}
+
+/** The hub's producer plugin for `--broadcast` (an address as `spout serve` prints it, or ws://…). */
+function hubSink(address: string, token: string | undefined): SpoutPlugin {
+  try {
+    return broadcastSink({ url: /^[a-z]+:\/\//i.test(address) ? address : `ws://${address}`, token })
+  } catch (error) {
+    throw new CliError(`--broadcast ${address}: ${firstLine(error)}`, { cause: error })
+  }
+}
