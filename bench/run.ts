@@ -4,6 +4,7 @@ const benches: [string, () => Promise<{ run(): Promise<unknown> }>][] = [
   ['hub', () => import('./hub.bench.ts')],
   ['client', () => import('./client.bench.ts')],
   ['pipeline', () => import('./pipeline.bench.ts')],
+  ['cli', () => import('./cli.bench.ts')],
 ]
 
 export {}
