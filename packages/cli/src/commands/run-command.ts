@@ -126,6 +126,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
     let stopReason: 'interrupted' | 'model-missing' | 'unreachable' | undefined
     let stopMessage = ''
     let cancelled = 0
+    let malformedLines = 0
     const stop = (reason: 'model-missing' | 'unreachable', message: string) => {
       if (stopReason) return
       stopReason = reason
@@ -169,6 +170,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
       name: 'spout-cli-server-check',
       async recordEnd(result) {
         if (result.error?.code === 'SPOUT_ABORTED') cancelled += 1
+        if (result.error?.code === 'SPOUT_INPUT_ERROR') malformedLines += 1
         if (!result.error || stopReason) return
         // Ollama answers 404 when the model is missing: stop at the first one, not one error per record.
         if (isModelNotFound(result.error))
@@ -256,6 +258,11 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
       return exitCodes.interrupted
     }
     if (summary.failed > 0) {
+      // A resume sends the failed records again; a malformed line fails again until it is fixed.
+      if (malformedLines > 0)
+        say(
+          `spout: ${formatCount(malformedLines)} malformed input line${malformedLines === 1 ? '' : 's'}: fix ${malformedLines === 1 ? 'it' : 'them'} in ${source.label}`,
+        )
       if (outputPath) say(`spout: ${summary.failed} failed; run again with --resume to retry only those`)
       return exitCodes.failed
     }

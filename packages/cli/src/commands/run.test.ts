@@ -301,6 +301,7 @@ describe('spout run', () => {
     expect(lines.filter((line) => line.error === undefined)).toHaveLength(3)
     expect(result.stderr).toMatch(/1 failed/)
     expect(result.stderr).toMatch(/bad\.jsonl:2: not valid JSON/)
+    expect(result.stderr).toMatch(/1 malformed input line: fix it in bad\.jsonl/)
 
     const before = sim.counters.byPath['/api/generate'] ?? 0
     const resumed = await run(['run', input, '-m', model, '-o', 'bad.out.jsonl', '--resume'])
