@@ -13,13 +13,13 @@ export type ServerMessage =
   /** Event-loop delay since `start`, in milliseconds. */
   | { type: 'loop'; p99: number; max: number }
 
-export type ServerCommand = { type: 'start' } | { type: 'stop' } | { type: 'exit' }
+export type ServerCommand = { type: 'start' } | { type: 'stop' }
 
 function reply(message: ServerMessage): void {
   process.send?.(message)
 }
 
-async function naiveHub(): Promise<{ port: number; close(): void }> {
+async function naiveHub(): Promise<{ port: number }> {
   const server = new WebSocketServer({ port: 0, host: '127.0.0.1' })
   await new Promise<void>((resolve) => server.once('listening', () => resolve()))
   const viewers = new Set<WebSocket>()
@@ -33,12 +33,12 @@ async function naiveHub(): Promise<{ port: number; close(): void }> {
       socket.on('close', () => viewers.delete(socket))
     }
   })
-  return { port: (server.address() as AddressInfo).port, close: () => server.close() }
+  return { port: (server.address() as AddressInfo).port }
 }
 
-async function ourHub(): Promise<{ port: number; close(): void }> {
+async function ourHub(): Promise<{ port: number }> {
   const hub = await createHub({ port: 0 })
-  return { port: hub.port, close: () => void hub.close() }
+  return { port: hub.port }
 }
 
 const kind = process.argv[2] as HubKind
@@ -48,12 +48,9 @@ process.on('message', (command: ServerCommand) => {
   if (command.type === 'start') {
     loopDelay.reset()
     loopDelay.enable()
-  } else if (command.type === 'stop') {
+  } else {
     loopDelay.disable()
     reply({ type: 'loop', p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 })
-  } else {
-    server.close()
-    process.exit(0)
   }
 })
 // The bench gone (finished or killed): go too.

@@ -5,7 +5,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { WebSocket } from 'ws'
 
-export type ViewerCommand = { type: 'mark' } | { type: 'report' } | { type: 'exit' }
+export type ViewerCommand = { type: 'mark' } | { type: 'report' }
 
 export interface ViewerReport {
   type: 'report'
@@ -105,7 +105,7 @@ function main(): void {
       const at = now()
       loopDelay.disable()
       lagAtMark = viewers.filter((viewer) => !viewer.closed).map((viewer) => at - viewer.newestStamp)
-    } else if (command.type === 'report') {
+    } else {
       const report: ViewerReport = {
         type: 'report',
         received: viewers.filter((viewer) => !viewer.closed).map((viewer) => viewer.received),
@@ -115,8 +115,6 @@ function main(): void {
         loopDelayMax: loopDelay.max / 1e6,
       }
       process.send?.(report)
-    } else {
-      process.exit(0)
     }
   })
 }

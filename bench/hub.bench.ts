@@ -226,9 +226,10 @@ async function phase(kind: HubKind, options: Required<HubBenchOptions>): Promise
     const hubCpu = (cpuSeconds(server.pid) - cpuAtStart.hub) / measuredSeconds
     const viewerCpu = (viewersCpu() - cpuAtStart.viewers) / measuredSeconds
     for (const viewer of viewerProcesses) viewer.send({ type: 'mark' } satisfies ViewerCommand)
+    // A hub that is behind answers only once it has caught up: read its answer after the drain.
     const loop = nextMessage<ServerMessage & { type: 'loop' }>(server, 'loop')
+    loop.catch(() => undefined) // killed before it answered: the race below has moved on
     server.send({ type: 'stop' } satisfies ServerCommand)
-    const hubLoop = await loop
 
     // Let the viewers receive the rest, up to the drain time.
     const drainUntil = performance.now() + options.drainSeconds * 1000
@@ -246,6 +247,7 @@ async function phase(kind: HubKind, options: Required<HubBenchOptions>): Promise
       await sleep(250)
     }
 
+    const hubLoop = await Promise.race([loop, sleep(1000).then(() => ({ max: Number.NaN }))])
     const received = reports.flatMap((report) => report.received)
     const histogram = reports[0]!.histogram.map((count, bin) =>
       reports.reduce((sum, report) => sum + (report === reports[0] ? 0 : report.histogram[bin]!), count),
@@ -273,20 +275,16 @@ async function phase(kind: HubKind, options: Required<HubBenchOptions>): Promise
       viewerLoopDelayMax: Math.max(...reports.map((report) => report.loopDelayMax)),
     }
   } finally {
+    // Killed, not asked: a hub that is behind would read an `exit` only after its backlog.
     for (const socket of producerSockets) socket.terminate()
-    for (const viewer of viewerProcesses) {
-      if (viewer.connected) viewer.send({ type: 'exit' } satisfies ViewerCommand)
-      else viewer.kill()
-    }
-    if (server.connected) server.send({ type: 'exit' } satisfies ServerCommand)
-    else server.kill()
-    await Promise.all(
-      [server, ...viewerProcesses].map((process) =>
-        process.exitCode === null && process.signalCode === null
-          ? new Promise((resolve) => process.once('exit', resolve))
-          : undefined,
-      ),
+    const children = [server, ...viewerProcesses]
+    const exits = children.map((process) =>
+      process.exitCode === null && process.signalCode === null
+        ? new Promise((resolve) => process.once('exit', resolve))
+        : undefined,
     )
+    for (const process of children) process.kill()
+    await Promise.all(exits)
   }
 }
 
