@@ -62,7 +62,7 @@ function main(): void {
   for (let index = 0; index < count; index++) {
     const viewer: Viewer = { received: 0, newestStamp: 0, closed: false, seenSnapshot: false }
     viewers.push(viewer)
-    const socket = new WebSocket(url, { perMessageDeflate: false })
+    const socket = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true })
     socket.on('open', () => {
       open += 1
       if (open === count) process.send?.({ type: 'ready' } satisfies ViewerMessage)
