@@ -256,26 +256,14 @@ class PipelineRun {
 
   async #skipRecord(id: string, record: InputRecord): Promise<void> {
     const now = new Date().toISOString()
-    const result: RecordResult = {
-      id,
-      input: record,
-      model: this.#options.model,
-      system: null,
-      response: '',
-      done_reason: null,
-      metrics: {},
-      attempts: 0,
-      started_at: now,
-      ended_at: now,
-      skipped: true,
-    }
+    const result: RecordResult = { ...this.#blankResult(id, record, now), ended_at: now, skipped: true }
     this.#summary.skipped += 1
     await this.#recordEnd(result)
   }
 
-  /** One record, start to end. Never rejects: whatever happens ends in `recordEnd`. */
-  async #processRecord(id: string, record: InputRecord): Promise<void> {
-    const result: RecordResult = {
+  /** A result before anything happened: no attempt, no text, not ended yet. */
+  #blankResult(id: string, record: InputRecord, startedAt: string): RecordResult {
+    return {
       id,
       input: record,
       model: this.#options.model,
@@ -284,9 +272,14 @@ class PipelineRun {
       done_reason: null,
       metrics: {},
       attempts: 0,
-      started_at: new Date().toISOString(),
+      started_at: startedAt,
       ended_at: '',
     }
+  }
+
+  /** One record, start to end. Never rejects: whatever happens ends in `recordEnd`. */
+  async #processRecord(id: string, record: InputRecord): Promise<void> {
+    const result = this.#blankResult(id, record, new Date().toISOString())
     try {
       if (this.#stop) throw this.#stop
       const request = await this.#buildRequest(id, record)
