@@ -12,7 +12,7 @@ import {
   readTextFile,
 } from '../request-options.ts'
 import { colorEnabled, createStyle } from '../style.ts'
-import { collect, hostOption, modelOption, requireModel } from './shared.ts'
+import { abortOnInterrupt, collect, hostOption, modelOption, requireModel } from './shared.ts'
 
 interface GenerateFlags {
   model?: string
@@ -96,12 +96,7 @@ export async function generateCommand(
   const { OllamaClient } = await import('@spout/core')
   const client = new OllamaClient({ host })
   const controller = new AbortController()
-  let interrupted = false
-  const stopListening = io.onInterrupt(() => {
-    if (interrupted) io.forceExit?.(exitCodes.interrupted)
-    interrupted = true
-    controller.abort(new CliError('interrupted', { exitCode: exitCodes.interrupted }))
-  })
+  const interruption = abortOnInterrupt(io, controller)
   let wroteText = false
   let endsWithNewline = true
   let thinkingOpen = false
@@ -144,12 +139,12 @@ export async function generateCommand(
   } catch (error) {
     if (thinkingOpen) io.stderr.write('\n')
     if (wroteText && !endsWithNewline) io.stdout.write('\n')
-    if (interrupted) return exitCodes.interrupted
+    if (interruption.interrupted) return exitCodes.interrupted
     const described = describeError(error, { host, model })
     io.stderr.write(`spout: ${described.message}\n`)
     return described.exitCode
   } finally {
-    stopListening()
+    interruption.stop()
     await client.close()
   }
 }

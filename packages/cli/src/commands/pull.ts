@@ -1,10 +1,10 @@
 import type { Command } from 'commander'
-import { CliError, exitCodes } from '../cli-error.ts'
+import { exitCodes } from '../cli-error.ts'
 import { describeError } from '../describe-error.ts'
 import { resolveHost } from '../host.ts'
 import type { CommandContext } from '../program.ts'
 import { PullProgressView } from '../pull-progress.ts'
-import { hostOption } from './shared.ts'
+import { abortOnInterrupt, hostOption } from './shared.ts'
 
 export function registerPull(program: Command, context: CommandContext): void {
   const { io } = context
@@ -26,12 +26,7 @@ export function registerPull(program: Command, context: CommandContext): void {
       const { OllamaClient } = await import('@spout/core')
       const client = new OllamaClient({ host })
       const controller = new AbortController()
-      let interrupted = false
-      const stopListening = io.onInterrupt(() => {
-        if (interrupted) io.forceExit?.(exitCodes.interrupted)
-        interrupted = true
-        controller.abort(new CliError('interrupted', { exitCode: exitCodes.interrupted }))
-      })
+      const interruption = abortOnInterrupt(io, controller)
       const view = new PullProgressView({
         stream: io.stderr,
         live: io.stderr.isTTY === true && io.env.TERM !== 'dumb',
@@ -46,7 +41,7 @@ export function registerPull(program: Command, context: CommandContext): void {
         context.exitCode = exitCodes.ok
       } catch (error) {
         view.finish()
-        if (interrupted) {
+        if (interruption.interrupted) {
           context.exitCode = exitCodes.interrupted
           return
         }
@@ -54,7 +49,7 @@ export function registerPull(program: Command, context: CommandContext): void {
         io.stderr.write(`spout: ${described.message}\n`)
         context.exitCode = described.exitCode
       } finally {
-        stopListening()
+        interruption.stop()
         await client.close()
       }
     })

@@ -1,5 +1,6 @@
 import { Option } from 'commander'
-import { CliError } from '../cli-error.ts'
+import { CliError, exitCodes } from '../cli-error.ts'
+import type { CliIo } from '../io.ts'
 
 /** Collects a repeatable flag (`--option a=1 --option b=2`) into an array. */
 export function collect(value: string, previous: string[] | undefined): string[] {
@@ -24,4 +25,28 @@ export function requireModel(model: string | undefined, where: string): string {
 /** A word safe to paste into a POSIX shell. */
 export function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
+}
+
+/** Ctrl-C handling for a one-request command. */
+export interface Interruption {
+  /** True once Ctrl-C was pressed. */
+  readonly interrupted: boolean
+  /** Stops listening for Ctrl-C. */
+  stop(): void
+}
+
+/** The first Ctrl-C aborts `controller` with an `interrupted` error; a second one exits at once. */
+export function abortOnInterrupt(io: CliIo, controller: AbortController): Interruption {
+  let interrupted = false
+  const stop = io.onInterrupt(() => {
+    if (interrupted) io.forceExit?.(exitCodes.interrupted)
+    interrupted = true
+    controller.abort(new CliError('interrupted', { exitCode: exitCodes.interrupted }))
+  })
+  return {
+    get interrupted() {
+      return interrupted
+    },
+    stop,
+  }
 }
