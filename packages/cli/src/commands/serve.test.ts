@@ -71,6 +71,29 @@ describe('spout serve', () => {
     await expect(fetch(url)).rejects.toThrow()
   })
 
+  it('lets an origin given with --allow-origin connect, and refuses another', async () => {
+    const serve = startCli(['serve', '--port', '0', '--allow-origin', 'https://viewer.example'], {
+      cwd: directory,
+    })
+    await serve.stdout.waitFor(/\n/)
+    const url = serve.stdout.text.trim().replace(/^http/, 'ws')
+    const { WebSocket: NodeWebSocket } = await import('ws')
+    const opens = (origin: string) =>
+      new Promise<boolean>((resolve) => {
+        const socket = new NodeWebSocket(`${url}/ws`, { origin })
+        socket.on('message', () => {
+          socket.close()
+          resolve(true)
+        })
+        socket.on('close', () => resolve(false))
+        socket.on('error', () => resolve(false))
+      })
+    expect(await opens('https://viewer.example')).toBe(true)
+    expect(await opens('http://evil.example')).toBe(false)
+    serve.interrupt()
+    expect(await serve.done).toBe(0)
+  })
+
   it('exits 2 with one line when the port is taken', async () => {
     const first = startCli(['serve', '--port', '0'], { cwd: directory })
     await first.stdout.waitFor(/\n/)

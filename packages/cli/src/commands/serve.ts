@@ -7,6 +7,7 @@ import { CliError, exitCodes } from '../cli-error.ts'
 import { firstLine } from '../config.ts'
 import type { CommandContext } from '../program.ts'
 import { parseInteger } from '../request-options.ts'
+import { collect } from './shared.ts'
 
 interface ServeFlags {
   port: string
@@ -14,6 +15,10 @@ interface ServeFlags {
   token?: string
   viewerToken?: string
   insecure?: boolean
+  allowOrigin?: string[]
+  allowHost?: string[]
+  maxFinishedRecords?: string
+  maxFailedRecords?: string
 }
 
 /**
@@ -42,12 +47,28 @@ export function registerServe(program: Command, context: CommandContext): void {
     .option('--token <token>', 'producers must send this token')
     .option('--viewer-token <token>', 'viewers must send this token')
     .option('--insecure', 'allow listening beyond this machine without tokens')
+    .option(
+      '--allow-origin <origin>',
+      'another browser origin allowed to connect, e.g. a dev server (repeatable)',
+      collect,
+    )
+    .option(
+      '--allow-host <host>',
+      'another Host header accepted, e.g. behind a reverse proxy (repeatable)',
+      collect,
+    )
+    .option('--max-finished-records <n>', 'finished records kept per job for late joiners (default 10000)')
+    .option(
+      '--max-failed-records <n>',
+      'failed records kept per job, apart from the finished ones (default 1000)',
+    )
     .addHelpText(
       'after',
       `
 Examples:
   $ spout serve
   $ spout serve --port 8080 --token s3cret
+  $ spout serve --allow-origin https://viewer.example --allow-host spout.internal:4317
   $ spout run data.jsonl -m llama3.2 -o out.jsonl --broadcast ws://127.0.0.1:4317 --token s3cret`,
     )
     .action(async (flags: ServeFlags) => {
@@ -64,6 +85,14 @@ Examples:
           ...(flags.viewerToken ? { viewerToken: flags.viewerToken } : {}),
           ...(flags.insecure ? { insecure: true } : {}),
           ...(staticDir ? { staticDir } : {}),
+          ...(flags.allowOrigin ? { allowedOrigins: flags.allowOrigin } : {}),
+          ...(flags.allowHost ? { allowedHosts: flags.allowHost } : {}),
+          ...(flags.maxFinishedRecords !== undefined
+            ? { maxFinishedRecords: parseInteger(flags.maxFinishedRecords, '--max-finished-records', 0) }
+            : {}),
+          ...(flags.maxFailedRecords !== undefined
+            ? { maxFailedRecords: parseInteger(flags.maxFailedRecords, '--max-failed-records', 0) }
+            : {}),
         })
       } catch (error) {
         throw new CliError(`cannot start the hub on ${flags.host}:${port}: ${firstLine(error)}`, {
