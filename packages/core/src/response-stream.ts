@@ -2,9 +2,11 @@
 // into a queue of objects, and `next()` hands them out without an await per object. Breaking out of
 // `for await` destroys the body, which closes the connection: that is how Ollama learns to stop.
 
+import { onAbort } from './abort-listener.ts'
 import { IncompleteStreamError, StreamError, TimeoutError } from './errors.ts'
 import { NdjsonParser } from './ndjson.ts'
-import type { Call, ResponseData, Transport } from './transport.ts'
+import type { ResponseBody } from './response-body.ts'
+import type { Call, Transport } from './transport.ts'
 
 /** What marks the end of a stream, and which text counts as "received" in errors. */
 export interface StreamKind {
@@ -17,8 +19,6 @@ export interface StreamKind {
 const State = { Idle: 0, Opening: 1, Streaming: 2, Finished: 3 } as const
 type State = (typeof State)[keyof typeof State]
 
-type Body = ResponseData['body']
-
 const doneResult: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true })
 
 function abortError(message: string): DOMException {
@@ -30,16 +30,14 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
   readonly #call: Call
   readonly #kind: StreamKind
   readonly #signal: AbortSignal | undefined
-  /** Mirrors the call's signal (a field read is cheaper than the `aborted` getter on the per-object path). */
-  #aborted = false
+  /** The call's own signal (the caller's, the timers' and `abort()`'s reasons all land there). */
+  readonly #signalOfCall: AbortSignal
   readonly #parser: NdjsonParser
   #state: State = State.Idle
-  #body: Body | undefined
+  #body: ResponseBody | undefined
   #queue: unknown[] = []
   #head = 0
   #failure: { error: unknown } | undefined
-  #ended = false
-  #bodyError: { error: unknown } | undefined
   #waiter: (() => void) | undefined
   #completed = false
   #chunks = 0
@@ -61,15 +59,7 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
     this.#call = init.call
     this.#kind = init.kind
     this.#signal = init.signal
-    const signal = init.call.controller.signal
-    this.#aborted = signal.aborted
-    signal.addEventListener(
-      'abort',
-      () => {
-        this.#aborted = true
-      },
-      { once: true },
-    )
+    this.#signalOfCall = init.call.controller.signal
     // undici hands out a fresh buffer per read: no need to copy unfinished lines.
     this.#parser = new NdjsonParser({
       maxLineLength: init.maxLineLength,
@@ -103,8 +93,20 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.#head < this.#queue.length && !this.#aborted) {
-      return Promise.resolve({ value: this.#queue[this.#head++] as T, done: false })
+    if (!this.#signalOfCall.aborted) {
+      if (this.#head < this.#queue.length) {
+        return Promise.resolve({ value: this.#queue[this.#head++] as T, done: false })
+      }
+      // What already arrived is parsed here, without entering the async path.
+      if (this.#state === State.Streaming && this.#failure === undefined) {
+        const chunk = this.#body!.read()
+        if (chunk !== null) {
+          this.#ingest(chunk)
+          if (this.#head < this.#queue.length) {
+            return Promise.resolve({ value: this.#queue[this.#head++] as T, done: false })
+          }
+        }
+      }
     }
     return this.#advance()
   }
@@ -138,13 +140,13 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
         }
         if (this.#failure) throw this.#failure.error
         if (signal.aborted) throw signal.reason
-        const chunk: Buffer | null = body.read()
+        const chunk = body.read()
         if (chunk !== null) {
           this.#ingest(chunk)
           continue
         }
-        if (this.#ended) return this.#end()
-        if (this.#bodyError) throw this.#incomplete(this.#bodyError.error)
+        if (body.ended) return this.#end()
+        if (body.failure) throw this.#incomplete(body.failure.error)
         await this.#waitForData()
         // return() while this next() was waiting: the iteration is over.
         if (this.#isFinished()) return doneResult
@@ -167,9 +169,7 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
     if (userSignal) {
       userSignal.throwIfAborted()
       const controller = this.#call.controller
-      const onAbort = () => controller.abort(userSignal.reason)
-      userSignal.addEventListener('abort', onAbort, { once: true })
-      this.#removeSignalListener = () => userSignal.removeEventListener('abort', onAbort)
+      this.#removeSignalListener = onAbort(userSignal, () => controller.abort(userSignal.reason))
     }
     const response = await this.#transport.open(this.#call)
     const body = response.body
@@ -180,15 +180,7 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
     }
     this.#body = body
     this.#state = State.Streaming
-    body.on('readable', this.#wake)
-    body.on('end', () => {
-      this.#ended = true
-      this.#wake()
-    })
-    body.on('error', (error: unknown) => {
-      this.#bodyError = { error }
-      this.#wake()
-    })
+    body.listen(this.#wake)
   }
 
   readonly #wake = (): void => {
@@ -310,7 +302,10 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
     this.#removeSignalListener?.()
     this.#removeSignalListener = undefined
     const body = this.#body
-    if (body && !this.#ended) body.destroy()
+    if (body) {
+      body.listen(undefined)
+      body.destroy()
+    }
     this.#wake()
   }
 }

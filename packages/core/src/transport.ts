@@ -1,8 +1,10 @@
 // The HTTP side of the client: one undici Agent, our own connect and first-byte timeouts (undici's
 // 300 s headersTimeout/bodyTimeout are off), retries before the first byte, typed errors.
 
-import { Agent, type Dispatcher } from 'undici'
+import { createRequire } from 'node:module'
+import type { Dispatcher, Agent as UndiciAgent } from 'undici'
 import { ConnectionError, HttpError, TimeoutError } from './errors.ts'
+import { ResponseBody } from './response-body.ts'
 import { parseRetryAfter, type ResolvedRetry, retryDelay, sleep } from './retry.ts'
 
 export interface Timeouts {
@@ -48,66 +50,118 @@ export interface Call {
   controller: AbortController
 }
 
-export type ResponseData = Dispatcher.ResponseData
+/** A response whose status has arrived; its body streams in behind it. */
+export interface ResponseData {
+  statusCode: number
+  statusText: string
+  headers: Record<string, string | string[] | undefined>
+  body: ResponseBody
+}
 
-/** Set on the dispatch options so the interceptor can tell us when the connection is up. */
-const connectedKey = 'spoutOnConnected'
-
-type ConnectedOptions = Dispatcher.DispatchOptions & { [connectedKey]?: () => void }
-
-/** Calls `onConnected` when undici starts writing the request, i.e. once a connection is established. */
-class ConnectionNotifier implements Dispatcher.DispatchHandler {
-  readonly #handler: Dispatcher.DispatchHandler
+/**
+ * One attempt, dispatched straight to undici with no Node stream in between: it reports the moment the
+ * connection is up (for the timers), settles once the status arrives, then feeds the body. An abort
+ * before the response rejects at once; undici drops the request before writing it if it was still
+ * waiting for a connection.
+ */
+class AttemptHandler implements Dispatcher.DispatchHandler {
+  readonly #signal: AbortSignal
   readonly #onConnected: () => void
+  #resolve: ((response: ResponseData) => void) | undefined
+  #reject: ((error: unknown) => void) | undefined
+  #controller: Dispatcher.DispatchController | undefined
+  #body: ResponseBody | undefined
 
-  constructor(handler: Dispatcher.DispatchHandler, onConnected: () => void) {
-    this.#handler = handler
+  constructor(
+    signal: AbortSignal,
+    onConnected: () => void,
+    resolve: (response: ResponseData) => void,
+    reject: (error: unknown) => void,
+  ) {
+    this.#signal = signal
     this.#onConnected = onConnected
+    this.#resolve = resolve
+    this.#reject = reject
+    signal.addEventListener('abort', this.#onAbort)
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
+  readonly #onAbort = (): void => {
+    const reason = this.#signal.reason
+    this.#controller?.abort(reason instanceof Error ? reason : new DOMException(String(reason), 'AbortError'))
+    this.#settle(undefined, reason)
+    this.#body?.fail(reason)
+  }
+
+  #settle(response: ResponseData | undefined, error?: unknown): void {
+    const resolve = this.#resolve
+    const reject = this.#reject
+    if (!resolve || !reject) return
+    this.#resolve = undefined
+    this.#reject = undefined
+    if (response) resolve(response)
+    else reject(error)
+  }
+
+  #done(): void {
+    this.#signal.removeEventListener('abort', this.#onAbort)
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    if (this.#signal.aborted) {
+      const reason = this.#signal.reason
+      controller.abort(reason instanceof Error ? reason : new DOMException(String(reason), 'AbortError'))
+      return
+    }
+    this.#controller = controller
     this.#onConnected()
-    this.#handler.onRequestStart?.(controller, context)
-  }
-
-  onRequestUpgrade(
-    controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: Parameters<NonNullable<Dispatcher.DispatchHandler['onRequestUpgrade']>>[2],
-    socket: Parameters<NonNullable<Dispatcher.DispatchHandler['onRequestUpgrade']>>[3],
-  ): void {
-    this.#handler.onRequestUpgrade?.(controller, statusCode, headers, socket)
   }
 
   onResponseStart(
     controller: Dispatcher.DispatchController,
     statusCode: number,
-    headers: Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseStart']>>[2],
+    headers: Record<string, string | string[] | undefined>,
     statusMessage?: string,
   ): void {
-    this.#handler.onResponseStart?.(controller, statusCode, headers, statusMessage)
+    if (statusCode < 200) return
+    this.#body = new ResponseBody(controller)
+    this.#settle({ statusCode, statusText: statusMessage ?? '', headers, body: this.#body })
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.#handler.onResponseData?.(controller, chunk)
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#body?.push(chunk)
   }
 
-  onResponseEnd(
-    controller: Dispatcher.DispatchController,
-    trailers: Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseEnd']>>[1],
-  ): void {
-    this.#handler.onResponseEnd?.(controller, trailers)
+  onResponseEnd(): void {
+    this.#done()
+    this.#body?.end()
   }
 
-  onResponseError(controller: Dispatcher.DispatchController, error: Error): void {
-    this.#handler.onResponseError?.(controller, error)
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#done()
+    this.#settle(undefined, error)
+    this.#body?.fail(error)
   }
 }
 
-const notifyOnConnect: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (options, handler) => {
-  const onConnected = (options as ConnectedOptions)[connectedKey]
-  return dispatch(options, onConnected ? new ConnectionNotifier(handler, onConnected) : handler)
+/**
+ * undici's `Agent` without the rest of undici: its index also loads fetch, WebSocket, the cache and the
+ * mocks, 14 MB of memory a client never uses. The class is the same one `import { Agent } from 'undici'`
+ * gives (one module cache); should a later undici move the file, the whole package is loaded instead.
+ */
+function loadAgent(): typeof UndiciAgent {
+  const require = createRequire(import.meta.url)
+  try {
+    const agent: unknown = require('undici/lib/dispatcher/agent.js')
+    if (typeof agent === 'function' && typeof agent.prototype?.dispatch === 'function') {
+      return agent as typeof UndiciAgent
+    }
+  } catch {
+    // Fall through to the public entry.
+  }
+  return (require('undici') as typeof import('undici')).Agent
 }
+
+const Agent = loadAgent()
 
 /** Error codes of a failed connection, with the words we show and whether a retry may help. */
 const connectionReasons: Record<string, { reason: string; retryable: boolean }> = {
@@ -155,8 +209,7 @@ export class Transport {
   readonly host: string
   readonly #origin: string
   readonly #basePath: string
-  readonly #agent: Agent
-  readonly #dispatcher: Dispatcher
+  readonly #agent: UndiciAgent
 
   constructor(options: TransportOptions) {
     this.host = options.host
@@ -170,7 +223,6 @@ export class Transport {
       connect: { timeout: 0 },
       ...(options.connections === undefined ? {} : { connections: options.connections }),
     })
-    this.#dispatcher = this.#agent.compose(notifyOnConnect)
   }
 
   url(path: string): string {
@@ -245,19 +297,29 @@ export class Transport {
         }, timeouts.firstByte)
       }
     }
-    const options: ConnectedOptions & Dispatcher.RequestOptions = {
+    const options: Dispatcher.DispatchOptions = {
       origin: this.#origin,
       path: `${this.#basePath}${call.path}`,
       method: call.method,
       headers: call.headers,
-      body: call.body,
-      signal: controller.signal,
+      body: call.body ?? null,
       headersTimeout: 0,
       bodyTimeout: 0,
-      [connectedKey]: onConnected,
     }
     try {
-      return await this.#dispatcher.request(options)
+      return await new Promise<ResponseData>((resolve, reject) => {
+        const signal = controller.signal
+        if (signal.aborted) {
+          reject(signal.reason)
+          return
+        }
+        const handler = new AttemptHandler(signal, onConnected, resolve, reject)
+        try {
+          this.#agent.dispatch(options, handler)
+        } catch (error) {
+          handler.onResponseError(undefined as never, error as Error)
+        }
+      })
     } finally {
       clearTimeout(connectTimer)
       clearTimeout(firstByteTimer)
@@ -266,8 +328,6 @@ export class Transport {
 
   /** Reads an error body (bounded, within the idle timeout): the JSON `error` text, or the raw text. */
   async #readHttpError(response: ResponseData, call: Call): Promise<HttpError> {
-    const chunks: Buffer[] = []
-    let size = 0
     const idle = call.timeouts.idle
     const timer =
       idle > 0
@@ -277,19 +337,12 @@ export class Transport {
             )
           }, idle)
         : undefined
+    let text: string
     try {
-      for await (const chunk of response.body as AsyncIterable<Buffer>) {
-        chunks.push(chunk)
-        size += chunk.length
-        if (size >= maxErrorBodyBytes) {
-          response.body.destroy()
-          break
-        }
-      }
+      text = (await response.body.collect(maxErrorBodyBytes)).toString('utf8')
     } finally {
       clearTimeout(timer)
     }
-    const text = Buffer.concat(chunks).subarray(0, maxErrorBodyBytes).toString('utf8')
     let body = text
     try {
       const parsed: unknown = JSON.parse(text)
