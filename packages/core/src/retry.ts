@@ -1,6 +1,8 @@
 // Retries before the first byte: connection refused/reset and `503 server busy` (and 429), with
 // exponential backoff and jitter. Nothing is retried once a response has started.
 
+import { onAbort } from './abort-listener.ts'
+
 export interface RetryOptions {
   /** Total tries, the first one included. Default 3. `1` (or `retry: false`) turns retries off. */
   attempts?: number
@@ -63,14 +65,13 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.reject(signal.reason)
   return new Promise((resolve, reject) => {
-    const onAbort = () => {
+    const stop = onAbort(signal, () => {
       clearTimeout(timer)
       reject(signal.reason)
-    }
+    })
     const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
+      stop()
       resolve()
     }, ms)
-    signal.addEventListener('abort', onAbort, { once: true })
   })
 }
