@@ -4,7 +4,8 @@
 // answer each abuse with its documented reaction, return to its baseline connection counts and
 // memory, and the healthy viewers must receive every event of the batch exactly once, with the
 // right text. Their latency is measured and printed, never asserted.
-import { eventSink, OllamaClient, parseEvent, runPipeline, type SpoutEvent } from '@spout/core'
+import { eventSink, OllamaClient, runPipeline, type SpoutEvent } from '@spout/core'
+import { parseEvent } from '@spout/core/events'
 import { expectedResponse, type Simulator, startSimulator } from '@spout/ollama-sim'
 import { broadcastSink, createHub, type Hub } from '@spout/ws-server'
 import fc from 'fast-check'

@@ -16,12 +16,11 @@ export {
   StreamError,
   TimeoutError,
 } from './errors.ts'
-export type { ParseEventResult } from './event-schema.ts'
-export { parseEvent, spoutEventSchema } from './event-schema.ts'
 // Pipeline and plugin SDK
 export type { EventSinkOptions } from './event-sink.ts'
 export { eventSink, recordEndEvent } from './event-sink.ts'
-// Event model (also available browser-safe from `@spout/core/events`)
+// Event model (also available browser-safe from `@spout/core/events`, which alone carries the zod
+// validator `parseEvent`: a program that only runs batches does not load zod)
 export type {
   ChunkEvent,
   EventError,

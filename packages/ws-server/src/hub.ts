@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import { hubCloseCodes, parseEvent, parseResume, type SpoutEvent } from '@spout/core'
+import { hubCloseCodes, parseEvent, parseResume, type SpoutEvent } from '@spout/core/events'
 import { WebSocket, WebSocketServer } from 'ws'
 import { hostAllowed, originAllowed, presentedToken, tokenMatches } from './access.ts'
 import { HubError } from './errors.ts'
