@@ -95,6 +95,8 @@ class PipelineRun {
   readonly #options: PipelineOptions
   readonly #started = performance.now()
   readonly #controller = new AbortController()
+  /** The options of every request: one object for the whole job. */
+  readonly #requestOptions = { signal: this.#controller.signal, retry: false as const }
   readonly #summary: JobSummary = { ok: 0, failed: 0, skipped: 0, tokens: 0, duration: 0 }
   readonly #job: PluginJob
   readonly #limit: ConcurrencyLimit
@@ -202,7 +204,10 @@ class PipelineRun {
     const input = this.#options.input
     const iterator: AsyncIterator<InputRecord> | Iterator<InputRecord> =
       Symbol.asyncIterator in input ? input[Symbol.asyncIterator]() : input[Symbol.iterator]()
-    const active = new Set<Promise<void>>()
+    // Records in flight are counted, not kept in a collection: nothing long-lived points at them.
+    let running = 0
+    let drained: (() => void) | undefined
+    let bug: { error: unknown } | undefined
     let position = 0
     let exhausted = false
     try {
@@ -233,17 +238,27 @@ class PipelineRun {
           continue
         }
         this.#freeSlots -= 1
-        const task = this.#processRecord(id, record).finally(() => {
-          active.delete(task)
+        running += 1
+        const settled = () => {
+          running -= 1
+          if (running === 0) drained?.()
           this.#freeSlots += 1
           const wake = this.#slotFreed
           this.#slotFreed = undefined
           wake?.()
+        }
+        // #processRecord never rejects; should a bug make it, the job fails with that error.
+        this.#processRecord(id, record).then(settled, (error: unknown) => {
+          bug ??= { error }
+          settled()
         })
-        active.add(task)
       }
     } finally {
-      await Promise.all(active)
+      if (running > 0) {
+        await new Promise<void>((resolve) => {
+          drained = resolve
+        })
+      }
       if (!exhausted) {
         try {
           await iterator.return?.()
@@ -252,6 +267,8 @@ class PipelineRun {
         }
       }
     }
+    const failure = bug as { error: unknown } | undefined
+    if (failure) throw failure.error
   }
 
   async #skipRecord(id: string, record: InputRecord): Promise<void> {
@@ -399,23 +416,27 @@ class PipelineRun {
     const driver = this.#driver!
     const jobId = this.#job.jobId
     const recordId = result.id
-    const start: RecordStartEvent = {
-      type: 'record-start',
-      jobId,
-      recordId,
-      attempt: result.attempts,
-      model: result.model,
-    }
-    if (result.system !== null) start.system = result.system
-    if (result.prompt !== undefined) start.prompt = result.prompt
-    if (result.messages !== undefined) start.messages = result.messages
     result.response = ''
     delete result.thinking
     delete result.tool_calls
-    const started = driver.hookParallel('recordStart', start)
-    if (started) await started
+    // Events are built only for plugins that take them: a batch writing files only allocates none.
+    if (driver.has('recordStart')) {
+      const start: RecordStartEvent = {
+        type: 'record-start',
+        jobId,
+        recordId,
+        attempt: result.attempts,
+        model: result.model,
+      }
+      if (result.system !== null) start.system = result.system
+      if (result.prompt !== undefined) start.prompt = result.prompt
+      if (result.messages !== undefined) start.messages = result.messages
+      const started = driver.hookParallel('recordStart', start)
+      if (started) await started
+    }
+    const sinks = driver.has('writeChunk')
 
-    const options = { signal: this.#controller.signal, retry: false as const }
+    const options = this.#requestOptions
     const chat = isChatRequest(request)
     const stream: AsyncIterable<GenerateResponse | ChatResponse> = chat
       ? this.#options.client.chat({ ...request, stream: true }, options)
@@ -442,14 +463,14 @@ class PipelineRun {
       }
       if (text !== '' || thought) {
         response += text
-        const chunk: ChunkEvent = { type: 'chunk', jobId, recordId, seq, text }
-        if (thought) {
-          thinking += thought
-          chunk.thinking = thought
+        if (thought) thinking += thought
+        if (sinks) {
+          const chunk: ChunkEvent = { type: 'chunk', jobId, recordId, seq, text }
+          if (thought) chunk.thinking = thought
+          const written = driver.hookParallel('writeChunk', chunk)
+          if (written) await written
         }
         seq += 1
-        const written = driver.hookParallel('writeChunk', chunk)
-        if (written) await written
       }
       if (part.done) final = part
     }
