@@ -79,7 +79,7 @@ export function unreachableReason(error: unknown): string | undefined {
   if (typeof reason === 'string' && reason !== '') return reason
   if (typeof message !== 'string') return undefined
   const line = firstLine(message)
-  const connection = /^cannot reach Ollama at \S+: (.+)$/.exec(line)
+  const connection = /^(?:cannot reach|lost the connection to) Ollama at \S+: (.+)$/.exec(line)
   if (connection) return connection[1]
   const request = /^\[[A-Z]+ [^\]]*\] (.+?)(?: \([\w.]+\))?$/.exec(line)
   return request?.[1] ?? (line === '' ? undefined : line)

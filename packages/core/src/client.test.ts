@@ -322,6 +322,7 @@ describe('errors', () => {
       expect((error as Error).message).toBe(
         `cannot reach Ollama at http://127.0.0.1:${port}: connection refused (3 attempts)`,
       )
+      expect((error as ConnectionError).connected).toBe(false)
     } finally {
       await refused.close()
     }
@@ -564,6 +565,16 @@ describe('retries', () => {
     const chunks = await collect(client.generate(request))
     expect(chunks.map((chunk) => chunk.response).join('')).toBe(sim.expectedResponse(request).response)
     expect(sim.counters.byPath['/api/generate']).toBe(3)
+  })
+
+  it('says the connection was lost, not that Ollama is unreachable, when the server took it and closed it', async () => {
+    const request = { model: 'llama3.2', prompt: 'Flaky. [sim:fault=flaky-connect,times=5]' }
+    const error = await failure(() => collect(client.generate(request)))
+    expect(error).toBeInstanceOf(ConnectionError)
+    expect(error).toMatchObject({ code: 'SPOUT_CONNECTION_ERROR', attempts: 3, connected: true })
+    expect((error as Error).message).toMatch(
+      /^lost the connection to Ollama at http:\/\/127\.0\.0\.1:\d+: connection (closed before a response|reset) \(3 attempts\)$/,
+    )
   })
 
   it("retries 503 'server busy' before the first byte", async () => {

@@ -188,6 +188,8 @@ export class ConnectionError extends SpoutError {
   readonly reason: string
   /** How many attempts were made (retries included). */
   readonly attempts: number
+  /** True when the server took the connection and then dropped it before a response. */
+  readonly connected: boolean
 
   constructor(init: {
     host: string
@@ -195,11 +197,12 @@ export class ConnectionError extends SpoutError {
     url: string
     reason: string
     attempts: number
+    connected?: boolean
     cause?: unknown
   }) {
     super(
       'SPOUT_CONNECTION_ERROR',
-      `cannot reach Ollama at ${init.host}: ${init.reason}` +
+      `${init.connected ? 'lost the connection to' : 'cannot reach'} Ollama at ${init.host}: ${init.reason}` +
         (init.attempts > 1 ? ` (${init.attempts} attempts)` : ''),
       { cause: init.cause },
     )
@@ -207,6 +210,7 @@ export class ConnectionError extends SpoutError {
     this.method = init.method
     this.url = init.url
     this.reason = init.reason
+    this.connected = init.connected ?? false
     this.attempts = init.attempts
   }
 }

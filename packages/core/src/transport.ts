@@ -58,6 +58,9 @@ export interface ResponseData {
   body: ResponseBody
 }
 
+/** Errors of attempts that failed after their connection was up (a reset, a close before the response). */
+const afterConnect = new WeakSet<object>()
+
 /**
  * One attempt, dispatched straight to undici with no Node stream in between: it reports the moment the
  * connection is up (for the timers), settles once the status arrives, then feeds the body. An abort
@@ -138,6 +141,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     this.#done()
+    if (this.#controller !== undefined && typeof error === 'object' && error !== null) afterConnect.add(error)
     this.#settle(undefined, error)
     this.#body?.fail(error)
   }
@@ -259,6 +263,7 @@ export class Transport {
           url: call.url,
           reason: connection.reason,
           attempts: attempt,
+          connected: typeof error === 'object' && error !== null && afterConnect.has(error),
           cause: error,
         })
       }
