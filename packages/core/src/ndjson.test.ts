@@ -22,6 +22,11 @@ function cut(data: Uint8Array, positions: number[]): Uint8Array[] {
   return pieces
 }
 
+/** The same bytes as Node Buffers (views), as undici and Node streams hand them out: the Buffer path. */
+function asBuffers(chunks: Uint8Array[]): Uint8Array[] {
+  return chunks.map((chunk) => Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length))
+}
+
 function oneBytePerRead(data: Uint8Array): Uint8Array[] {
   return Array.from(data, (byte) => Uint8Array.of(byte))
 }
@@ -53,6 +58,12 @@ const jsonValue = fc.jsonValue({ maxDepth: 3, stringUnit: 'binary' })
 const jsonObject = fc.dictionary(fc.string({ unit: 'binary', maxLength: 8 }), jsonValue, { maxKeys: 5 })
 
 describe('decodeNdjson: property', () => {
+  it('drops a UTF-8 BOM that opens the stream, from bytes and from Buffers alike', async () => {
+    const data = bytes('\uFEFF{"a":1}\n{"b":2}\n')
+    expect(await decodeAll([data])).toEqual([{ a: 1 }, { b: 2 }])
+    expect(await decodeAll(asBuffers([data]))).toEqual([{ a: 1 }, { b: 2 }])
+  })
+
   it('yields exactly the encoded objects for any cut of their bytes', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -66,6 +77,7 @@ describe('decodeNdjson: property', () => {
           const data = bytes(text)
           const expected = JSON.parse(JSON.stringify(objects))
           expect(await decodeAll(cut(data, positions))).toEqual(expected)
+          expect(await decodeAll(asBuffers(cut(data, positions)))).toEqual(expected)
           expect(await decodeWithStream(cut(data, positions))).toEqual(expected)
         },
       ),
@@ -78,6 +90,7 @@ describe('decodeNdjson: property', () => {
       fc.asyncProperty(fc.array(jsonObject, { minLength: 1, maxLength: 4 }), async (objects) => {
         const data = bytes(objects.map((object) => `${JSON.stringify(object)}\n`).join(''))
         expect(await decodeAll(oneBytePerRead(data))).toEqual(JSON.parse(JSON.stringify(objects)))
+        expect(await decodeAll(asBuffers(oneBytePerRead(data)))).toEqual(JSON.parse(JSON.stringify(objects)))
       }),
       { numRuns: 100 },
     )
@@ -91,13 +104,15 @@ describe('decodeNdjson: property', () => {
         async (objects, positions) => {
           const good = objects.map((object) => `${JSON.stringify(object)}\n`).join('')
           const data = bytes(`${good}{"broken": \n{"after":1}\n`)
-          const error = await decodeAll(cut(data, positions)).catch((caught: unknown) => caught)
-          expect(error).toBeInstanceOf(ParseError)
-          expect(error).toMatchObject({
-            code: 'SPOUT_PARSE_ERROR',
-            line: objects.length + 1,
-            offset: bytes(good).length,
-          })
+          for (const chunks of [cut(data, positions), asBuffers(cut(data, positions))]) {
+            const error = await decodeAll(chunks).catch((caught: unknown) => caught)
+            expect(error).toBeInstanceOf(ParseError)
+            expect(error).toMatchObject({
+              code: 'SPOUT_PARSE_ERROR',
+              line: objects.length + 1,
+              offset: bytes(good).length,
+            })
+          }
         },
       ),
       { numRuns: 200 },
@@ -166,17 +181,20 @@ describe('decodeNdjson: fixtures', () => {
 
   it('over-long line inside a single read is caught too', async () => {
     const data = bytes(`{"a":1}\n{"response":"${'y'.repeat(3000)}"}\n{"a":2}\n`)
-    await expect(decodeAll([data], { maxLineLength: 1024 })).rejects.toMatchObject({
-      code: 'SPOUT_LINE_TOO_LONG',
-      line: 2,
-      offset: 8,
-    })
+    for (const chunks of [[data], asBuffers([data])]) {
+      await expect(decodeAll(chunks, { maxLineLength: 1024 })).rejects.toMatchObject({
+        code: 'SPOUT_LINE_TOO_LONG',
+        line: 2,
+        offset: 8,
+      })
+    }
   })
 
   it('a line of exactly maxLineLength bytes is accepted', async () => {
     const value = { response: 'z'.repeat(100) }
     const text = JSON.stringify(value)
     expect(await decodeAll([bytes(`${text}\n`)], { maxLineLength: text.length })).toEqual([value])
+    expect(await decodeAll(asBuffers([bytes(`${text}\n`)]), { maxLineLength: text.length })).toEqual([value])
     expect(await decodeAll(cut(bytes(`${text}\n`), [7]), { maxLineLength: text.length })).toEqual([value])
   })
 
