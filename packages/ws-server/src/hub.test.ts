@@ -189,7 +189,8 @@ describe('createHub', () => {
   })
 
   it('lets a large snapshot drain without taking it for a slow viewer', async () => {
-    const hub = await startHub({ maxViewerBufferedBytes: 64 * 1024 })
+    // The history holds all 16 MiB, so its event count tells when every event is in the hub's state.
+    const hub = await startHub({ maxViewerBufferedBytes: 64 * 1024, historyBytes: 64 * 1024 * 1024 })
     const source = producer(hub)
     await source.opened
     const piece = 'y'.repeat(1024 * 1024)
@@ -197,20 +198,23 @@ describe('createHub', () => {
     source.send({ type: 'record-start', jobId: 'big', recordId: 'r', attempt: 1, model: 'm' })
     for (let seq = 0; seq < 16; seq++)
       source.send({ type: 'chunk', jobId: 'big', recordId: 'r', seq, text: piece })
+    // Flushed into the state, not only received: otherwise, on a slow machine, the viewer could join
+    // before the flush and get the 16 MiB as a live frame, which no snapshot allowance covers.
     await eventually(
-      async () => (await readMetrics(hub.url)).get('spout_hub_events_in_total') === 18,
-      'events in',
+      async () => (await readMetrics(hub.url)).get('spout_hub_history_events') === 18,
+      'events flushed into the state',
     )
     const late = viewer(hub)
     await late.opened
     // Keep the 16 MiB snapshot in the hub's send buffer while the next frame goes out.
     const raw = (late.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket
     raw.pause()
+    const framesBefore = (await readMetrics(hub.url)).get('spout_hub_frames_out_total') ?? 0
     source.send({ type: 'chunk', jobId: 'big', recordId: 'r', seq: 16, text: 'end' })
     await eventually(async () => {
       const metrics = await readMetrics(hub.url)
       return (
-        (metrics.get('spout_hub_frames_out_total') ?? 0) >= 2 ||
+        (metrics.get('spout_hub_frames_out_total') ?? 0) >= framesBefore + 1 ||
         (metrics.get('spout_hub_dropped_total{reason="slow-viewer"}') ?? 0) > 0
       )
     }, 'the live frame')
