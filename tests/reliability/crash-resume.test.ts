@@ -138,7 +138,11 @@ describe('crash and resume: SIGKILL the CLI mid-batch, resume, repeat', () => {
         const exit = await run.exited
         const requested = proxy.requests.filter((request) => request.round === round)
         const outcome =
-          exit.signal === 'SIGKILL' ? 'killed' : exit.code === 130 ? 'interrupted' : `exit ${exit.code}`
+          exit.signal === 'SIGKILL'
+            ? 'killed'
+            : exit.code === 130 || exit.code === 143
+              ? 'interrupted'
+              : `exit ${exit.code}`
         rounds.push({
           round,
           writtenBefore: writtenBefore.size,
@@ -153,8 +157,9 @@ describe('crash and resume: SIGKILL the CLI mid-batch, resume, repeat', () => {
           .filter((id) => writtenBefore.has(id))
         expect(again, `round ${round} (seed ${seed}) requested records already written`).toEqual([])
         if (outcome === 'interrupted') {
-          // A graceful stop (exit 130) finishes its lines: none is torn, and it says how to resume.
+          // A graceful stop (exit 130 after SIGINT, 143 after SIGTERM) finishes its lines: none is torn, and it says how to resume.
           expect(signal).not.toBe('SIGKILL')
+          expect(exit.code).toBe(signal === 'SIGTERM' ? 143 : 130)
           expect(exit.stderr).toContain('--resume')
           const text = await readFile(output, 'utf8')
           expect(text === '' || text.endsWith('\n'), `round ${round}: torn line after ${signal}`).toBe(true)

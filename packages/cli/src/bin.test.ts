@@ -53,4 +53,23 @@ describe('the spout bin', () => {
     const lines = parseJsonl(await readFile(join(directory, 'out.jsonl'), 'utf8'))
     expect(lines.map((line) => line.id).sort()).toEqual(ids)
   })
+
+  it('exits 143 on SIGTERM (a service manager stopping it), resumable the same way', async () => {
+    const ids = Array.from({ length: 6 }, (_, index) => `t${index}`)
+    await writeFile(
+      join(directory, 'in.jsonl'),
+      ids.map((id) => JSON.stringify({ id, prompt: `tell me about ${id}` })).join('\n'),
+    )
+    sim.resetCounters()
+    const { child, exit } = spout(['run', 'in.jsonl', '-m', 'llama3.2', '-o', 'out.jsonl'])
+    while (sim.counters.completed < 1) await new Promise((resolve) => setTimeout(resolve, 20))
+    child.kill('SIGTERM')
+    const terminated = await exit
+    expect(terminated.code, terminated.stderr).toBe(143)
+    expect(terminated.stderr).toMatch(/resume with: spout run in\.jsonl -m llama3\.2 -o out\.jsonl --resume/)
+    const resumed = await spout(['run', 'in.jsonl', '-m', 'llama3.2', '-o', 'out.jsonl', '--resume']).exit
+    expect(resumed.code, resumed.stderr).toBe(0)
+    const lines = parseJsonl(await readFile(join(directory, 'out.jsonl'), 'utf8'))
+    expect(lines.map((line) => line.id).sort()).toEqual(ids)
+  })
 })

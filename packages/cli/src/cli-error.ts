@@ -6,10 +6,12 @@ export const exitCodes = {
   failed: 1,
   /** Usage or setup error: bad flags, missing input, Ollama unreachable, model missing. */
   usage: 2,
-  /** Interrupted by Ctrl-C (SIGINT) or SIGTERM. */
+  /** Interrupted by Ctrl-C (SIGINT): 128 + 2. */
   interrupted: 130,
   /** stdout was closed by its reader (`| head`): 128 + SIGPIPE, as for any Unix tool. */
   brokenPipe: 141,
+  /** Stopped by SIGTERM (`kill`, a service manager, a container stop): 128 + 15. */
+  terminated: 143,
 } as const
 
 export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes]

@@ -3,6 +3,14 @@ import type { Readable, Writable } from 'node:stream'
 /** A stream the CLI writes to: a terminal (`isTTY`, `columns`) or a pipe/file. */
 export type OutputStream = Writable & { isTTY?: boolean; columns?: number; rows?: number }
 
+/** The signals that stop a command gracefully. */
+export type InterruptSignal = 'SIGINT' | 'SIGTERM'
+
+/** The exit code of a command stopped by `signal`: 128 + its number, as shells report it. */
+export function interruptExitCode(signal: InterruptSignal = 'SIGINT'): 130 | 143 {
+  return signal === 'SIGTERM' ? 143 : 130
+}
+
 /** A stream the CLI reads from (stdin). */
 export type InputStream = Readable & { isTTY?: boolean }
 
@@ -16,8 +24,11 @@ export interface CliIo {
   stderr: OutputStream
   env: Readonly<Record<string, string | undefined>>
   cwd: string
-  /** Calls `listener` on each Ctrl-C (SIGINT); returns a function that stops listening. */
-  onInterrupt(listener: () => void): () => void
+  /**
+   * Calls `listener` on each Ctrl-C (SIGINT) or SIGTERM, with the signal (tests may leave it out: it
+   * then counts as SIGINT); returns a function that stops listening.
+   */
+  onInterrupt(listener: (signal?: InterruptSignal) => void): () => void
   /** Ends the process now (a second Ctrl-C). Tests leave it out. */
   forceExit?(code: number): void
 }
@@ -31,11 +42,13 @@ export function processIo(): CliIo {
     env: process.env,
     cwd: process.cwd(),
     onInterrupt(listener) {
-      process.on('SIGINT', listener)
-      process.on('SIGTERM', listener)
+      const onSigint = () => listener('SIGINT')
+      const onSigterm = () => listener('SIGTERM')
+      process.on('SIGINT', onSigint)
+      process.on('SIGTERM', onSigterm)
       return () => {
-        process.off('SIGINT', listener)
-        process.off('SIGTERM', listener)
+        process.off('SIGINT', onSigint)
+        process.off('SIGTERM', onSigterm)
       }
     },
     forceExit(code) {

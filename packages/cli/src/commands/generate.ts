@@ -139,7 +139,7 @@ export async function generateCommand(
   } catch (error) {
     if (thinkingOpen) io.stderr.write('\n')
     if (wroteText && !endsWithNewline) io.stdout.write('\n')
-    if (interruption.interrupted) return exitCodes.interrupted
+    if (interruption.interrupted) return interruption.exitCode
     const described = describeError(error, { host, model })
     io.stderr.write(`spout: ${described.message}\n`)
     return described.exitCode

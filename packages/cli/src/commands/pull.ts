@@ -42,7 +42,7 @@ export function registerPull(program: Command, context: CommandContext): void {
       } catch (error) {
         view.finish()
         if (interruption.interrupted) {
-          context.exitCode = exitCodes.interrupted
+          context.exitCode = interruption.exitCode
           return
         }
         const described = describeError(error, { host })

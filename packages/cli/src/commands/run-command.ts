@@ -28,6 +28,7 @@ import { formatCount, formatDuration, formatRate } from '../format.ts'
 import { resolveHost } from '../host.ts'
 import { countRecords, openInput } from '../input.ts'
 import { inputLineErrors } from '../input-line-error.ts'
+import { interruptExitCode } from '../io.ts'
 import { JobDisplay } from '../job-display.ts'
 import { loadPlugin } from '../load-plugin.ts'
 import type { CommandContext } from '../program.ts'
@@ -179,17 +180,20 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
       },
     }
     let interrupts = 0
-    const stopListening = io.onInterrupt(() => {
+    /** 130 after Ctrl-C, 143 after SIGTERM: the first signal decides. */
+    let interruptedExitCode: 130 | 143 = exitCodes.interrupted
+    const stopListening = io.onInterrupt((signal) => {
       interrupts += 1
       if (interrupts === 1) {
         stopReason ??= 'interrupted'
-        controller.abort(new CliError('interrupted', { exitCode: exitCodes.interrupted }))
+        interruptedExitCode = interruptExitCode(signal)
+        controller.abort(new CliError('interrupted', { exitCode: interruptedExitCode }))
         display.finish()
         say(
           'spout: interrupted: stopping (in-flight records are cancelled, the output stays resumable); Ctrl-C again to quit now',
         )
       } else {
-        io.forceExit?.(exitCodes.interrupted)
+        io.forceExit?.(interruptedExitCode)
       }
     })
 
@@ -255,7 +259,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
     if (summary.interrupted || stopReason === 'interrupted') {
       if (outputPath) say(`spout: resume with: ${resumeCommand(context.argv)}`)
       else say('spout: the output went to stdout; write it with -o <file> to be able to resume')
-      return exitCodes.interrupted
+      return interruptedExitCode
     }
     if (summary.failed > 0) {
       // A resume sends the failed records again; a malformed line fails again until it is fixed.

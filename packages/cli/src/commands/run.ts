@@ -96,7 +96,7 @@ Examples:
   $ spout run questions.jsonl -m llama3.2 -o out.jsonl --broadcast ws://127.0.0.1:4317 --token s3cret
 
 Exit codes: 0 all records succeeded, 1 some failed (their lines hold the error),
-2 usage or setup error (Ollama unreachable, model missing), 130 interrupted (resumable).`,
+2 usage or setup error (Ollama unreachable, model missing), 130 interrupted by Ctrl-C, 143 by SIGTERM (both resumable).`,
     )
     .action(async (input: string, flags: RunFlags) => {
       // Loaded when the command runs: `spout --help` does not pay for the pipeline, undici and the hub client.

@@ -1,6 +1,6 @@
 import { Option } from 'commander'
 import { CliError, exitCodes } from '../cli-error.ts'
-import type { CliIo } from '../io.ts'
+import { type CliIo, interruptExitCode } from '../io.ts'
 
 /** Collects a repeatable flag (`--option a=1 --option b=2`) into an array. */
 export function collect(value: string, previous: string[] | undefined): string[] {
@@ -29,8 +29,10 @@ export function shellQuote(word: string): string {
 
 /** Ctrl-C handling for a one-request command. */
 export interface Interruption {
-  /** True once Ctrl-C was pressed. */
+  /** True once Ctrl-C was pressed (or SIGTERM came). */
   readonly interrupted: boolean
+  /** The exit code for the signal that came first: 130 (SIGINT) or 143 (SIGTERM). */
+  readonly exitCode: 130 | 143
   /** Stops listening for Ctrl-C. */
   stop(): void
 }
@@ -38,14 +40,19 @@ export interface Interruption {
 /** The first Ctrl-C aborts `controller` with an `interrupted` error; a second one exits at once. */
 export function abortOnInterrupt(io: CliIo, controller: AbortController): Interruption {
   let interrupted = false
-  const stop = io.onInterrupt(() => {
-    if (interrupted) io.forceExit?.(exitCodes.interrupted)
+  let exitCode: 130 | 143 = exitCodes.interrupted
+  const stop = io.onInterrupt((signal) => {
+    if (interrupted) io.forceExit?.(exitCode)
     interrupted = true
-    controller.abort(new CliError('interrupted', { exitCode: exitCodes.interrupted }))
+    exitCode = interruptExitCode(signal)
+    controller.abort(new CliError('interrupted', { exitCode }))
   })
   return {
     get interrupted() {
       return interrupted
+    },
+    get exitCode() {
+      return exitCode
     },
     stop,
   }
