@@ -151,8 +151,9 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
  * undici's `Agent` without the rest of undici: its index also loads fetch, WebSocket, the cache and the
  * mocks, 14 MB of memory a client never uses. The class is the same one `import { Agent } from 'undici'`
  * gives (one module cache); should a later undici move the file, the whole package is loaded instead.
+ * Exported for its test only.
  */
-function loadAgent(): typeof UndiciAgent {
+export function loadAgent(): typeof UndiciAgent {
   const require = createRequire(import.meta.url)
   try {
     const agent: unknown = require('undici/lib/dispatcher/agent.js')
