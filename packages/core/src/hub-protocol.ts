@@ -3,7 +3,7 @@
  * Browser-safe: shipped in `@spout/core/events`.
  */
 import type { SpoutEvent } from './events.ts'
-import type { JobState, RecordState, SpoutState } from './reducer.ts'
+import { type JobState, jobOf, jobTable, type RecordState, type SpoutState } from './reducer.ts'
 
 /** A job as JSON: the reducer's job without its lookup index. */
 export type JobSnapshot = Omit<JobState, 'recordIndex' | 'records'> & { records: RecordState[] }
@@ -48,7 +48,7 @@ export const hubCloseCodes = {
 export function toSnapshot(state: SpoutState, jobIds: Iterable<string> = state.jobOrder): JobSnapshot[] {
   const jobs: JobSnapshot[] = []
   for (const jobId of jobIds) {
-    const job = state.jobs[jobId]
+    const job = jobOf(state, jobId)
     if (!job) continue
     const { recordIndex: _index, records, ...rest } = job
     jobs.push({ ...rest, records: [...records] })
@@ -61,11 +61,11 @@ export function toSnapshot(state: SpoutState, jobIds: Iterable<string> = state.j
  * otherwise the snapshot's jobs replace those of the same id and the others stay.
  */
 export function fromSnapshot(state: SpoutState, frame: Pick<HubSnapshotFrame, 'full' | 'jobs'>): SpoutState {
-  const jobs: Record<string, JobState> = frame.full ? {} : { ...state.jobs }
+  const jobs = frame.full ? jobTable() : jobTable(state.jobs)
   const jobOrder = frame.full ? [] : [...state.jobOrder]
   for (const snapshot of frame.jobs) {
     const recordIndex = new Map(snapshot.records.map((record, position) => [record.recordId, position]))
-    if (!(snapshot.jobId in jobs)) jobOrder.push(snapshot.jobId)
+    if (!Object.hasOwn(jobs, snapshot.jobId)) jobOrder.push(snapshot.jobId)
     jobs[snapshot.jobId] = { ...snapshot, records: snapshot.records, recordIndex }
   }
   return { jobs, jobOrder }

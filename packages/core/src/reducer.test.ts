@@ -148,6 +148,36 @@ describe('applyEvent', () => {
     expect(getRecord(left.jobs.j1!, 'x')?.recordId).toBe('x')
   })
 
+  it('treats job ids such as constructor and __proto__ as jobs like any other', () => {
+    const names = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'prototype']
+    let state = createState()
+    for (const jobId of names) {
+      state = applyEvents(state, [
+        { ...jobStart, jobId },
+        { type: 'record-start', jobId, recordId: 'constructor', attempt: 1, model: 'm' },
+        { type: 'chunk', jobId, recordId: 'constructor', seq: 0, text: jobId },
+      ])
+    }
+    expect(state.jobOrder).toEqual(names)
+    for (const jobId of names) {
+      expect(Object.hasOwn(state.jobs, jobId)).toBe(true)
+      expect(getRecord(state.jobs[jobId]!, 'constructor')?.text).toBe(jobId)
+    }
+    expect(Object.getPrototypeOf(state.jobs)).toBeNull()
+    // Unknown ids are not found on any prototype either.
+    expect(state.jobs.valueOf).toBeUndefined()
+    const copied = fromSnapshot(createState(), { full: true, jobs: toSnapshot(state) })
+    expect(copied.jobOrder).toEqual(names)
+    const protoKey = names[1]!
+    expect(getRecord(copied.jobs[protoKey]!, 'constructor')?.text).toBe('__proto__')
+    const pruned = pruneRecords(state, 'constructor', { maxFinished: 0 })
+    expect(pruned.jobs.constructor).toBe(state.jobs.constructor)
+    const removed = removeJob(state, '__proto__')
+    expect(removed.jobOrder).toEqual(names.filter((name) => name !== '__proto__'))
+    expect(Object.hasOwn(removed.jobs, '__proto__')).toBe(false)
+    expect(removeJob(createState(), 'constructor').jobOrder).toEqual([])
+  })
+
   it('removes a job', () => {
     const state = removeJob(applyEvent(createState(), jobStart), 'j1')
     expect(state.jobOrder).toEqual([])

@@ -68,7 +68,22 @@ export interface SpoutState {
 }
 
 export function createState(): SpoutState {
-  return { jobs: {}, jobOrder: [] }
+  return { jobs: jobTable(), jobOrder: [] }
+}
+
+/**
+ * A table of jobs by id with no prototype, copied from `source`: job ids come from producers, and a job
+ * named `constructor` or `__proto__` must be a job like any other, not a property of `Object.prototype`.
+ * @internal
+ */
+export function jobTable(source?: Readonly<Record<string, JobState>>): Record<string, JobState> {
+  const table = Object.create(null) as Record<string, JobState>
+  return source === undefined ? table : Object.assign(table, source)
+}
+
+/** The job with this id, if the state holds one (never an inherited property). @internal */
+export function jobOf(state: SpoutState, jobId: string): JobState | undefined {
+  return Object.hasOwn(state.jobs, jobId) ? state.jobs[jobId] : undefined
 }
 
 export function getRecord(job: JobState, recordId: string): RecordState | undefined {
@@ -103,8 +118,9 @@ export function applyEvents(state: SpoutState, events: Iterable<SpoutEvent>): Sp
 
 /** Drops a job (the hub uses it to bound memory). */
 export function removeJob(state: SpoutState, jobId: string): SpoutState {
-  if (!(jobId in state.jobs)) return state
-  const { [jobId]: _removed, ...jobs } = state.jobs
+  if (!Object.hasOwn(state.jobs, jobId)) return state
+  const jobs = jobTable(state.jobs)
+  delete jobs[jobId]
   return { jobs, jobOrder: state.jobOrder.filter((id) => id !== jobId) }
 }
 
@@ -133,7 +149,7 @@ export interface RecordLimits {
  * `sequence` is still ignored, like any replay). With an infinite limit nothing is ever pruned.
  */
 export function pruneRecords(state: SpoutState, jobId: string, limits: RecordLimits): SpoutState {
-  const job = state.jobs[jobId]
+  const job = jobOf(state, jobId)
   if (!job) return state
   const maxFinished = Math.max(0, limits.maxFinished)
   const maxFailed = Math.max(0, limits.maxFailed ?? limits.maxFinished)
@@ -168,7 +184,9 @@ export function pruneRecords(state: SpoutState, jobId: string, limits: RecordLim
     recordIndex,
     prunedRecords: (job.prunedRecords ?? 0) + dropped,
   }
-  return { jobs: { ...state.jobs, [jobId]: pruned }, jobOrder: state.jobOrder }
+  const jobs = jobTable(state.jobs)
+  jobs[jobId] = pruned
+  return { jobs, jobOrder: state.jobOrder }
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
@@ -266,8 +284,8 @@ class StateDraft {
     const id = event.jobId
     const drafted = this.#draftJobs.get(id)
     if (drafted) return drafted
-    this.#jobs ??= { ...this.#base.jobs }
-    const existing = this.#base.jobs[id]
+    this.#jobs ??= jobTable(this.#base.jobs)
+    const existing = jobOf(this.#base, id)
     let job: JobDraft
     if (existing) {
       job = { ...existing, records: existing.records as RecordState[] }

@@ -81,6 +81,32 @@ describe('createHub', () => {
     expect(metrics.get('spout_hub_events_out_total')).toBe(3 * (jobs[0]!.length + jobs[1]!.length))
   })
 
+  it('serves jobs named like Object.prototype members (constructor, __proto__) as ordinary jobs', async () => {
+    // Job ids come from producers: found by the hostile-client test, a chunk for a job named
+    // "constructor" used to reach Object.prototype and crash the hub's flush.
+    const hub = await startHub({ maxFinishedRecords: 1 })
+    const early = viewer(hub)
+    const source = producer(hub)
+    await source.opened
+    const names = ['constructor', '__proto__', 'toString']
+    for (const name of names) {
+      source.send({ type: 'chunk', jobId: name, recordId: 'orphan', seq: 0, text: 'before any start' })
+      for (const event of jobEvents(
+        name,
+        [1, 2, 3, 4].map((index) => ({ id: `r${index}`, tokens: ['a', 'b'] })),
+      ))
+        source.send(event)
+    }
+    for (const name of names) {
+      await early.jobDone(name)
+      expect(early.text(name, 'r4')).toBe('ab')
+    }
+    const late = viewer(hub)
+    await late.waitFor(() => late.snapshots.length === 1, 'the snapshot')
+    for (const name of names) expect(late.state.jobs[name]?.status).toBe('done')
+    expect((await fetch(`${hub.url}/healthz`)).status).toBe(200)
+  })
+
   it('gives a late joiner the text so far, then the rest without doubling it', async () => {
     const hub = await startHub()
     const early = viewer(hub)
