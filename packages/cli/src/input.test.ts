@@ -78,6 +78,16 @@ describe('openInput', () => {
     expect(await countRecords(source)).toBe(2)
   })
 
+  it('keeps a CSV column named __proto__ as an ordinary field', async () => {
+    const name = await file('proto.csv', 'id,__proto__,constructor\n1,a,b\n')
+    const source = await openInput(name, { cwd: directory, stdin: noStdin })
+    const [record] = await collect(source.records())
+    expect(Object.keys(record!)).toEqual(['id', '__proto__', 'constructor'])
+    expect(JSON.parse(JSON.stringify(record))).toMatchObject({ id: '1', constructor: 'b' })
+    expect(Object.getOwnPropertyDescriptor(record, '__proto__')?.value).toBe('a')
+    expect(Object.getPrototypeOf(record)).toBe(Object.prototype)
+  })
+
   it('reads text as one prompt per non-empty line', async () => {
     const name = await file('p.txt', 'first prompt\n\nsecond prompt\n')
     const source = await openInput(name, { cwd: directory, stdin: noStdin })

@@ -182,7 +182,13 @@ async function* csvRecords(stream: Readable, label: string): AsyncGenerator<Inpu
       }
       const record: InputRecord = {}
       header.forEach((name, index) => {
-        record[name] = row.record[index]
+        // Defined, not assigned: a column named `__proto__` is a field like any other.
+        Object.defineProperty(record, name, {
+          value: row.record[index],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        })
       })
       yield record
     }

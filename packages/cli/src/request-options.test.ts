@@ -21,6 +21,14 @@ describe('parseOptionPairs', () => {
     expect(() => parseOptionPairs(['temperature'])).toThrow(/key=value/)
     expect(() => parseOptionPairs(['=1'])).toThrow(/key=value/)
   })
+
+  it('refuses keys of Object.prototype instead of changing the options object', () => {
+    expect(() => parseOptionPairs(['__proto__={"polluted":1}'])).toThrow(
+      '--option __proto__: not an Ollama model option',
+    )
+    expect(() => parseOptionPairs(['constructor=1'])).toThrow(/not an Ollama model option/)
+    expect(parseOptionPairs(['seed=1'])).toEqual({ seed: 1 })
+  })
 })
 
 describe('parseThink', () => {

@@ -18,6 +18,9 @@ export function parseOptionPairs(pairs: readonly string[]): Options {
     if (equals <= 0) throw new CliError(`--option expects key=value, got "${pair}"`)
     const key = pair.slice(0, equals).trim()
     const value = parseOptionValue(pair.slice(equals + 1))
+    if (Object.hasOwn(Object.prototype, key)) {
+      throw new CliError(`--option ${key}: not an Ollama model option`)
+    }
     if (listOptions.has(key)) {
       const existing = options[key]
       const values = Array.isArray(value) ? value : [value]
