@@ -34,42 +34,29 @@ describe('the spout bin', () => {
     expect(result.stderr + result.stdout).not.toMatch(/\x1b/)
   })
 
-  it('exits 130 on SIGINT and leaves an output that --resume completes', async () => {
-    const ids = Array.from({ length: 6 }, (_, index) => `k${index}`)
-    await writeFile(
-      join(directory, 'in.jsonl'),
-      ids.map((id) => JSON.stringify({ id, prompt: `tell me about ${id}` })).join('\n'),
-    )
-    sim.resetCounters()
-    const { child, exit } = spout(['run', 'in.jsonl', '-m', 'llama3.2', '-o', 'out.jsonl'])
-    while (sim.counters.completed < 1) await new Promise((resolve) => setTimeout(resolve, 20))
-    child.kill('SIGINT')
-    const interrupted = await exit
-    expect(interrupted.code).toBe(130)
-    expect(interrupted.stderr).toMatch(/resume with: spout run in\.jsonl -m llama3\.2 -o out\.jsonl --resume/)
+  it.each([
+    { signal: 'SIGINT', code: 130, prefix: 'k', why: 'Ctrl-C' },
+    { signal: 'SIGTERM', code: 143, prefix: 't', why: 'a service manager stopping it' },
+  ] as const)(
+    'exits $code on $signal ($why) and leaves an output that --resume completes',
+    async ({ signal, code, prefix }) => {
+      const ids = Array.from({ length: 6 }, (_, index) => `${prefix}${index}`)
+      await writeFile(
+        join(directory, 'in.jsonl'),
+        ids.map((id) => JSON.stringify({ id, prompt: `tell me about ${id}` })).join('\n'),
+      )
+      sim.resetCounters()
+      const { child, exit } = spout(['run', 'in.jsonl', '-m', 'llama3.2', '-o', 'out.jsonl'])
+      while (sim.counters.completed < 1) await new Promise((resolve) => setTimeout(resolve, 20))
+      child.kill(signal)
+      const stopped = await exit
+      expect(stopped.code, stopped.stderr).toBe(code)
+      expect(stopped.stderr).toMatch(/resume with: spout run in\.jsonl -m llama3\.2 -o out\.jsonl --resume/)
 
-    const resumed = await spout(['run', 'in.jsonl', '-m', 'llama3.2', '-o', 'out.jsonl', '--resume']).exit
-    expect(resumed.code, resumed.stderr).toBe(0)
-    const lines = parseJsonl(await readFile(join(directory, 'out.jsonl'), 'utf8'))
-    expect(lines.map((line) => line.id).sort()).toEqual(ids)
-  })
-
-  it('exits 143 on SIGTERM (a service manager stopping it), resumable the same way', async () => {
-    const ids = Array.from({ length: 6 }, (_, index) => `t${index}`)
-    await writeFile(
-      join(directory, 'in.jsonl'),
-      ids.map((id) => JSON.stringify({ id, prompt: `tell me about ${id}` })).join('\n'),
-    )
-    sim.resetCounters()
-    const { child, exit } = spout(['run', 'in.jsonl', '-m', 'llama3.2', '-o', 'out.jsonl'])
-    while (sim.counters.completed < 1) await new Promise((resolve) => setTimeout(resolve, 20))
-    child.kill('SIGTERM')
-    const terminated = await exit
-    expect(terminated.code, terminated.stderr).toBe(143)
-    expect(terminated.stderr).toMatch(/resume with: spout run in\.jsonl -m llama3\.2 -o out\.jsonl --resume/)
-    const resumed = await spout(['run', 'in.jsonl', '-m', 'llama3.2', '-o', 'out.jsonl', '--resume']).exit
-    expect(resumed.code, resumed.stderr).toBe(0)
-    const lines = parseJsonl(await readFile(join(directory, 'out.jsonl'), 'utf8'))
-    expect(lines.map((line) => line.id).sort()).toEqual(ids)
-  })
+      const resumed = await spout(['run', 'in.jsonl', '-m', 'llama3.2', '-o', 'out.jsonl', '--resume']).exit
+      expect(resumed.code, resumed.stderr).toBe(0)
+      const lines = parseJsonl(await readFile(join(directory, 'out.jsonl'), 'utf8'))
+      expect(lines.map((line) => line.id).sort()).toEqual(ids)
+    },
+  )
 })

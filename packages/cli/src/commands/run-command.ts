@@ -28,7 +28,6 @@ import { formatCount, formatDuration, formatRate } from '../format.ts'
 import { resolveHost } from '../host.ts'
 import { countRecords, openInput } from '../input.ts'
 import { inputLineErrors } from '../input-line-error.ts'
-import { interruptExitCode } from '../io.ts'
 import { JobDisplay } from '../job-display.ts'
 import { loadPlugin } from '../load-plugin.ts'
 import type { CommandContext } from '../program.ts'
@@ -42,7 +41,7 @@ import {
 } from '../request-options.ts'
 import { colorEnabled, createStyle, liveTerminal } from '../style.ts'
 import type { RunFlags } from './run.ts'
-import { requireModel, shellQuote } from './shared.ts'
+import { abortOnInterrupt, requireModel, shellQuote } from './shared.ts'
 
 /** `spout run`: resolves to the exit code. */
 export async function runCommand(input: string, flags: RunFlags, context: CommandContext): Promise<number> {
@@ -179,22 +178,13 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
         else if (isUnreachable(result.error)) await checkOllama()
       },
     }
-    let interrupts = 0
-    /** 130 after Ctrl-C, 143 after SIGTERM: the first signal decides. */
-    let interruptedExitCode: 130 | 143 = exitCodes.interrupted
-    const stopListening = io.onInterrupt((signal) => {
-      interrupts += 1
-      if (interrupts === 1) {
-        stopReason ??= 'interrupted'
-        interruptedExitCode = interruptExitCode(signal)
-        controller.abort(new CliError('interrupted', { exitCode: interruptedExitCode }))
-        display.finish()
-        say(
-          'spout: interrupted: stopping (in-flight records are cancelled, the output stays resumable); Ctrl-C again to quit now',
-        )
-      } else {
-        io.forceExit?.(interruptedExitCode)
-      }
+    // 130 after Ctrl-C, 143 after SIGTERM: the first signal decides.
+    const interruption = abortOnInterrupt(io, controller, () => {
+      stopReason ??= 'interrupted'
+      display.finish()
+      say(
+        'spout: interrupted: stopping (in-flight records are cancelled, the output stays resumable); Ctrl-C again to quit now',
+      )
     })
 
     const request: RequestDefaults = {}
@@ -241,7 +231,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
       display.finish()
       throw error
     } finally {
-      stopListening()
+      interruption.stop()
     }
     display.finish()
 
@@ -259,7 +249,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
     if (summary.interrupted || stopReason === 'interrupted') {
       if (outputPath) say(`spout: resume with: ${resumeCommand(context.argv)}`)
       else say('spout: the output went to stdout; write it with -o <file> to be able to resume')
-      return interruptedExitCode
+      return interruption.exitCode
     }
     if (summary.failed > 0) {
       // A resume sends the failed records again; a malformed line fails again until it is fixed.

@@ -27,7 +27,7 @@ export function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
 }
 
-/** Ctrl-C handling for a one-request command. */
+/** Ctrl-C (and SIGTERM) handling for a command. */
 export interface Interruption {
   /** True once Ctrl-C was pressed (or SIGTERM came). */
   readonly interrupted: boolean
@@ -37,14 +37,21 @@ export interface Interruption {
   stop(): void
 }
 
-/** The first Ctrl-C aborts `controller` with an `interrupted` error; a second one exits at once. */
-export function abortOnInterrupt(io: CliIo, controller: AbortController): Interruption {
+/**
+ * The first Ctrl-C (or SIGTERM) calls `onFirst`, then aborts `controller` with an `interrupted` error; a
+ * second one exits at once, with the first one's exit code.
+ */
+export function abortOnInterrupt(io: CliIo, controller: AbortController, onFirst?: () => void): Interruption {
   let interrupted = false
   let exitCode: 130 | 143 = exitCodes.interrupted
   const stop = io.onInterrupt((signal) => {
-    if (interrupted) io.forceExit?.(exitCode)
+    if (interrupted) {
+      io.forceExit?.(exitCode)
+      return
+    }
     interrupted = true
     exitCode = interruptExitCode(signal)
+    onFirst?.()
     controller.abort(new CliError('interrupted', { exitCode }))
   })
   return {
