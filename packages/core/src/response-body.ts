@@ -3,6 +3,7 @@
 // paused until the reader catches up.
 
 import type { Dispatcher } from 'undici'
+import { abortErrorOf } from './errors.ts'
 
 const defaultHighWaterMark = 64 * 1024
 
@@ -85,9 +86,7 @@ export class ResponseBody {
     this.#chunks = []
     this.#buffered = 0
     if (!this.#ended && !this.#failure) {
-      this.#controller.abort(
-        reason instanceof Error ? reason : new DOMException('The response was closed', 'AbortError'),
-      )
+      this.#controller.abort(abortErrorOf(reason, 'The response was closed'))
     }
   }
 

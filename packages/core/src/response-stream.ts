@@ -3,10 +3,10 @@
 // `for await` destroys the body, which closes the connection: that is how Ollama learns to stop.
 
 import { onAbort } from './abort-listener.ts'
-import { IncompleteStreamError, StreamError, TimeoutError } from './errors.ts'
+import { IncompleteStreamError, StreamError } from './errors.ts'
 import { NdjsonParser } from './ndjson.ts'
 import type { ResponseBody } from './response-body.ts'
-import type { Call, Transport } from './transport.ts'
+import { abortOnTimeout, type Call, type Transport } from './transport.ts'
 
 /** What marks the end of a stream, and which text counts as "received" in errors. */
 export interface StreamKind {
@@ -209,10 +209,7 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
     const idle = this.#call.timeouts.idle
     const waited = performance.now() - this.#waitingSince
     if (waited >= idle) {
-      const call = this.#call
-      call.controller.abort(
-        new TimeoutError({ phase: 'idle', timeout: idle, method: call.method, url: call.url }),
-      )
+      abortOnTimeout(this.#call, 'idle')
       this.#wake()
     } else {
       this.#idleTimer = setTimeout(this.#onIdleTimer, Math.max(1, idle - waited))

@@ -3,7 +3,7 @@
 
 import { createRequire } from 'node:module'
 import type { Dispatcher, Agent as UndiciAgent } from 'undici'
-import { ConnectionError, HttpError, TimeoutError } from './errors.ts'
+import { abortErrorOf, ConnectionError, HttpError, TimeoutError, type TimeoutPhase } from './errors.ts'
 import { ResponseBody } from './response-body.ts'
 import { parseRetryAfter, type ResolvedRetry, retryDelay, sleep } from './retry.ts'
 
@@ -58,6 +58,24 @@ export interface ResponseData {
   body: ResponseBody
 }
 
+const timeoutOptions = {
+  connect: 'connect',
+  'first-byte': 'firstByte',
+  idle: 'idle',
+} as const satisfies Record<TimeoutPhase, keyof Timeouts>
+
+/** Aborts the call with the TimeoutError of `phase`. */
+export function abortOnTimeout(call: Call, phase: TimeoutPhase): void {
+  const timeout = call.timeouts[timeoutOptions[phase]]
+  call.controller.abort(new TimeoutError({ phase, timeout, method: call.method, url: call.url }))
+}
+
+/** Starts the timer of `phase` (undefined when that timeout is off). */
+function startTimeout(call: Call, phase: TimeoutPhase): ReturnType<typeof setTimeout> | undefined {
+  const timeout = call.timeouts[timeoutOptions[phase]]
+  return timeout > 0 ? setTimeout(() => abortOnTimeout(call, phase), timeout) : undefined
+}
+
 /** Errors of attempts that failed after their connection was up (a reset, a close before the response). */
 const afterConnect = new WeakSet<object>()
 
@@ -90,7 +108,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
 
   readonly #onAbort = (): void => {
     const reason = this.#signal.reason
-    this.#controller?.abort(reason instanceof Error ? reason : new DOMException(String(reason), 'AbortError'))
+    this.#controller?.abort(abortErrorOf(reason))
     this.#settle(undefined, reason)
     this.#body?.fail(reason)
   }
@@ -111,8 +129,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     if (this.#signal.aborted) {
-      const reason = this.#signal.reason
-      controller.abort(reason instanceof Error ? reason : new DOMException(String(reason), 'AbortError'))
+      controller.abort(abortErrorOf(this.#signal.reason))
       return
     }
     this.#controller = controller
@@ -272,36 +289,13 @@ export class Transport {
   }
 
   async #attempt(call: Call): Promise<ResponseData> {
-    const { timeouts, controller } = call
-    let connectTimer: ReturnType<typeof setTimeout> | undefined
+    const controller = call.controller
+    let connectTimer = startTimeout(call, 'connect')
     let firstByteTimer: ReturnType<typeof setTimeout> | undefined
-    if (timeouts.connect > 0) {
-      connectTimer = setTimeout(() => {
-        controller.abort(
-          new TimeoutError({
-            phase: 'connect',
-            timeout: timeouts.connect,
-            method: call.method,
-            url: call.url,
-          }),
-        )
-      }, timeouts.connect)
-    }
     const onConnected = () => {
       clearTimeout(connectTimer)
       connectTimer = undefined
-      if (timeouts.firstByte > 0 && firstByteTimer === undefined) {
-        firstByteTimer = setTimeout(() => {
-          controller.abort(
-            new TimeoutError({
-              phase: 'first-byte',
-              timeout: timeouts.firstByte,
-              method: call.method,
-              url: call.url,
-            }),
-          )
-        }, timeouts.firstByte)
-      }
+      firstByteTimer ??= startTimeout(call, 'first-byte')
     }
     const options: Dispatcher.DispatchOptions = {
       origin: this.#origin,
@@ -334,15 +328,7 @@ export class Transport {
 
   /** Reads an error body (bounded, within the idle timeout): the JSON `error` text, or the raw text. */
   async #readHttpError(response: ResponseData, call: Call): Promise<HttpError> {
-    const idle = call.timeouts.idle
-    const timer =
-      idle > 0
-        ? setTimeout(() => {
-            call.controller.abort(
-              new TimeoutError({ phase: 'idle', timeout: idle, method: call.method, url: call.url }),
-            )
-          }, idle)
-        : undefined
+    const timer = startTimeout(call, 'idle')
     let text: string
     try {
       text = (await response.body.collect(maxErrorBodyBytes)).toString('utf8')
