@@ -204,19 +204,14 @@ class PipelineRun {
     const input = this.#options.input
     const iterator: AsyncIterator<InputRecord> | Iterator<InputRecord> =
       Symbol.asyncIterator in input ? input[Symbol.asyncIterator]() : input[Symbol.iterator]()
-    // Records in flight are counted, not kept in a collection: nothing long-lived points at them.
-    let running = 0
-    let drained: (() => void) | undefined
+    // Records in flight are counted (#freeSlots), not kept in a collection: nothing long-lived points
+    // at them.
     let bug: { error: unknown } | undefined
     let position = 0
     let exhausted = false
     try {
       while (!this.#stop) {
-        while (this.#freeSlots === 0) {
-          await new Promise<void>((resolve) => {
-            this.#slotFreed = resolve
-          })
-        }
+        while (this.#freeSlots === 0) await this.#slotFreedOnce()
         if (this.#stop) break
         let next: IteratorResult<InputRecord>
         try {
@@ -238,10 +233,7 @@ class PipelineRun {
           continue
         }
         this.#freeSlots -= 1
-        running += 1
         const settled = () => {
-          running -= 1
-          if (running === 0) drained?.()
           this.#freeSlots += 1
           const wake = this.#slotFreed
           this.#slotFreed = undefined
@@ -254,11 +246,7 @@ class PipelineRun {
         })
       }
     } finally {
-      if (running > 0) {
-        await new Promise<void>((resolve) => {
-          drained = resolve
-        })
-      }
+      while (this.#freeSlots < this.#concurrency) await this.#slotFreedOnce()
       if (!exhausted) {
         try {
           await iterator.return?.()
@@ -269,6 +257,13 @@ class PipelineRun {
     }
     const failure = bug as { error: unknown } | undefined
     if (failure) throw failure.error
+  }
+
+  /** Resolves when the next record in flight ends. */
+  #slotFreedOnce(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#slotFreed = resolve
+    })
   }
 
   async #skipRecord(id: string, record: InputRecord): Promise<void> {
