@@ -166,6 +166,7 @@ const perRecordModel: SpoutPlugin = {
 function timeoutRouter(quick: OllamaClient, patient: OllamaClient): PipelineClient {
   const aboutTime = (text: string | undefined) => /fault=(slow-start|stall)/.test(text ?? '')
   return {
+    kind: 'ollama',
     host: patient.host,
     generate: (request, options) => (aboutTime(request.prompt) ? quick : patient).generate(request, options),
     chat: (request, options) =>

@@ -1,5 +1,6 @@
 // OllamaClient: Ollama's HTTP API over undici, streaming NDJSON as typed async iterables.
 
+import type { Backend } from './backend.ts'
 import { resolveHost } from './host.ts'
 import { defaultMaxLineLength } from './ndjson.ts'
 import { ResponseStream, type StreamKind } from './response-stream.ts'
@@ -130,7 +131,9 @@ function chatBody(request: ChatRequest, stream: boolean): string {
   )
 }
 
-export class OllamaClient {
+export class OllamaClient implements Backend {
+  /** The wire this client speaks (the `backend` of its result lines). */
+  readonly kind = 'ollama' as const
   /** Normalized base URL, e.g. `http://127.0.0.1:11434`. */
   readonly host: string
   readonly #transport: Transport

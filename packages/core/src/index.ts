@@ -1,7 +1,8 @@
 // @spout/core: the Ollama streaming client, the event model and the pipeline.
 // Each area adds its exports by name; no `export *`.
 
-// Ollama client
+// Backends: the seam the pipeline generates through, and the Ollama client
+export type { Backend, BackendCallOptions, BackendKind, BackendRoute } from './backend.ts'
 export type { HeadersInput, OllamaClientOptions, RequestOptions } from './client.ts'
 export { OllamaClient } from './client.ts'
 // Errors (client, NDJSON decoder, plugins)

@@ -57,6 +57,7 @@ function scriptedClient(
   }
   const final = { done_reason: 'stop', eval_count: 3, eval_duration: 1_500_000_000, total_duration: 2e9 }
   const client: PipelineClient = {
+    kind: 'ollama',
     host: 'http://127.0.0.1:1',
     generate: (request, options) =>
       stream(request, options.signal, (text, done) =>

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import type { Backend } from './backend.ts'
 import { ConcurrencyLimit, type Permit } from './concurrency-limit.ts'
 import { SpoutError } from './errors.ts'
 import type {
@@ -23,18 +24,8 @@ import { effectiveSystem, isChatRequest } from './prompt-request.ts'
 import { backoffDelay, classifyFailure, type RetryDelay, sleep } from './retry-policy.ts'
 import type { ChatRequest, ChatResponse, GenerateRequest, GenerateResponse } from './types.ts'
 
-/** What the pipeline needs of a client: `OllamaClient` fits. */
-export interface PipelineClient {
-  readonly host: string
-  generate(
-    request: GenerateRequest & { stream: true },
-    options: { signal?: AbortSignal; retry?: false },
-  ): AsyncIterable<GenerateResponse>
-  chat(
-    request: ChatRequest & { stream: true },
-    options: { signal?: AbortSignal; retry?: false },
-  ): AsyncIterable<ChatResponse>
-}
+/** What the pipeline needs of a client: any `Backend` (`OllamaClient` is one). */
+export type PipelineClient = Backend
 
 /** Request fields every record starts from (the model comes from `model`). */
 export type RequestDefaults = Omit<Partial<GenerateRequest> & Partial<ChatRequest>, 'model' | 'stream'>
