@@ -19,6 +19,7 @@ export default defineConfig({
       node('ollama-sim', ['packages/ollama-sim/src/**/*.test.ts']),
       node('ws-server', ['packages/ws-server/src/**/*.test.ts']),
       node('cli', ['packages/cli/src/**/*.test.ts']),
+      node('llama', ['packages/llama/src/**/*.test.ts']),
       node('e2e', ['tests/**/*.test.ts']),
       'apps/web',
     ],
