@@ -9,8 +9,8 @@ import { type Simulator, startSimulator } from '@spout/ollama-sim'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { shellQuote } from './commands/shared.ts'
 import { stripAnsi } from './style.ts'
-import { bin, buildBinIfStale, spawnSpout } from './test-bin.ts'
-import { parseJsonl } from './test-harness.ts'
+import { bin, buildBinIfStale, spawnSpout } from './testing/bin.ts'
+import { parseJsonl } from './testing/harness.ts'
 
 const examples = resolve(import.meta.dirname, '../../../examples/plugins')
 const model = 'llama3.2'

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Simulator, startSimulator } from '@spout/ollama-sim'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildBinIfStale, spawnSpout } from './test-bin.ts'
-import { parseJsonl } from './test-harness.ts'
+import { buildBinIfStale, spawnSpout } from './testing/bin.ts'
+import { parseJsonl } from './testing/harness.ts'
 
 let sim: Simulator
 let directory: string

@@ -3,7 +3,7 @@ import type { SpoutEvent } from '@spout/core'
 import { describe, expect, it, vi } from 'vitest'
 import { type DisplayMode, JobDisplay } from './job-display.ts'
 import { createStyle, stripAnsi } from './style.ts'
-import { TestTerminal } from './test-terminal.ts'
+import { TestTerminal } from './testing/terminal.ts'
 
 class Capture extends Writable {
   text = ''

@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os'
 import { describe, expect, it } from 'vitest'
 import packageJson from '../package.json' with { type: 'json' }
-import { runCli } from './test-harness.ts'
+import { runCli } from './testing/harness.ts'
 
 const cwd = tmpdir()
 

@@ -7,7 +7,7 @@ import { expectedResponse, type Simulator, startSimulator } from '@spout/ollama-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { prepareResume } from './resume.ts'
 
-const fixture = fileURLToPath(new URL('./pipeline-kill.fixture.ts', import.meta.url))
+const fixture = fileURLToPath(new URL('./testing/pipeline-kill-batch.ts', import.meta.url))
 const count = 40
 
 let sim: Simulator

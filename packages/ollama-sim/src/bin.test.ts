@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { parseLines, rawRequest } from './test-support.ts'
+import { parseLines, rawRequest } from './testing/support.ts'
 
 const binPath = fileURLToPath(new URL('./bin.ts', import.meta.url))
 const children: ChildProcess[] = []

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chunkingModes } from './faults.ts'
 import { type Simulator, startSimulator } from './server.ts'
-import { parseLines, rawRequest, streamedText } from './test-support.ts'
+import { parseLines, rawRequest, streamedText } from './testing/support.ts'
 
 let sim: Simulator
 beforeAll(async () => {

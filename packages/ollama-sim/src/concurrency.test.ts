@@ -1,7 +1,7 @@
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Simulator, startSimulator } from './server.ts'
-import { parseLines, rawRequest, waitFor } from './test-support.ts'
+import { parseLines, rawRequest, waitFor } from './testing/support.ts'
 
 const simulators: Simulator[] = []
 afterEach(async () => {

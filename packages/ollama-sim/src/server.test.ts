@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Simulator, startSimulator } from './server.ts'
-import { parseLines, rawRequest, streamedText } from './test-support.ts'
+import { parseLines, rawRequest, streamedText } from './testing/support.ts'
 import { expectedResponse } from './text.ts'
 
 let sim: Simulator

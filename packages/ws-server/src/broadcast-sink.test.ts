@@ -3,7 +3,7 @@ import { expectedResponse, type Simulator, startSimulator } from '@spout/ollama-
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { broadcastSink } from './broadcast-sink.ts'
 import { createHub, type Hub } from './hub.ts'
-import { TestViewer } from './test-support.ts'
+import { TestViewer } from './testing/support.ts'
 
 const model = 'llama3.2'
 const input = Array.from({ length: 8 }, (_, index) => ({

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocketServer } from 'ws'
 import { createHub, type Hub } from './hub.ts'
 import { HubPublisher } from './hub-publisher.ts'
-import { eventually, jobEvents, readMetrics, TestViewer, tokensOf } from './test-support.ts'
+import { eventually, jobEvents, readMetrics, TestViewer, tokensOf } from './testing/support.ts'
 
 const hubs: Hub[] = []
 const cleanups: (() => unknown)[] = []

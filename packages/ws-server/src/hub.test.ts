@@ -11,7 +11,7 @@ import {
   TestProducer,
   TestViewer,
   tokensOf,
-} from './test-support.ts'
+} from './testing/support.ts'
 
 const hubs: Hub[] = []
 const sockets: { close(): unknown }[] = []

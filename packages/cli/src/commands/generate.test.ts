@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os'
 import { expectedResponse, type Simulator, startSimulator } from '@spout/ollama-sim'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseJsonl, runCli, startCli } from '../test-harness.ts'
+import { parseJsonl, runCli, startCli } from '../testing/harness.ts'
 
 let sim: Simulator
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os'
 import { type Simulator, startSimulator } from '@spout/ollama-sim'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stripAnsi } from '../style.ts'
-import { runCli } from '../test-harness.ts'
+import { runCli } from '../testing/harness.ts'
 
 let sim: Simulator
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import { expectedResponse, type Simulator, startSimulator } from '@spout/ollama-sim'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stripAnsi } from '../style.ts'
-import { parseJsonl, runCli, startCli } from '../test-harness.ts'
+import { parseJsonl, runCli, startCli } from '../testing/harness.ts'
 
 const examples = resolve(import.meta.dirname, '../../../../examples/plugins')
 let sim: Simulator

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Simulator, startSimulator } from '@spout/ollama-sim'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCli, startCli } from '../test-harness.ts'
+import { runCli, startCli } from '../testing/harness.ts'
 import { findViewerDist } from './serve.ts'
 
 let sim: Simulator

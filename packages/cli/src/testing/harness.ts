@@ -1,7 +1,7 @@
 // Test helper (not part of the package build): runs `spout` in-process with captured streams.
 import { Readable, Writable } from 'node:stream'
-import type { CliIo } from './io.ts'
-import { main } from './program.ts'
+import type { CliIo } from '../io.ts'
+import { main } from '../program.ts'
 
 export class CaptureStream extends Writable {
   text = ''

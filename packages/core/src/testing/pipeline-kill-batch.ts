@@ -1,11 +1,11 @@
-// A batch run for the kill -9 test: `node pipeline-kill.fixture.ts URL OUTPUT COUNT fresh|resume REQUEST_LOG`.
+// A batch run for the kill -9 test: `node pipeline-kill-batch.ts URL OUTPUT COUNT fresh|resume REQUEST_LOG`.
 // Resumes from OUTPUT when asked, writes one line per record to it, and logs every requested id
 // (synchronously, before the request) to REQUEST_LOG, so the test can check no finished id is asked again.
 import { appendFileSync } from 'node:fs'
-import { OllamaClient } from './client.ts'
-import { jsonlSink } from './jsonl-sink.ts'
-import { runPipeline } from './pipeline.ts'
-import { prepareResume } from './resume.ts'
+import { OllamaClient } from '../client.ts'
+import { jsonlSink } from '../jsonl-sink.ts'
+import { runPipeline } from '../pipeline.ts'
+import { prepareResume } from '../resume.ts'
 
 const [url, output, countText, mode, requestLog] = process.argv.slice(2)
 if (!url || !output || !countText || !mode || !requestLog)

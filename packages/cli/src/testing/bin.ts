@@ -5,14 +5,15 @@ import { readdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 
-export const packageDirectory = resolve(import.meta.dirname, '..')
+export const packageDirectory = resolve(import.meta.dirname, '..', '..')
 export const bin = join(packageDirectory, 'dist', 'bin.js')
 
 /** Newest modification time of the source files under `path` (tests and test helpers aside). */
 async function newest(path: string): Promise<number> {
   let latest = 0
   for (const entry of await readdir(path, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && !/\.test\.ts$|test-harness\.ts$|test-bin\.ts$|test-terminal\.ts$/.test(entry.name))
+    const helper = entry.parentPath.endsWith('/testing') || entry.name.endsWith('.test.ts')
+    if (entry.isFile() && !helper)
       latest = Math.max(latest, statSync(join(entry.parentPath, entry.name)).mtimeMs)
   }
   return latest
