@@ -27,6 +27,7 @@ describe('eventSink', () => {
       id: '1',
       input: {},
       model: 'm',
+      backend: 'ollama',
       system: 'S',
       prompt: 'p',
       response: 'Hi',

@@ -25,6 +25,7 @@ function result(id: string, extra: Partial<RecordResult> = {}): RecordResult {
     id,
     input: { id },
     model: 'm',
+    backend: 'ollama',
     system: null,
     prompt: `p${id}`,
     response: `r${id}`,

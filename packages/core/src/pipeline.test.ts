@@ -170,6 +170,45 @@ describe('runPipeline', () => {
     expect(result!.error).toBeUndefined()
   })
 
+  it('writes the backend on every result line, and the route of the last attempt when one is reported', async () => {
+    const { client } = scriptedClient({
+      routed: (attempt) =>
+        attempt === 1 ? new HttpError({ status: 503, method: 'POST', url: 'u', body: 'busy' }) : ['ok'],
+    })
+    let routed = 0
+    const pool: PipelineClient = {
+      kind: 'pool',
+      host: 'pool(2)',
+      generate(request, options) {
+        if (request.prompt === 'routed') {
+          routed += 1
+          options.onRoute?.({ backend: 'openai', host: `http://b${routed}` })
+        }
+        return client.generate(request, options)
+      },
+      chat: (request, options) => client.chat(request, options),
+    }
+    const { plugin, results } = collect()
+    await runPipeline({
+      client: pool,
+      model: 'm',
+      input: [
+        { id: 'a', prompt: 'plain' },
+        { id: 'b', prompt: 'routed' },
+      ],
+      plugins: [plugin],
+      retryDelay: noDelay,
+    })
+    const byId = Object.fromEntries(results.map((result) => [result.id, result]))
+    expect(byId.a).toMatchObject({ backend: 'pool' })
+    expect(byId.a!.host).toBeUndefined()
+    expect(byId.b).toMatchObject({ backend: 'openai', host: 'http://b2', attempts: 2, response: 'ok' })
+    expect(Object.keys(byId.b!).slice(0, 6)).toEqual(['id', 'input', 'model', 'backend', 'host', 'system'])
+    const single = collect()
+    await runPipeline({ client, model: 'm', input: [{ prompt: 'x' }], plugins: [single.plugin] })
+    expect(single.results[0]).toMatchObject({ backend: 'ollama' })
+  })
+
   it('names records by id field, else by position, and sends records with messages to chat', async () => {
     const scripted = scriptedClient()
     const { plugin, results, events } = collect()

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { Backend } from './backend.ts'
+import type { Backend, BackendCallOptions } from './backend.ts'
 import { ConcurrencyLimit, type Permit } from './concurrency-limit.ts'
 import { SpoutError } from './errors.ts'
 import type {
@@ -24,7 +24,7 @@ import { effectiveSystem, isChatRequest } from './prompt-request.ts'
 import { backoffDelay, classifyFailure, type RetryDelay, sleep } from './retry-policy.ts'
 import type { ChatRequest, ChatResponse, GenerateRequest, GenerateResponse } from './types.ts'
 
-/** What the pipeline needs of a client: any `Backend` (`OllamaClient` is one). */
+/** What the pipeline needs of a client: the `Backend` seam (`OllamaClient`, `OpenAIClient`, a pool). */
 export type PipelineClient = Backend
 
 /** Request fields every record starts from (the model comes from `model`). */
@@ -86,8 +86,6 @@ class PipelineRun {
   readonly #options: PipelineOptions
   readonly #started = performance.now()
   readonly #controller = new AbortController()
-  /** The options of every request: one object for the whole job. */
-  readonly #requestOptions = { signal: this.#controller.signal, retry: false as const }
   readonly #summary: JobSummary = { ok: 0, failed: 0, skipped: 0, tokens: 0, duration: 0 }
   readonly #job: PluginJob
   readonly #limit: ConcurrencyLimit
@@ -270,6 +268,7 @@ class PipelineRun {
       id,
       input: record,
       model: this.#options.model,
+      backend: this.#options.client.kind,
       system: null,
       response: '',
       done_reason: null,
@@ -422,7 +421,14 @@ class PipelineRun {
     }
     const sinks = driver.has('writeChunk')
 
-    const options = this.#requestOptions
+    const options: BackendCallOptions = {
+      signal: this.#controller.signal,
+      retry: false,
+      onRoute: (route) => {
+        result.backend = route.backend
+        result.host = route.host
+      },
+    }
     const chat = isChatRequest(request)
     const stream: AsyncIterable<GenerateResponse | ChatResponse> = chat
       ? this.#options.client.chat({ ...request, stream: true }, options)
@@ -480,8 +486,10 @@ function ordered(result: RecordResult): RecordResult {
     id: result.id,
     input: result.input,
     model: result.model,
-    system: result.system,
+    backend: result.backend,
   } as RecordResult
+  if (result.host !== undefined) line.host = result.host
+  line.system = result.system
   if (result.prompt !== undefined) line.prompt = result.prompt
   if (result.messages !== undefined) line.messages = result.messages
   line.response = result.response

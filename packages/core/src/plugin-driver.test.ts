@@ -212,6 +212,7 @@ describe('PluginDriver', () => {
       id: '1',
       input: {},
       model: 'm',
+      backend: 'ollama',
       system: null,
       response: '',
       done_reason: null,

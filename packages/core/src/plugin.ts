@@ -1,3 +1,4 @@
+import type { BackendKind } from './backend.ts'
 import type {
   ChunkEvent,
   EventError,
@@ -46,6 +47,10 @@ export interface RecordResult {
   id: string
   input: InputRecord
   model: string
+  /** The backend that generated it (`ollama`, `openai`, `llama-cpp`, …): its `kind`, or the route's. */
+  backend: BackendKind
+  /** Where the last attempt went, when the backend reported a route (a pool of hosts does). */
+  host?: string
   system: string | null
   prompt?: string
   messages?: EventMessage[]
