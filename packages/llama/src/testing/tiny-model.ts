@@ -35,6 +35,9 @@ const chatTemplate =
 
 const tokenType = { normal: 1, unknown: 2, control: 3, byte: 6 } as const
 
+/** `<unk>`, `<s>`, `</s>`, `<|im_start|>`, `<|im_end|>`: the first tokens of the vocabulary. */
+const controlTokens = 5
+
 const words = [
   'the',
   'a',
@@ -114,7 +117,11 @@ function tensors(shape: TinyModelShape, vocabSize: number): GgufTensor[] {
   })
   const { embedding: embd, feedForward: ff } = shape
   const list = [weights('token_embd.weight', [embd, vocabSize], 1), ones('output_norm.weight', embd)]
-  list.push(weights('output.weight', [embd, vocabSize], 0.5))
+  // Control tokens (`</s>`, `<|im_end|>`…) get zero output weights, so their logit sits at the
+  // median and top-k sampling seldom picks them: generations run to `num_predict` unless stopped.
+  const output = weights('output.weight', [embd, vocabSize], 0.5)
+  output.data.fill(0, 0, embd * controlTokens)
+  list.push(output)
   for (let block = 0; block < shape.layers; block++) {
     const prefix = `blk.${block}`
     list.push(ones(`${prefix}.attn_norm.weight`, embd))
