@@ -7,6 +7,7 @@ export type SpoutErrorCode =
   | 'SPOUT_STREAM_INCOMPLETE'
   | 'SPOUT_PARSE_ERROR'
   | 'SPOUT_LINE_TOO_LONG'
+  | 'SPOUT_EVENT_TOO_LONG'
   | 'SPOUT_CONNECT_TIMEOUT'
   | 'SPOUT_FIRST_BYTE_TIMEOUT'
   | 'SPOUT_IDLE_TIMEOUT'
@@ -110,7 +111,10 @@ export class IncompleteStreamError extends SpoutError {
   }
 }
 
-/** A line that is not JSON (`SPOUT_PARSE_ERROR`) or longer than the limit (`SPOUT_LINE_TOO_LONG`). */
+/**
+ * A line or event that is not JSON (`SPOUT_PARSE_ERROR`), an NDJSON line longer than the limit
+ * (`SPOUT_LINE_TOO_LONG`), or an SSE event larger than the limit (`SPOUT_EVENT_TOO_LONG`).
+ */
 export class ParseError extends SpoutError {
   override name = 'ParseError'
   /** 1-based line number. */
@@ -121,7 +125,7 @@ export class ParseError extends SpoutError {
   readonly source: string | undefined
 
   constructor(init: {
-    code: 'SPOUT_PARSE_ERROR' | 'SPOUT_LINE_TOO_LONG'
+    code: 'SPOUT_PARSE_ERROR' | 'SPOUT_LINE_TOO_LONG' | 'SPOUT_EVENT_TOO_LONG'
     message: string
     line: number
     offset: number

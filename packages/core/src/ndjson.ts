@@ -1,6 +1,7 @@
 // NDJSON decoding that scans bytes, not strings: time linear in the input, memory linear in the longest
 // line (and bounded by `maxLineLength`). Browser-safe: no node:* imports.
 
+import { type ByteParser, type ByteSource, concat, ParserIterator, ParserStream } from './byte-parser.ts'
 import { ParseError } from './errors.ts'
 
 export interface NdjsonOptions {
@@ -24,7 +25,7 @@ const newline = 0x0a
  * JSON value to `out`. Blank lines and `\r\n` endings are accepted; a last line without `\n` is parsed
  * by `end()`. Throws `ParseError` (after appending the values that came before the bad line).
  */
-export class NdjsonParser {
+export class NdjsonParser implements ByteParser {
   readonly maxLineLength: number
   readonly source: string | undefined
   readonly #copyChunks: boolean
@@ -182,17 +183,6 @@ function lineStart(chunk: Uint8Array, start: number, index: number): number {
   return position
 }
 
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1 && parts[0]!.length === total) return parts[0]!
-  const joined = new Uint8Array(total)
-  let position = 0
-  for (const part of parts) {
-    joined.set(part, position)
-    position += part.length
-  }
-  return joined
-}
-
 /** UTF-8 byte length of a string (lone surrogates count as the 3 bytes of U+FFFD). */
 function utf8Length(text: string): number {
   let bytes = text.length
@@ -216,124 +206,15 @@ function utf8Length(text: string): number {
  * arrive in one chunk. Breaking out of the loop calls the source's `return()`.
  */
 export function decodeNdjson<T = unknown>(
-  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  source: ByteSource,
   options?: NdjsonOptions,
 ): AsyncIterableIterator<T> {
-  return new NdjsonIterator<T>(source, new NdjsonParser(options))
-}
-
-const doneResult: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true })
-
-class NdjsonIterator<T> implements AsyncIterableIterator<T> {
-  readonly #parser: NdjsonParser
-  readonly #source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>
-  #iterator: AsyncIterator<Uint8Array> | Iterator<Uint8Array> | undefined
-  #queue: unknown[] = []
-  #head = 0
-  #failure: { error: unknown } | undefined
-  #finished = false
-
-  constructor(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, parser: NdjsonParser) {
-    this.#source = source
-    this.#parser = parser
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this
-  }
-
-  next(): Promise<IteratorResult<T>> {
-    if (this.#head < this.#queue.length) {
-      return Promise.resolve({ value: this.#queue[this.#head++] as T, done: false })
-    }
-    if (this.#failure) {
-      const { error } = this.#failure
-      this.#failure = undefined
-      this.#finished = true
-      return Promise.reject(error)
-    }
-    if (this.#finished) return Promise.resolve(doneResult)
-    return this.#fill()
-  }
-
-  async #fill(): Promise<IteratorResult<T>> {
-    if (this.#iterator === undefined) {
-      const source = this.#source
-      this.#iterator =
-        Symbol.asyncIterator in source
-          ? source[Symbol.asyncIterator]()
-          : (source as Iterable<Uint8Array>)[Symbol.iterator]()
-    }
-    const iterator = this.#iterator
-    this.#queue = []
-    this.#head = 0
-    while (this.#queue.length === 0) {
-      let step: IteratorResult<Uint8Array>
-      try {
-        step = await iterator.next()
-      } catch (error) {
-        this.#finished = true
-        throw error
-      }
-      try {
-        if (step.done) {
-          this.#finished = true
-          this.#parser.end(this.#queue)
-          break
-        }
-        this.#parser.push(step.value, this.#queue)
-      } catch (error) {
-        this.#failure = { error }
-        await this.#closeSource()
-        break
-      }
-    }
-    return this.next()
-  }
-
-  async #closeSource(): Promise<void> {
-    try {
-      await this.#iterator?.return?.()
-    } catch {
-      // The decoding error is the one worth reporting.
-    }
-  }
-
-  async return(): Promise<IteratorResult<T>> {
-    if (!this.#finished) {
-      this.#finished = true
-      this.#queue = []
-      this.#head = 0
-      await this.#iterator?.return?.()
-    }
-    return doneResult
-  }
+  return new ParserIterator<T>(source, new NdjsonParser(options))
 }
 
 /** The same decoder as a WHATWG `TransformStream` (browsers, `fetch` bodies). */
-export class NdjsonDecoderStream<T = unknown> extends TransformStream<Uint8Array, T> {
+export class NdjsonDecoderStream<T = unknown> extends ParserStream<T> {
   constructor(options?: NdjsonOptions) {
-    const parser = new NdjsonParser(options)
-    const out: unknown[] = []
-    const flushTo = (controller: TransformStreamDefaultController<T>) => {
-      for (const value of out) controller.enqueue(value as T)
-      out.length = 0
-    }
-    super({
-      transform(chunk, controller) {
-        try {
-          parser.push(chunk, out)
-        } finally {
-          flushTo(controller)
-        }
-      },
-      flush(controller) {
-        try {
-          parser.end(out)
-        } finally {
-          flushTo(controller)
-        }
-      },
-    })
+    super(new NdjsonParser(options))
   }
 }
