@@ -1,39 +1,24 @@
 import { CliError } from './cli-error.ts'
 
-export const defaultHost = 'http://127.0.0.1:11434'
-
 /**
- * The Ollama address to use: `--host`, then the config's `host`, then `OLLAMA_HOST`, then
- * `http://127.0.0.1:11434`. Accepts Ollama's forms: `host`, `host:port`, `:port`, full URLs;
- * `0.0.0.0` (a listen address) means this machine.
+ * The Ollama address to hand to `OllamaClient`: `--host`, then the config's `host`, then `OLLAMA_HOST`,
+ * then `http://127.0.0.1:11434`. Core's parser reads it (Ollama's forms: `host`, `host:port`, `:port`, full
+ * URLs, quoted); here it is only checked, so a bad one fails as a usage error before any request. Messages
+ * show `client.host`, the parsed base URL.
  */
-export function resolveHost(
+export async function resolveHost(
   flag: string | undefined,
   configured: string | undefined,
   env: Readonly<Record<string, string | undefined>>,
-): string {
-  const value = flag ?? configured ?? (env.OLLAMA_HOST || undefined)
-  return value === undefined ? defaultHost : normalizeHost(value)
-}
-
-export function normalizeHost(value: string): string {
-  let text = value.trim()
-  if (text === '') return defaultHost
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text))
-    text = `http://${text.startsWith(':') ? `127.0.0.1${text}` : text}`
-  let url: URL
+): Promise<string> {
+  // Loaded when a command runs: `spout --help` does not pay for undici.
+  const { HostError, resolveHost: resolveOllamaHost } = await import('@spout/core')
+  const value = flag ?? configured ?? env.OLLAMA_HOST
   try {
-    url = new URL(text)
-  } catch {
-    throw new CliError(`not a valid Ollama address: "${value}" (expected e.g. http://127.0.0.1:11434)`)
+    const resolved = resolveOllamaHost(value, {})
+    return value === undefined ? resolved.url : value
+  } catch (error) {
+    if (error instanceof HostError) throw new CliError(error.message, { cause: error })
+    throw error
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new CliError(`not a valid Ollama address: "${value}" (expected http:// or https://)`)
-  }
-  if (url.hostname === '0.0.0.0') url.hostname = '127.0.0.1'
-  if (url.hostname === '[::]') url.hostname = '[::1]'
-  if (url.port === '' && !/:\d+(\/|$)/.test(text.replace(/^[a-z]+:\/\//i, ''))) {
-    url.port = url.protocol === 'https:' ? '443' : '11434'
-  }
-  return url.href.replace(/\/+$/, '')
 }

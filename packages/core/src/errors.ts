@@ -13,6 +13,7 @@ export type SpoutErrorCode =
   | 'SPOUT_IDLE_TIMEOUT'
   | 'SPOUT_CONNECTION_ERROR'
   | 'SPOUT_PLUGIN_ERROR'
+  | 'SPOUT_INVALID_HOST'
 
 export class SpoutError extends Error {
   override name = 'SpoutError'
@@ -216,6 +217,18 @@ export class ConnectionError extends SpoutError {
     this.reason = init.reason
     this.connected = init.connected ?? false
     this.attempts = init.attempts
+  }
+}
+
+/** An Ollama host (`host` option, `--host`, `OLLAMA_HOST`) that is not an http(s) address. */
+export class HostError extends SpoutError {
+  override name = 'HostError'
+  /** The host as given. */
+  readonly host: string
+
+  constructor(init: { host: string; reason: string }) {
+    super('SPOUT_INVALID_HOST', `not a valid Ollama host ${JSON.stringify(init.host)}: ${init.reason}`)
+    this.host = init.host
   }
 }
 

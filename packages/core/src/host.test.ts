@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { HostError } from './errors.ts'
 import { defaultHost, parseHost, resolveHost } from './host.ts'
 
 describe('parseHost: OLLAMA_HOST as Ollama reads it', () => {
@@ -29,6 +30,18 @@ describe('parseHost: OLLAMA_HOST as Ollama reads it', () => {
     ['http://0.0.0.0:11434', 'http://127.0.0.1:11434'],
     ['[::]', 'http://[::1]:11434'],
     ['localhost', 'http://localhost:11434'],
+    // The forms issue 13 lists, one per row: h, h:1, :1, http://h, https://h, http://h:1/path, quoted, [::1]:1, empty.
+    ['h', 'http://h:11434'],
+    ['h:1', 'http://h:1'],
+    [':1', 'http://127.0.0.1:1'],
+    ['http://h', 'http://h:80'],
+    ['https://h', 'https://h:443'],
+    ['http://h:1/path', 'http://h:1/path'],
+    ['http://h:1/path//', 'http://h:1/path'],
+    ['"http://h:1"', 'http://h:1'],
+    ['[::1]:1', 'http://[::1]:1'],
+    ['', 'http://127.0.0.1:11434'],
+    ['h:port', 'http://h:11434'],
   ]
   for (const [input, expected] of cases) {
     it(`${JSON.stringify(input)} → ${expected}`, () => {
@@ -45,6 +58,12 @@ describe('parseHost: OLLAMA_HOST as Ollama reads it', () => {
 
   it('rejects schemes other than http and https', () => {
     expect(() => parseHost('ftp://example.com')).toThrow(/unsupported scheme/)
+    expect(() => parseHost('ftp://example.com')).toThrow(HostError)
+    try {
+      parseHost('ftp://example.com')
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'SPOUT_INVALID_HOST', host: 'ftp://example.com' })
+    }
   })
 })
 

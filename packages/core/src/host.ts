@@ -1,5 +1,7 @@
 // Where Ollama is: `options.host`, else `OLLAMA_HOST` read the way Ollama reads it
-// (ollama/ollama envconfig `Host()`), else http://127.0.0.1:11434.
+// (ollama/ollama envconfig `Host()`), else http://127.0.0.1:11434. The one host parser of Spout: the CLI
+// and the backends call it.
+import { HostError } from './errors.ts'
 
 export const defaultHost = 'http://127.0.0.1:11434'
 
@@ -15,13 +17,11 @@ export interface ResolvedHost {
  * is optional (default `http`); the port defaults to 11434 without a scheme, 80 for `http://` and 443 for
  * `https://`; a path is kept (for reverse proxies). An empty host or an unspecified address (`0.0.0.0`,
  * `::`, what a server listens on) means this machine, as Go's `net.Dial` (and so Ollama's own CLI)
- * treats it: 127.0.0.1, or ::1 for `::`.
+ * treats it: 127.0.0.1, or ::1 for `::`. A port that is not a number from 0 to 65535 falls back to the
+ * default, as in Ollama. Throws `HostError` for a scheme other than http and https.
  */
 export function parseHost(value: string): ResolvedHost {
-  let text = value
-    .trim()
-    .replace(/^["']+|["']+$/g, '')
-    .trim()
+  let text = unquote(value)
   let scheme = 'http'
   let defaultPort = '11434'
   const schemeEnd = text.indexOf('://')
@@ -30,7 +30,7 @@ export function parseHost(value: string): ResolvedHost {
     text = text.slice(schemeEnd + 3)
     if (scheme === 'http') defaultPort = '80'
     else if (scheme === 'https') defaultPort = '443'
-    else throw new TypeError(`unsupported scheme in Ollama host ${JSON.stringify(value)}: use http or https`)
+    else throw new HostError({ host: value, reason: `unsupported scheme ${scheme}: use http or https` })
   } else if (text === 'ollama.com') {
     scheme = 'https'
     defaultPort = '443'
@@ -89,14 +89,14 @@ export function resolveHost(
   environment: Record<string, string | undefined> = typeof process === 'undefined' ? {} : process.env,
 ): ResolvedHost {
   const value = host ?? environment.OLLAMA_HOST
-  if (
-    value === undefined ||
-    value
-      .trim()
-      .replace(/^["']+|["']+$/g, '')
-      .trim() === ''
-  ) {
-    return { url: defaultHost, authorization: undefined }
-  }
+  if (value === undefined || unquote(value) === '') return { url: defaultHost, authorization: undefined }
   return parseHost(value)
+}
+
+/** Surrounding spaces and quotes dropped, as Ollama's envconfig `Var()` does. */
+function unquote(value: string): string {
+  return value
+    .trim()
+    .replace(/^["']+|["']+$/g, '')
+    .trim()
 }

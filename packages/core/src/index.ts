@@ -9,6 +9,7 @@ export { OllamaClient } from './client.ts'
 export type { SpoutErrorCode, TimeoutPhase } from './errors.ts'
 export {
   ConnectionError,
+  HostError,
   HttpError,
   IncompleteStreamError,
   ParseError,

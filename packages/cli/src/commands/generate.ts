@@ -73,7 +73,7 @@ export async function generateCommand(
 ): Promise<number> {
   const { io } = context
   const model = requireModel(flags.model, 'generate')
-  const host = resolveHost(flags.host, undefined, io.env)
+  const host = await resolveHost(flags.host, undefined, io.env)
   let prompt: string
   if (words.length === 0 || (words.length === 1 && words[0] === '-')) {
     if (io.stdin.isTTY) throw new CliError('no prompt: pass it as arguments, or pipe it to stdin')
@@ -140,7 +140,7 @@ export async function generateCommand(
     if (thinkingOpen) io.stderr.write('\n')
     if (wroteText && !endsWithNewline) io.stdout.write('\n')
     if (interruption.interrupted) return interruption.exitCode
-    const described = describeError(error, { host, model })
+    const described = describeError(error, { host: client.host, model })
     io.stderr.write(`spout: ${described.message}\n`)
     return described.exitCode
   } finally {

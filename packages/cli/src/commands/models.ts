@@ -20,7 +20,7 @@ async function withClient(
   model: string | undefined,
   body: (client: OllamaClient) => Promise<void>,
 ): Promise<number> {
-  const host = resolveHost(flags.host, undefined, context.io.env)
+  const host = await resolveHost(flags.host, undefined, context.io.env)
   // Loaded when the command runs: `spout --help` does not pay for undici.
   const { OllamaClient } = await import('@spout/core')
   const client = new OllamaClient({ host })
@@ -28,7 +28,7 @@ async function withClient(
     await body(client)
     return exitCodes.ok
   } catch (error) {
-    const described = describeError(error, { host, model })
+    const described = describeError(error, { host: client.host, model })
     context.io.stderr.write(`spout: ${described.message}\n`)
     return described.exitCode
   } finally {

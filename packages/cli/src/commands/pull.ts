@@ -21,7 +21,7 @@ export function registerPull(program: Command, context: CommandContext): void {
       '\nExamples:\n  $ spout pull llama3.2\n  $ spout pull qwen3:8b --host http://gpu-box:11434',
     )
     .action(async (model: string, flags: { host?: string; insecure?: boolean }) => {
-      const host = resolveHost(flags.host, undefined, io.env)
+      const host = await resolveHost(flags.host, undefined, io.env)
       // Loaded when the command runs: `spout --help` does not pay for undici.
       const { OllamaClient } = await import('@spout/core')
       const client = new OllamaClient({ host })
@@ -45,7 +45,7 @@ export function registerPull(program: Command, context: CommandContext): void {
           context.exitCode = interruption.exitCode
           return
         }
-        const described = describeError(error, { host })
+        const described = describeError(error, { host: client.host })
         io.stderr.write(`spout: ${described.message}\n`)
         context.exitCode = described.exitCode
       } finally {

@@ -49,7 +49,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
   const { config } = await loadConfig(io.cwd, flags.config)
 
   const model = requireModel(flags.model ?? config.model, 'run')
-  const host = resolveHost(flags.host, config.host, io.env)
+  const host = await resolveHost(flags.host, config.host, io.env)
   const concurrency = parseInteger(
     flags.concurrency ?? flags.maxConcurrency ?? config.concurrency ?? 1,
     '--concurrency',
@@ -102,11 +102,11 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
     try {
       await client.version()
     } catch (error) {
-      const described = describeError(error, { host, model })
+      const described = describeError(error, { host: client.host, model })
       throw new CliError(
         described.exitCode === exitCodes.usage
           ? described.message
-          : unreachableMessage(host, described.message),
+          : unreachableMessage(client.host, described.message),
       )
     }
 
@@ -142,7 +142,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
       if (stopReason) return Promise.resolve()
       probe ??= probeOllama(client, controller.signal).then((reason) => {
         probe = undefined
-        if (reason !== undefined) stop('unreachable', unreachableMessage(host, reason))
+        if (reason !== undefined) stop('unreachable', unreachableMessage(client.host, reason))
       })
       return probe
     }
@@ -174,7 +174,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
         if (!result.error || stopReason) return
         // Ollama answers 404 when the model is missing: stop at the first one, not one error per record.
         if (isModelNotFound(result.error))
-          stop('model-missing', missingModelMessage(result.model || model, host))
+          stop('model-missing', missingModelMessage(result.model || model, client.host))
         else if (isUnreachable(result.error)) await checkOllama()
       },
     }
@@ -242,7 +242,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
       return exitCodes.usage
     }
     if (summary.error && !summary.interrupted) {
-      const described = describeError(summary.error, { host, model })
+      const described = describeError(summary.error, { host: client.host, model })
       throw new CliError(summary.error.message.split('\n')[0] ?? described.message)
     }
     if (!quiet) io.stderr.write(summaryLine(summary, cancelled, outputPath ? flags.output : undefined) + '\n')
