@@ -1,14 +1,14 @@
 import { createChunkWriter } from './chunk-writer.ts'
 import type { Exchange, SimulatorState } from './exchange.ts'
 import { type Chunking, type Directives, faultAfter } from './faults.ts'
-import { LineFormat, type Metrics, tokenJson } from './lines.ts'
+import { LineFormat, type Metrics, tokenJson, type WireFormat } from './lines.ts'
 import type { ResolvedModel } from './models.ts'
+import { OpenAIFormat, type OpenAIWire } from './openai-format.ts'
 import { hashText, Random } from './random.ts'
 import {
   bareJsonContentType,
   jsonContentType,
   midstreamErrorMessage,
-  ndjsonContentType,
   runnerStoppedMessage,
   sendError,
   sendJson,
@@ -33,6 +33,8 @@ export interface CompletionJob {
   chunking: Chunking
   thinking: boolean
   tools: boolean
+  /** Set for Ollama's OpenAI-compatible `/v1` routes: the reply is written as they write it. */
+  openai?: OpenAIWire
 }
 
 type Outcome = 'completed' | 'cancelled' | 'faulted'
@@ -107,7 +109,9 @@ async function generate(job: CompletionJob, exchange: Exchange, state: Simulator
   if (signal.aborted) return 'cancelled'
   const firstAt = performance.now()
   const plan = planCompletion(job.request, { thinking: job.thinking, tools: job.tools }, job.directives)
-  const format = new LineFormat(job.endpoint, job.requestModel)
+  const format: WireFormat = job.openai
+    ? new OpenAIFormat(job.openai, job.requestModel)
+    : new LineFormat(job.endpoint, job.requestModel)
   const interval = state.tokensPerSecond > 0 ? 1000 / state.tokensPerSecond : 0
   const chunkCount = plan.thinkingTokens.length + plan.tokens.length + plan.toolCalls.length
   const faultIndex =
@@ -141,12 +145,12 @@ async function generate(job: CompletionJob, exchange: Exchange, state: Simulator
       return 'faulted'
     }
     const answer = { response: plan.response, thinking: plan.thinking, toolCalls: plan.toolCalls }
-    const body = format.final(formatGoTime(Date.now()), plan.doneReason, context, metrics(), answer)
+    const body = format.whole(formatGoTime(Date.now()), plan.doneReason, context, metrics(), answer)
     if (fault?.name === 'malformed-line') {
-      sendJson(response, 200, body.slice(0, Math.max(1, body.length >> 1)))
+      sendJson(response, 200, body.slice(0, Math.max(1, body.length >> 1)), format.wholeContentType)
       return 'faulted'
     }
-    sendJson(response, 200, body)
+    sendJson(response, 200, body, format.wholeContentType)
     return 'completed'
   }
 
@@ -166,14 +170,14 @@ async function generate(job: CompletionJob, exchange: Exchange, state: Simulator
         return 'faulted'
       }
       if (!started) {
-        response.writeHead(200, { 'Content-Type': ndjsonContentType })
+        response.writeHead(200, { 'Content-Type': format.contentType })
         started = true
       }
       const flushed = writer.flush()
       if (flushed) await flushed
       if (signal.aborted) return 'cancelled'
       if (fault!.name === 'midstream-error') {
-        const wait = writer.write('{"error":"' + midstreamErrorMessage + '"}\n')
+        const wait = writer.write(format.streamError(midstreamErrorMessage))
         if (wait) await wait
         const rest = writer.flush()
         if (rest) await rest
@@ -208,7 +212,7 @@ async function generate(job: CompletionJob, exchange: Exchange, state: Simulator
       line = format.responseChunk(clock(), tokenJson(plan.tokens[index - thinkingCount]!))
     else line = format.toolCallChunk(clock(), plan.toolCalls)
     if (!started) {
-      response.writeHead(200, { 'Content-Type': ndjsonContentType })
+      response.writeHead(200, { 'Content-Type': format.contentType })
       started = true
     }
     const wait = writer.write(line)
@@ -217,8 +221,8 @@ async function generate(job: CompletionJob, exchange: Exchange, state: Simulator
       if (signal.aborted) return 'cancelled'
     }
   }
-  if (!started) response.writeHead(200, { 'Content-Type': ndjsonContentType })
-  const last = writer.write(format.final(clock(), plan.doneReason, context, metrics()) + '\n')
+  if (!started) response.writeHead(200, { 'Content-Type': format.contentType })
+  const last = writer.write(format.streamEnd(clock(), plan.doneReason, context, metrics()))
   if (last) await last
   const rest = writer.flush()
   if (rest) await rest

@@ -3,6 +3,7 @@ import type { Exchange, SimulatorState } from './exchange.ts'
 import { DirectiveError, type Directives, parseDirectives } from './faults.ts'
 import { LineFormat } from './lines.ts'
 import { hasCapability, normalizeModelName, type ResolvedModel } from './models.ts'
+import type { OpenAIWire } from './openai-format.ts'
 import { bareJsonContentType, jsonContentType, sendError, sendJson } from './replies.ts'
 import {
   checkMessages,
@@ -130,7 +131,16 @@ async function start(
 export async function handleGenerate(exchange: Exchange, state: SimulatorState): Promise<void> {
   const parsed = parseBody(await readBody(exchange.request), 'GenerateRequest', generateFields)
   if (!parsed.ok) return sendError(exchange.response, 400, parsed.message)
-  const body = parsed.body
+  await generateFromBody(exchange, state, parsed.body)
+}
+
+/** A generate request already parsed (`/api/generate`, or `/v1/completions` translated as Ollama does). */
+export async function generateFromBody(
+  exchange: Exchange,
+  state: SimulatorState,
+  body: Record<string, unknown>,
+  openai?: OpenAIWire,
+): Promise<void> {
   const fields = checkCommon(exchange, body)
   if (!fields) return
   const model = fields.modelName === '' ? undefined : state.models.find(fields.modelName)
@@ -172,6 +182,7 @@ export async function handleGenerate(exchange: Exchange, state: SimulatorState):
     keepAliveMs: fields.keepAliveMs,
     thinking: thinks,
     tools: false,
+    openai,
   })
 }
 
@@ -179,7 +190,16 @@ export async function handleGenerate(exchange: Exchange, state: SimulatorState):
 export async function handleChat(exchange: Exchange, state: SimulatorState): Promise<void> {
   const parsed = parseBody(await readBody(exchange.request), 'ChatRequest', chatFields)
   if (!parsed.ok) return sendError(exchange.response, 400, parsed.message)
-  const body = parsed.body
+  await chatFromBody(exchange, state, parsed.body)
+}
+
+/** A chat request already parsed (`/api/chat`, or `/v1/chat/completions` translated as Ollama does). */
+export async function chatFromBody(
+  exchange: Exchange,
+  state: SimulatorState,
+  body: Record<string, unknown>,
+  openai?: OpenAIWire,
+): Promise<void> {
   const messages = (Array.isArray(body.messages) ? body.messages : []) as unknown[]
   const messageError = checkMessages(messages)
   if (messageError) return sendError(exchange.response, 400, messageError)
@@ -224,5 +244,6 @@ export async function handleChat(exchange: Exchange, state: SimulatorState): Pro
     keepAliveMs: fields.keepAliveMs,
     thinking: thinks,
     tools: hasCapability(model, 'tools'),
+    openai,
   })
 }

@@ -1,4 +1,5 @@
 import { goJson, goString } from './json.ts'
+import { jsonContentType, ndjsonContentType } from './replies.ts'
 import type { SimToolCall } from './tool-calls.ts'
 
 /** Ollama's `Metrics` (durations in nanoseconds). */
@@ -55,13 +56,40 @@ export function metricsJson(metrics: Metrics): string {
   return json
 }
 
+/** How a completion's reply is written: Ollama's NDJSON (`LineFormat`) or its `/v1` SSE (`OpenAIFormat`). */
+export interface WireFormat {
+  /** Of a streamed reply. */
+  readonly contentType: string
+  /** Of a `stream: false` reply. */
+  readonly wholeContentType: string
+  thinkingChunk(createdAt: string, json: string): string
+  responseChunk(createdAt: string, json: string): string
+  toolCallChunk(createdAt: string, toolCalls: SimToolCall[]): string
+  /** Everything a stream writes after its last chunk, line endings included. */
+  streamEnd(createdAt: string, doneReason: string, context: string | undefined, metrics: Metrics): string
+  /** The `stream: false` body. */
+  whole(
+    createdAt: string,
+    doneReason: string,
+    context: string | undefined,
+    metrics: Metrics,
+    answer: AnswerText,
+  ): string
+  /** A torn line that is not JSON (malformed-line fault). */
+  malformed(createdAt: string): string
+  /** The error written into a stream already started (midstream-error fault). */
+  streamError(message: string): string
+}
+
 /**
  * Builds every line of a generate or chat reply with the key order Go writes
  * (GenerateResponse: model, created_at, response, thinking, done, done_reason, context, metrics;
  * ChatResponse: model, created_at, message{role, content, thinking, tool_calls}, done, done_reason, metrics).
  * Chunk builders take the token's JSON literal and return the line with its `\n`.
  */
-export class LineFormat {
+export class LineFormat implements WireFormat {
+  readonly contentType = ndjsonContentType
+  readonly wholeContentType = jsonContentType
   readonly #prefix: string
   readonly endpoint: Endpoint
 
@@ -125,6 +153,24 @@ export class LineFormat {
     if (answer?.thinking) message += ',"thinking":' + goString(answer.thinking)
     if (answer && answer.toolCalls.length > 0) message += ',"tool_calls":' + goJson(answer.toolCalls)
     return this.#prefix + createdAt + '","message":' + message + '}' + tail + metricsJson(metrics) + '}'
+  }
+
+  streamEnd(createdAt: string, doneReason: string, context: string | undefined, metrics: Metrics): string {
+    return this.final(createdAt, doneReason, context, metrics) + '\n'
+  }
+
+  whole(
+    createdAt: string,
+    doneReason: string,
+    context: string | undefined,
+    metrics: Metrics,
+    answer: AnswerText,
+  ): string {
+    return this.final(createdAt, doneReason, context, metrics, answer)
+  }
+
+  streamError(message: string): string {
+    return '{"error":' + goString(message) + '}\n'
   }
 
   /** The load / unload reply (a single object, no metrics). */

@@ -28,14 +28,42 @@ export function sendJson(
   response.end(body)
 }
 
-/** `{"error":"..."}` with a status. */
+/** Replies that go through Ollama's OpenAI middleware: it rewrites every error body. */
+const openAIReplies = new WeakSet<ServerResponse>()
+
+/** From now on, errors on `response` are written as Ollama's `/v1` routes write them. */
+export function useOpenAIErrors(response: ServerResponse): void {
+  openAIReplies.add(response)
+}
+
+/** The OpenAI error type Ollama's `openai.NewError` gives a status. */
+function openAIErrorType(status: number): string {
+  if (status === 400) return 'invalid_request_error'
+  if (status === 404) return 'not_found_error'
+  return 'api_error'
+}
+
+/** `{"error":{"message",...}}` as Ollama's `/v1` writes it (json.Encoder: a trailing newline). */
+export function openAIErrorJson(status: number, message: string): string {
+  return (
+    '{"error":{"message":' +
+    goString(message) +
+    ',"type":"' +
+    openAIErrorType(status) +
+    '","param":null,"code":null}}\n'
+  )
+}
+
+/** `{"error":"..."}` with a status (`/v1` routes: the OpenAI error object). */
 export function sendError(
   response: ServerResponse,
   status: number,
   message: string,
   contentType = jsonContentType,
 ): void {
-  sendJson(response, status, '{"error":' + goString(message) + '}', contentType)
+  if (openAIReplies.has(response))
+    sendJson(response, status, openAIErrorJson(status, message), 'application/json')
+  else sendJson(response, status, '{"error":' + goString(message) + '}', contentType)
 }
 
 /** gin's plain-text replies: `404 page not found`, `405 method not allowed`. */

@@ -16,6 +16,7 @@ import {
   handleVersion,
 } from './model-endpoints.ts'
 import { defaultModels, ModelRegistry, type SimModel } from './models.ts'
+import { handleOpenAIChat, handleOpenAICompletions, handleOpenAIModels } from './openai-endpoints.ts'
 import { handlePull } from './pull.ts'
 import { SlotQueue } from './queue.ts'
 import { sendError, sendText } from './replies.ts'
@@ -38,7 +39,7 @@ export interface SimulatorOptions {
   maxQueue?: number
   /** A fault applied to every generate/chat request (a directive in the prompt overrides it). */
   fault?: FaultSpec
-  /** How NDJSON bytes are cut into socket writes; default `'line'`. */
+  /** How NDJSON (and `/v1` SSE) bytes are cut into socket writes; default `'line'`. */
   chunking?: Chunking
   /** What `/api/version` answers; default `'0.12.6'`. */
   version?: string
@@ -75,6 +76,9 @@ const routes: Routes = {
   '/api/embeddings': { POST: handleEmbeddings },
   '/api/delete': { DELETE: handleDelete },
   '/api/copy': { POST: handleCopy },
+  '/v1/chat/completions': { POST: handleOpenAIChat },
+  '/v1/completions': { POST: handleOpenAICompletions },
+  '/v1/models': { GET: handleOpenAIModels },
 }
 
 function checkOption(name: string, value: number, minimum: number): number {
