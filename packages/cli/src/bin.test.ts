@@ -1,10 +1,11 @@
 // A few end-to-end checks of the built `spout` bin as a user runs it: real process, real signals.
+import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Simulator, startSimulator } from '@spout/ollama-sim'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildBinIfStale, spawnSpout } from './testing/bin.ts'
+import { bin, buildBinIfStale, spawnSpout } from './testing/bin.ts'
 import { parseJsonl } from './testing/harness.ts'
 
 let sim: Simulator
@@ -23,7 +24,27 @@ afterAll(async () => {
 
 const spout = (argv: string[]) => spawnSpout(argv, { cwd: directory, env: { OLLAMA_HOST: sim.url } })
 
+/** Runs the bin under this Node made to report another version, the way an old Node would meet it. */
+function runAsNode(version: string, argv: string[]): Promise<{ code: number; stderr: string }> {
+  const pretend = `data:text/javascript,Object.defineProperty(process.versions,'node',{value:'${version}'})`
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', pretend, bin, ...argv], (error, _stdout, stderr) =>
+      resolve({ code: typeof error?.code === 'number' ? error.code : 0, stderr }),
+    )
+  })
+}
+
 describe('the spout bin', () => {
+  it('refuses a Node older than 22 with one line that says how to get a new one', async () => {
+    const old = await runAsNode('20.20.2', ['--help'])
+    expect(old.code).toBe(1)
+    expect(old.stderr).toBe(
+      'spout: Node.js 22 or newer is needed (this is v20.20.2); get Node 24 LTS with `npm i -g node@24` or nvm (`nvm install 24`)\n',
+    )
+    const current = await runAsNode('22.0.0', ['--version'])
+    expect(current).toEqual({ code: 0, stderr: '' })
+  })
+
   it('pipes a dataset to stdout from stdin, with plain progress on stderr', async () => {
     const { child, exit } = spout(['run', '-', '-m', 'llama3.2'])
     child.stdin?.end('first prompt\nsecond prompt\n')

@@ -1,18 +1,11 @@
 #!/usr/bin/env node
-import { exitCodes } from './cli-error.ts'
-import { processIo } from './io.ts'
-import { main } from './program.ts'
-
-// A reader that stops early (`spout gen … | head -3`): end quietly, as a Unix tool killed by SIGPIPE would.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(exitCodes.brokenPipe)
-  throw error
-})
-
-const io = processIo()
-const exitCode = await main(process.argv.slice(2), io)
-// Let stdout drain (a pipe may still hold the dataset's last lines), then exit: open handles
-// (keep-alive sockets, stdin) must not keep a finished command alive.
-process.stdout.write('', () => {
-  process.stderr.write('', () => process.exit(exitCode))
-})
+// No static imports: an old Node must reach this check before it loads a module it cannot link.
+const required = 22
+if (Number(process.versions.node.split('.')[0]) < required) {
+  process.stderr.write(
+    `spout: Node.js ${required} or newer is needed (this is v${process.versions.node}); ` +
+      'get Node 24 LTS with `npm i -g node@24` or nvm (`nvm install 24`)\n',
+  )
+  process.exit(1)
+}
+await import('./bin-main.ts')
