@@ -3,20 +3,18 @@
 // Uses an Ollama answering at OLLAMA_HOST (or the default address) when it has a model; otherwise the
 // simulator. `pnpm demo --once` exits when the job ends.
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { mkdir, readFile, rm } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { OllamaClient } from '@spout/core'
 import { startSimulator } from '@spout/ollama-sim'
-import { createHub } from '@spout/ws-server'
+import { bundledViewerDir, createHub } from '@spout/ws-server'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const once = process.argv.includes('--once')
 const example = join(root, 'examples/teacher-student')
 const outputDir = join(root, 'demo-output')
 const cliBin = join(root, 'packages/cli/dist/bin.js')
-const viewerDir = join(root, 'apps/web/dist')
 
 async function findOllama(): Promise<{ host: string; teacher: string; student: string } | undefined> {
   const client = new OllamaClient({ retry: false, timeouts: { connect: 1000, firstByte: 2000 } })
@@ -48,7 +46,7 @@ function runCli(args: string[]): Promise<number> {
 }
 
 async function startHub() {
-  const staticDir = existsSync(viewerDir) ? viewerDir : undefined
+  const staticDir = bundledViewerDir()
   try {
     return await createHub({ port: 4317, staticDir })
   } catch {

@@ -1,4 +1,14 @@
+import { cp, rm } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { defineConfig } from 'tsup'
+
+/** The viewer travels inside this package: `@spout/web`'s build is copied to `dist/viewer`. */
+async function bundleViewer(): Promise<void> {
+  const web = dirname(createRequire(import.meta.url).resolve('@spout/web/package.json'))
+  await rm('dist/viewer', { recursive: true, force: true })
+  await cp(join(web, 'dist'), 'dist/viewer', { recursive: true })
+}
 
 export default defineConfig({
   entry: ['src/index.ts'],
@@ -7,4 +17,5 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node22',
+  onSuccess: bundleViewer,
 })

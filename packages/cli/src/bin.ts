@@ -9,3 +9,5 @@ if (Number(process.versions.node.split('.')[0]) < required) {
   process.exit(1)
 }
 await import('./bin-main.ts')
+
+export {}

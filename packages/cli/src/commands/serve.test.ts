@@ -1,11 +1,9 @@
-import { existsSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Simulator, startSimulator } from '@spout/ollama-sim'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli, startCli } from '../testing/harness.ts'
-import { findViewerDist } from './serve.ts'
 
 let sim: Simulator
 let directory: string
@@ -61,11 +59,10 @@ describe('spout serve', () => {
     const ends = events.filter((event) => event.type === 'record-end') as { recordId?: string }[]
     expect(ends.map((event) => event.recordId).sort()).toEqual(['b1', 'b2'])
 
-    if (findViewerDist()) {
-      const page = await fetch(url)
-      expect(page.status).toBe(200)
-      expect(page.headers.get('content-type')).toMatch(/text\/html/)
-    }
+    const page = await fetch(url)
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-type')).toMatch(/text\/html/)
+    expect(await page.text()).toMatch(/<div id="root">/)
     serve.interrupt()
     expect(await serve.done).toBe(0)
     await expect(fetch(url)).rejects.toThrow()
@@ -105,11 +102,5 @@ describe('spout serve', () => {
     )
     first.interrupt()
     expect(await first.done).toBe(0)
-  })
-
-  it('finds the built viewer next to the workspace when there is one', () => {
-    const found = findViewerDist()
-    if (found) expect(existsSync(join(found, 'index.html'))).toBe(true)
-    expect(findViewerDist('file:///nowhere/at/all/bin.js')).toBeUndefined()
   })
 })

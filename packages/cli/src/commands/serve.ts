@@ -1,6 +1,3 @@
-import { existsSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Hub } from '@spout/ws-server'
 import type { Command } from 'commander'
 import { CliError, exitCodes } from '../cli-error.ts'
@@ -19,22 +16,6 @@ interface ServeFlags {
   allowHost?: string[]
   maxFinishedRecords?: string
   maxFailedRecords?: string
-}
-
-/**
- * The built viewer (`apps/web/dist` in the workspace), found by walking up from this module:
- * `packages/cli/dist/bin.js` when built, `packages/cli/src/commands/serve.ts` in tests.
- */
-export function findViewerDist(from: string = import.meta.url): string | undefined {
-  let directory = dirname(fileURLToPath(from))
-  for (let depth = 0; depth < 6; depth += 1) {
-    const candidate = join(directory, 'apps', 'web', 'dist')
-    if (existsSync(join(candidate, 'index.html'))) return candidate
-    const parent = dirname(directory)
-    if (parent === directory) break
-    directory = parent
-  }
-  return undefined
 }
 
 export function registerServe(program: Command, context: CommandContext): void {
@@ -73,9 +54,9 @@ Examples:
     )
     .action(async (flags: ServeFlags) => {
       const port = parseInteger(flags.port, '--port', 0)
-      const staticDir = findViewerDist()
       // Loaded when the command runs: `spout --help` does not pay for the hub.
-      const { createHub } = await import('@spout/ws-server')
+      const { bundledViewerDir, createHub } = await import('@spout/ws-server')
+      const staticDir = bundledViewerDir()
       let hub: Hub
       try {
         hub = await createHub({
@@ -102,7 +83,7 @@ Examples:
       const publish = hub.url.replace(/^http/, 'ws')
       io.stdout.write(`${hub.url}\n`)
       io.stderr.write(
-        `spout: hub listening on ${hub.url}${staticDir ? ' (viewer: open it in a browser)' : ' (viewer not built: pnpm --filter @spout/web build)'}\n` +
+        `spout: hub listening on ${hub.url}${staticDir ? ' (viewer: open it in a browser)' : ' (no viewer: this @spout/ws-server was built without @spout/web)'}\n` +
           `spout: publish with: spout run <input> -m <model> -o out.jsonl --broadcast ${publish}${flags.token ? ' --token <token>' : ''}\n` +
           'spout: Ctrl-C to stop\n',
       )
