@@ -26,6 +26,8 @@ export interface SpoutConfig {
   think?: Think
   /** `'json'` or a JSON schema object (`--format`). */
   format?: Format
+  /** Extra tries of a response its `format` refuses (`--format-retries`). */
+  formatRetries?: number
   /** How long Ollama keeps the model loaded, e.g. `'10m'` or `-1` (`--keep-alive`). */
   keepAlive?: KeepAlive
   /** Ollama model options (`temperature`, `num_ctx`, `seed`, …); `--option` entries override keys. */
@@ -70,6 +72,7 @@ const knownKeys = new Set<string>([
   'chat',
   'think',
   'format',
+  'formatRetries',
   'keepAlive',
   'options',
   'plugins',
@@ -140,6 +143,7 @@ function validateConfig(value: unknown, file: string): SpoutConfig {
   expect('idField', 'a string', isString)
   expect('concurrency', 'a whole number ≥ 1', (field) => Number.isInteger(field) && (field as number) >= 1)
   expect('retries', 'a whole number ≥ 0', (field) => Number.isInteger(field) && (field as number) >= 0)
+  expect('formatRetries', 'a whole number ≥ 0', (field) => Number.isInteger(field) && (field as number) >= 0)
   expect('chat', 'a boolean', (field) => typeof field === 'boolean')
   expect('think', 'a boolean or low/medium/high', (field) =>
     [true, false, 'low', 'medium', 'high', 'max'].includes(field as string),

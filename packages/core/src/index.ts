@@ -37,6 +37,8 @@ export type {
   SpoutEventType,
 } from './events.ts'
 export { eventTypes } from './events.ts'
+export type { FormatFailure } from './format-check.ts'
+export { FormatError } from './format-check.ts'
 export type { ResolvedHost } from './host.ts'
 export { defaultHost, parseHost, resolveHost } from './host.ts'
 export type { HubErrorFrame, HubFrame, HubSnapshotFrame, JobSnapshot } from './hub-protocol.ts'
@@ -65,6 +67,8 @@ export type {
   SpoutPlugin,
 } from './plugin.ts'
 export { definePlugin } from './plugin.ts'
+export type { ModelDigest } from './provenance.ts'
+export { digestTable } from './provenance.ts'
 export type { JobState, JobStatus, RecordLimits, RecordState, RecordStatus, SpoutState } from './reducer.ts'
 export { applyEvent, applyEvents, createState, getRecord, pruneRecords, removeJob } from './reducer.ts'
 export { ResponseStream } from './response-stream.ts'

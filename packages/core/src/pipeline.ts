@@ -11,6 +11,7 @@ import type {
   RecordMetrics,
   RecordStartEvent,
 } from './events.ts'
+import { FormatChecker, type FormatError } from './format-check.ts'
 import type {
   InputRecord,
   PipelineRequest,
@@ -21,6 +22,7 @@ import type {
 } from './plugin.ts'
 import { PluginDriver } from './plugin-driver.ts'
 import { effectiveSystem, isChatRequest } from './prompt-request.ts'
+import { type ModelDigest, recordProvenance } from './provenance.ts'
 import { backoffDelay, classifyFailure, type RetryDelay, sleep } from './retry-policy.ts'
 import type { ChatRequest, ChatResponse, GenerateRequest, GenerateResponse } from './types.ts'
 
@@ -45,6 +47,10 @@ export interface PipelineOptions {
   retries?: number
   /** Extra tries of a record the server turned away as busy (503): back-pressure, not failure. Default 10. */
   busyRetries?: number
+  /** Extra tries of a record whose response fails its `format` (not JSON, schema mismatch, cut off). Default 2. */
+  formatRetries?: number
+  /** The model's digest for each line's provenance (`digestTable(await client.list())`). Default: none. */
+  modelDigest?: ModelDigest
   /** Backoff between tries. Default `{ base: 500, max: 30_000 }` ms. */
   retryDelay?: RetryDelay
   /** The record field that holds its id. Default `id`; without it, a record's id is its 1-based position. */
@@ -92,6 +98,8 @@ class PipelineRun {
   readonly #concurrency: number
   readonly #retries: number
   readonly #busyRetries: number
+  readonly #formatRetries: number
+  readonly #formats = new FormatChecker()
   readonly #idField: string
   #driver: PluginDriver | undefined
   /** Why the job stopped early: an abort (`SPOUT_ABORTED`) or the job's own failure. */
@@ -105,6 +113,7 @@ class PipelineRun {
     this.#concurrency = positiveInteger(options.concurrency ?? 1, 'concurrency')
     this.#retries = nonNegativeInteger(options.retries ?? 2, 'retries')
     this.#busyRetries = nonNegativeInteger(options.busyRetries ?? 10, 'busyRetries')
+    this.#formatRetries = nonNegativeInteger(options.formatRetries ?? 2, 'formatRetries')
     this.#idField = options.idField ?? 'id'
     this.#freeSlots = this.#concurrency
     this.#limit = new ConcurrencyLimit(this.#concurrency)
@@ -133,6 +142,7 @@ class PipelineRun {
             warn: (message) => logger.warn(`[plugin ${plugin.name}] ${message}`),
           },
         }))
+        this.#formats.prepare(this.#options.request?.format)
       } catch (error) {
         this.#failJob(error)
         return this.#finish()
@@ -289,6 +299,7 @@ class PipelineRun {
       result.system = effectiveSystem(request)
       if (isChatRequest(request)) result.messages = (request.messages ?? []) as EventMessage[]
       else result.prompt = (request as GenerateRequest).prompt ?? ''
+      recordProvenance(result, request, this.#options.modelDigest)
       await this.#attempts(request, result)
       this.#summary.ok += 1
       this.#summary.tokens += result.metrics.eval_count ?? 0
@@ -367,6 +378,8 @@ class PipelineRun {
     const signal = this.#controller.signal
     let failures = 0
     let busy = 0
+    let refused = 0
+    let refusal: FormatError | undefined
     for (;;) {
       const permit: Permit = await this.#limit.acquire()
       result.attempts += 1
@@ -374,8 +387,14 @@ class PipelineRun {
       try {
         await this.#attempt(request, result)
         outcome = 'ok'
-        return
+        // A response its `format` refuses is asked for again at once: the server did its part.
+        refusal = this.#refusal(request, result)
+        if (!refusal) return
+        refused += 1
+        if (refused > this.#formatRetries) throw refusal
+        continue
       } catch (error) {
+        if (error === refusal) throw error
         if (this.#stop || (error as { code?: unknown })?.code === 'SPOUT_PLUGIN_ERROR') throw error
         const kind = classifyFailure(error)
         if (kind === 'busy') {
@@ -394,6 +413,19 @@ class PipelineRun {
       }
       await sleep(backoffDelay(failures + busy, this.#options.retryDelay), signal)
     }
+  }
+
+  /**
+   * Why the response's `format` refuses it, if it does. Without a `format` nothing is checked; an
+   * accepted response's JSON goes to `result.parsed`.
+   */
+  #refusal(request: PipelineRequest, result: RecordResult): FormatError | undefined {
+    delete result.parsed
+    if (!FormatChecker.applies(request.format)) return undefined
+    const outcome = this.#formats.check(request.format, result.response, result.done_reason, result.id)
+    if (!outcome.ok) return outcome.error
+    result.parsed = outcome.parsed
+    return undefined
   }
 
   /** One request: record-start, the chunks, the final counts into `result`. */
@@ -493,11 +525,15 @@ function ordered(result: RecordResult): RecordResult {
   if (result.prompt !== undefined) line.prompt = result.prompt
   if (result.messages !== undefined) line.messages = result.messages
   line.response = result.response
+  if (result.parsed !== undefined) line.parsed = result.parsed
   if (result.thinking !== undefined) line.thinking = result.thinking
   if (result.tool_calls !== undefined) line.tool_calls = result.tool_calls
   line.done_reason = result.done_reason
   line.metrics = result.metrics
   line.attempts = result.attempts
+  if (result.options !== undefined) line.options = result.options
+  if (result.format !== undefined) line.format = result.format
+  if (result.model_digest !== undefined) line.model_digest = result.model_digest
   line.started_at = result.started_at
   line.ended_at = result.ended_at
   if (result.error !== undefined) line.error = result.error

@@ -8,7 +8,7 @@ import type {
   RecordMetrics,
   RecordStartEvent,
 } from './events.ts'
-import type { ChatRequest, GenerateRequest } from './types.ts'
+import type { ChatRequest, Format, GenerateRequest, Options } from './types.ts'
 
 /** One input record: a plain object (a JSONL line, a CSV row, …). */
 export type InputRecord = Record<string, unknown>
@@ -55,6 +55,8 @@ export interface RecordResult {
   prompt?: string
   messages?: EventMessage[]
   response: string
+  /** The response as JSON, when the request had a `format` (`"json"` or a schema) and it matched. */
+  parsed?: unknown
   thinking?: string
   /** Tool calls the model made (chat only, when any). */
   tool_calls?: unknown[]
@@ -63,6 +65,12 @@ export interface RecordResult {
   metrics: RecordMetrics
   /** Requests sent for this record (0 when it failed before any request, or was skipped). */
   attempts: number
+  /** The model options actually sent (`{}` when none): how the line was made. */
+  options?: Options
+  /** The `format` sent (`"json"` or a schema), when one was. */
+  format?: Format
+  /** The model's digest, when the server reported it. */
+  model_digest?: string
   /** ISO 8601 time the record was taken from the input. */
   started_at: string
   /** ISO 8601 time the record ended. */

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
 import {
+  digestTable,
   eventSink,
   type JobSummary,
   jsonlSink,
@@ -67,6 +68,10 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
     : (flags.template ?? config.template)
   const think = parseThink(flags.think ?? config.think)
   const format = await parseFormat(flags.format ?? config.format, io.cwd)
+  const formatRetries =
+    flags.formatRetries !== undefined || config.formatRetries !== undefined
+      ? parseInteger(flags.formatRetries ?? config.formatRetries ?? 0, '--format-retries', 0)
+      : undefined
   const keepAlive = parseKeepAlive(flags.keepAlive ?? config.keepAlive)
   const options = { ...config.options, ...parseOptionPairs(flags.option ?? []) }
   // Without --chat the pipeline picks per record: chat for records with "messages", else generate.
@@ -203,6 +208,8 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
         ...(chat ? { endpoint: 'chat' as const } : {}),
         concurrency,
         ...(retries === undefined ? {} : { retries }),
+        ...(formatRetries === undefined ? {} : { formatRetries }),
+        modelDigest: await modelDigests(client),
         ...(idField === undefined ? {} : { idField }),
         ...(skip ? { skip } : {}),
         ...(total === undefined ? {} : { total }),
@@ -277,6 +284,15 @@ function summaryLine(summary: JobSummary, cancelled: number, output: string | un
   }
   parts.push(formatDuration(summary.duration))
   return `spout: ${summary.interrupted ? 'interrupted: ' : ''}${parts.join(' · ')}${output ? ` → ${output}` : ''}`
+}
+
+/** Each model's digest for the lines' provenance; none when the server does not list its models. */
+async function modelDigests(client: OllamaClient) {
+  try {
+    return digestTable((await client.list({ retry: false })).models)
+  } catch {
+    return undefined
+  }
 }
 
 /** How long the mid-run check waits for Ollama to connect and to answer `GET /api/version`. */

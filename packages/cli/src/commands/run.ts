@@ -18,6 +18,7 @@ export interface RunFlags {
   chat?: boolean
   think?: string | boolean
   format?: string
+  formatRetries?: string
   option?: string[]
   keepAlive?: string
   retries?: string
@@ -64,7 +65,14 @@ export function registerRun(program: Command, context: CommandContext): void {
     .option('--chat', 'always use /api/chat (records with a "messages" array use it anyway)')
     .option('--think [level]', 'let thinking models think (optionally low, medium, high or max)')
     .option('--no-think', 'ask thinking models not to think')
-    .option('--format <json|schema.json>', 'structured output: "json" or a JSON schema file')
+    .option(
+      '--format <json|schema.json>',
+      'structured output: "json" or a JSON schema file; each response is checked, its JSON written as "parsed"',
+    )
+    .option(
+      '--format-retries <n>',
+      'ask again when a response is not JSON, breaks the schema or is cut off (default: 2)',
+    )
     .option(
       '--option <key=value>',
       'model option, repeatable; numbers stay numbers (e.g. temperature=0.2)',
