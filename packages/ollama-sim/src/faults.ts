@@ -1,5 +1,6 @@
 /**
- * Per-request directives: `[sim:fault=NAME,key=value,...]`, `[sim:chunking=byte]`, `[sim:tokens=N]`
+ * Per-request directives: `[sim:fault=NAME,key=value,...]`, `[sim:chunking=byte]`, `[sim:tokens=N]`,
+ * `[sim:style=markdown]`
  * anywhere in a generate prompt or in a chat request's last message.
  */
 
@@ -41,7 +42,14 @@ export interface Directives {
   chunking?: Chunking
   /** Exact number of response tokens before `num_predict` applies. */
   tokens?: number
+  /** `markdown`: the answer is Markdown (headings, lists, code, a table) instead of plain sentences. */
+  style?: TextStyle
 }
+
+export const textStyles = ['plain', 'markdown'] as const
+
+/** What the generated answer looks like. */
+export type TextStyle = (typeof textStyles)[number]
 
 /** A directive that cannot be understood; the server answers it with a 400. */
 export class DirectiveError extends Error {
@@ -93,6 +101,14 @@ function applyDirective(body: string, result: Directives): void {
           )
         }
         result.chunking = value
+        break
+      case 'style':
+        if (!(textStyles as readonly string[]).includes(value)) {
+          throw new DirectiveError(
+            `sim directive ${directive}: style must be one of ${textStyles.join(', ')}`,
+          )
+        }
+        result.style = value as TextStyle
         break
       case 'tokens':
         result.tokens = parseCount(key, value, directive, maximumTokens)

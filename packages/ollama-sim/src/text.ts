@@ -1,4 +1,5 @@
 import { type Directives, faultAfter, parseDirectives } from './faults.ts'
+import { markdownTokens } from './markdown-text.ts'
 import { defaultModels, hasCapability, ModelRegistry, normalizeModelName, type SimModel } from './models.ts'
 import { hashText, Random } from './random.ts'
 import { isStructuredFormat, structuredTokens } from './structured.ts'
@@ -224,7 +225,9 @@ export function planCompletion(
     ? []
     : isStructuredFormat(request.format)
       ? structuredTokens(request.format, random)
-      : wordTokens(random, naturalLength, responseWords, '')
+      : directives.style === 'markdown'
+        ? markdownTokens(random, naturalLength)
+        : wordTokens(random, naturalLength, responseWords, '')
   const fault = directives.fault
   if (fault?.name === 'long-line') {
     const at = Math.min(faultAfter(fault), tokens.length)
