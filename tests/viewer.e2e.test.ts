@@ -56,6 +56,8 @@ interface RunningJob {
   chunks: (id: string) => number
   /** The final text of each record, from its `record-end`. */
   responses: Map<string, string>
+  /** The final thinking of each record that thought. */
+  thinking: Map<string, string>
   done: Promise<JobSummary>
 }
 
@@ -70,6 +72,8 @@ function startJob(
     tokens: number
     /** A prompt suffix per record id, e.g. a simulator fault directive. */
     suffix?: Record<string, string>
+    /** Default `llama3.2`; `qwen3` thinks before it answers. */
+    model?: string
   },
 ): RunningJob {
   const ids = Array.from(
@@ -78,10 +82,11 @@ function startJob(
   )
   const events: SpoutEvent[] = []
   const responses = new Map<string, string>()
+  const thinking = new Map<string, string>()
   const chunkCounts = new Map<string, number>()
   const done = runPipeline({
     client: new OllamaClient({ host: simulator.url }),
-    model,
+    model: options.model ?? model,
     name: `${options.jobId}.jsonl`,
     jobId: options.jobId,
     request: { system: 'Answer in one paragraph.', options: { num_predict: options.tokens } },
@@ -93,7 +98,10 @@ function startJob(
         if (event.type === 'chunk')
           chunkCounts.set(event.recordId, (chunkCounts.get(event.recordId) ?? 0) + 1)
         if (event.type === 'record-start') chunkCounts.set(event.recordId, 0)
-        if (event.type === 'record-end') responses.set(event.recordId, event.response)
+        if (event.type === 'record-end') {
+          responses.set(event.recordId, event.response)
+          if (event.thinking) thinking.set(event.recordId, event.thinking)
+        }
       }),
       broadcastSink({ url }),
     ],
@@ -103,6 +111,7 @@ function startJob(
     ids,
     events,
     responses,
+    thinking,
     done,
     ended: (id) => responses.has(id),
     chunks: (id) => chunkCounts.get(id) ?? 0,
@@ -147,9 +156,17 @@ interface Probe {
 const responseOf = (page: Page, recordId: string) =>
   page.locator(`[data-record-id="${recordId}"] .record-response`)
 
+/** Switches the page to raw text (responses as written, not rendered as Markdown). */
+async function showRawText(page: Page): Promise<void> {
+  const toggle = page.getByRole('button', { name: 'Raw text' })
+  if ((await toggle.getAttribute('aria-pressed')) !== 'true') await toggle.click()
+  await page.locator('.job-view .record-response[data-format="raw"]').first().waitFor({ state: 'attached' })
+}
+
 /** Reads one record's text as the page shows it (searching for it, since the list is virtualized). */
 async function shownText(page: Page, recordId: string): Promise<string> {
   await page.getByRole('searchbox').fill(recordId)
+  await showRawText(page)
   const element = responseOf(page, recordId)
   await element.waitFor({ state: 'attached' })
   return (await element.textContent()) ?? ''
@@ -235,6 +252,7 @@ describe('live viewer in Chromium', () => {
     })
     const first = job.ids[0]!
     await page.locator(`[data-record-id="${first}"][data-status="streaming"]`).waitFor()
+    await showRawText(page)
     const response = responseOf(page, first)
     await page.waitForFunction(`${responseTextIn(first)}.length > 0`)
     const earlier = (await response.textContent()) ?? ''
@@ -272,6 +290,41 @@ describe('live viewer in Chromium', () => {
     await expect
       .poll(() => page.evaluate('navigator.clipboard.readText()'))
       .toBe(`Question ${last}: what is a river?`)
+    await closePage(page)
+  })
+
+  it('renders answers as Markdown while they stream, with thinking apart and closed', async () => {
+    const hub = await startHub()
+    const page = await openViewer(context, hub)
+    const job = startJob(simulator, publishUrl(hub), {
+      jobId: 'md',
+      count: 2,
+      concurrency: 1,
+      tokens: 400,
+      model: 'qwen3',
+      suffix: { 'md-0001': ' [sim:style=markdown,tokens=140]', 'md-0002': ' [sim:style=markdown,tokens=60]' },
+    })
+    const first = job.ids[0]!
+    const row = page.locator(rowSelector(first))
+    // A heading rendered while the record is still streaming.
+    await page
+      .locator(`${rowSelector(first)}[data-status="streaming"] .record-response[data-format="markdown"] h2`)
+      .waitFor()
+    await job.done
+    await page.locator('.job-view [data-job-status="done"]').waitFor()
+    await page.getByRole('searchbox').fill(first)
+    const rendered = row.locator('.record-response[data-format="markdown"]')
+    expect(await rendered.locator('pre code .hljs-keyword').count()).toBeGreaterThan(0)
+    expect(await rendered.locator('table td').count()).toBeGreaterThan(0)
+    expect(await rendered.locator('li').count()).toBeGreaterThan(0)
+    expect(await rendered.locator('script, [onerror]').count()).toBe(0)
+    // Thinking sits in its own block, closed until asked for.
+    const thinking = row.locator('.record-thinking')
+    expect(await thinking.getAttribute('data-open')).toBe('false')
+    expect(await row.locator('.output--thinking').count()).toBe(0)
+    await thinking.getByRole('button').click()
+    expect(await row.locator('.output--thinking').textContent()).toBe(job.thinking.get(first))
+    expect(await shownText(page, first)).toBe(job.responses.get(first))
     await closePage(page)
   })
 

@@ -104,9 +104,9 @@ describe('App', () => {
     expect(jobs[0]!.textContent).toContain('1 failed')
     expect(shownRecords(container)).toEqual(['n1', 'n2', 'n3'])
     expect(document.title).toBe('(40%) job new · Spout')
-    expect(container.querySelector('.records [data-record-id="n3"] .record-response')!.textContent).toBe(
-      'streaming now',
-    )
+    expect(
+      container.querySelector('.records [data-record-id="n3"] .record-response')!.textContent!.trim(),
+    ).toBe('streaming now')
   })
 
   it('switches jobs on click', () => {

@@ -6,6 +6,7 @@ import { connectHub } from './hub-connection.ts'
 import { ViewerContext } from './use-viewer.ts'
 import { ViewerStore } from './viewer-store.ts'
 import './styles.css'
+import './markdown/markdown.css'
 
 const store = new ViewerStore()
 const address = resolveHubAddress(new URL(window.location.href), import.meta.env.VITE_SPOUT_HUB)

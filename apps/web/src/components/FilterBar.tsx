@@ -1,13 +1,18 @@
 import type { RecordFilter, StatusFilter } from '../record-filter.ts'
 import { statusFilters } from '../record-filter.ts'
 
-/** State buttons and the search box. */
+/** State buttons, the search box and the raw-text switch. */
 export function FilterBar({
   filter,
   onChange,
+  raw = false,
+  onRawChange,
 }: {
   filter: RecordFilter
   onChange: (filter: RecordFilter) => void
+  /** Responses shown as the raw text instead of rendered Markdown. */
+  raw?: boolean
+  onRawChange?: (raw: boolean) => void
 }) {
   return (
     <div className="filters">
@@ -33,6 +38,11 @@ export function FilterBar({
         value={filter.search}
         onChange={(event) => onChange({ ...filter, search: event.currentTarget.value })}
       />
+      {onRawChange ? (
+        <button type="button" className="chip" aria-pressed={raw} onClick={() => onRawChange(!raw)}>
+          Raw text
+        </button>
+      ) : null}
     </div>
   )
 }

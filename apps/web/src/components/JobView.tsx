@@ -14,6 +14,7 @@ import { RecordList } from './RecordList.tsx'
  */
 export function JobView({ jobId }: { jobId: string }) {
   const [filter, setFilter] = useState<RecordFilter>(noFilter)
+  const [raw, setRaw] = useState(false)
   const headingId = useId()
   const exists = useViewerSelector(
     useCallback((snapshot: ViewerSnapshot) => jobId in snapshot.state.jobs, [jobId]),
@@ -22,8 +23,8 @@ export function JobView({ jobId }: { jobId: string }) {
   return (
     <section className="job-view" aria-labelledby={headingId}>
       <JobHeader jobId={jobId} headingId={headingId} />
-      <FilterBar filter={filter} onChange={setFilter} />
-      <RecordList jobId={jobId} filter={filter} />
+      <FilterBar filter={filter} onChange={setFilter} raw={raw} onRawChange={setRaw} />
+      <RecordList jobId={jobId} filter={filter} raw={raw} />
     </section>
   )
 }

@@ -29,7 +29,16 @@ export function useFilteredRecordIds(jobId: string, filter: RecordFilter): strin
  * thousand records cost about as much as twenty. Follow mode keeps the end of the list, where
  * records start streaming, in sight; scrolling up pauses it and "Follow" resumes it.
  */
-export function RecordList({ jobId, filter }: { jobId: string; filter: RecordFilter }) {
+export function RecordList({
+  jobId,
+  filter,
+  raw = false,
+}: {
+  jobId: string
+  filter: RecordFilter
+  /** Responses as raw text instead of rendered Markdown. */
+  raw?: boolean
+}) {
   const ids = useFilteredRecordIds(jobId, filter)
   const openParts = useMemo<OpenParts>(() => new Map(), [])
   const scroller = useRef<HTMLDivElement>(null)
@@ -138,7 +147,7 @@ export function RecordList({ jobId, filter }: { jobId: string; filter: RecordFil
               ref={virtualizer.measureElement}
               className="records-item"
             >
-              <RecordRow jobId={jobId} recordId={ids[item.index]!} openParts={openParts} />
+              <RecordRow jobId={jobId} recordId={ids[item.index]!} openParts={openParts} raw={raw} />
             </div>
           ))}
         </div>

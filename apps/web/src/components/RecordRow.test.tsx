@@ -38,7 +38,7 @@ function storeWith(events: SpoutEvent[]): ViewerStore {
   return store
 }
 
-function renderRows(store: ViewerStore, recordIds: string[], openParts: OpenParts = new Map()) {
+function renderRows(store: ViewerStore, recordIds: string[], openParts: OpenParts = new Map(), raw = false) {
   const renders = new Map<string, number>()
   const view = render(
     <ViewerContext value={{ store }}>
@@ -48,7 +48,7 @@ function renderRows(store: ViewerStore, recordIds: string[], openParts: OpenPart
           id={recordId}
           onRender={() => renders.set(recordId, (renders.get(recordId) ?? 0) + 1)}
         >
-          <RecordRow jobId="j" recordId={recordId} openParts={openParts} />
+          <RecordRow jobId="j" recordId={recordId} openParts={openParts} raw={raw} />
         </Profiler>
       ))}
     </ViewerContext>,
@@ -68,7 +68,7 @@ describe('RecordRow', () => {
     const { container } = renderRows(store, ['a'])
     const element = row(container, 'a')
     expect(element.dataset.status).toBe('streaming')
-    expect(element.querySelector('.record-response')!.textContent).toBe('Par')
+    expect(element.querySelector('.record-response')!.textContent!.trim()).toBe('Par')
     expect(element.querySelector('.caret')).not.toBeNull()
     expect(element.textContent).not.toContain('Capital of France?')
     act(() => {
@@ -78,7 +78,26 @@ describe('RecordRow', () => {
       })
       store.flush()
     })
-    expect(element.querySelector('.record-response')!.textContent).toBe('Paris')
+    expect(element.querySelector('.record-response')!.textContent!.trim()).toBe('Paris')
+  })
+
+  it('renders the response as Markdown while it streams, or as the raw text on request', () => {
+    const store = storeWith([
+      ...start,
+      { type: 'chunk', jobId: 'j', recordId: 'a', seq: 0, text: '## Paris\n\n- **capital**', sequence: 3 },
+      { type: 'chunk', jobId: 'j', recordId: 'a', seq: 1, text: '\n- <b>big</b>', sequence: 4 },
+    ])
+    const rendered = row(renderRows(store, ['a']).container, 'a')
+    const response = rendered.querySelector('.record-response')!
+    expect(response.getAttribute('data-format')).toBe('markdown')
+    expect(response.querySelector('h2')!.textContent).toBe('Paris')
+    expect(response.querySelector('li strong')!.textContent).toBe('capital')
+    expect(response.querySelector('b')).toBeNull()
+    expect(response.textContent).toContain('<b>big</b>')
+    cleanup()
+    const raw = row(renderRows(store, ['a'], new Map(), true).container, 'a')
+    expect(raw.querySelector('.record-response')!.getAttribute('data-format')).toBe('raw')
+    expect(raw.querySelector('.record-response')!.textContent).toBe('## Paris\n\n- **capital**\n- <b>big</b>')
   })
 
   it('opens the prompt and system prompt on request and remembers it for the next mount', () => {
@@ -161,7 +180,7 @@ describe('RecordRow', () => {
     }
     expect(renders.get('a')).toBe(before.a)
     expect(renders.get('b')).toBe(before.b! + 3)
-    expect(row(container, 'b').querySelector('.record-response')!.textContent).toBe('t0 t1 t2 ')
+    expect(row(container, 'b').querySelector('.record-response')!.textContent!.trim()).toBe('t0 t1 t2')
   })
 })
 

@@ -5,6 +5,7 @@ import { firstLine, formatCount, formatNanoseconds, formatRate } from '../format
 import { retriesOf } from '../record-filter.ts'
 import { useRecord } from '../use-viewer.ts'
 import { CopyButton } from './CopyButton.tsx'
+import { MarkdownView } from './MarkdownView.tsx'
 
 /** Parts of a row the user can open; remembered while the row scrolls out of the virtual window. */
 export type RowPart = 'prompt' | 'thinking' | 'response'
@@ -28,23 +29,32 @@ export interface RecordRowProps {
   jobId: string
   recordId: string
   openParts: OpenParts
+  /** Show responses as the raw text the model wrote instead of rendered Markdown. */
+  raw?: boolean
 }
 
 /** One record. Memoized and subscribed to its own record only, so other records' chunks skip it. */
-export const RecordRow = memo(function RecordRow({ jobId, recordId, openParts }: RecordRowProps) {
+export const RecordRow = memo(function RecordRow({
+  jobId,
+  recordId,
+  openParts,
+  raw = false,
+}: RecordRowProps) {
   const record = useRecord(jobId, recordId)
   if (!record) return null
-  return <RecordView record={record} openParts={openParts} partsKey={`${jobId}\n${recordId}`} />
+  return <RecordView record={record} openParts={openParts} partsKey={`${jobId}\n${recordId}`} raw={raw} />
 })
 
 export function RecordView({
   record,
   openParts,
   partsKey,
+  raw = false,
 }: {
   record: RecordState
   openParts: OpenParts
   partsKey: string
+  raw?: boolean
 }) {
   const [open, setOpen] = useState<ReadonlySet<RowPart>>(() => new Set(openParts.get(partsKey)))
   const toggle = (part: RowPart, value: boolean): void => {
@@ -99,7 +109,8 @@ export function RecordView({
           className="record-part record-thinking"
           label={
             <>
-              Thinking <span className="muted">({formatCount(record.thinking.length)} characters)</span>
+              {streaming && !record.text ? 'Thinking…' : 'Thinking'}{' '}
+              <span className="muted">({formatCount(record.thinking.length)} characters)</span>
             </>
           }
           open={open.has('thinking')}
@@ -108,7 +119,7 @@ export function RecordView({
           <pre className="output output--thinking">{record.thinking}</pre>
         </Disclosure>
       ) : null}
-      <ResponseView text={record.text} streaming={streaming} expanded={expanded} />
+      <ResponseView text={record.text} streaming={streaming} expanded={expanded} raw={raw} />
       {isLongResponse(record.text) ? (
         <button
           type="button"
@@ -165,19 +176,22 @@ const RecordHead = memo(function RecordHead({
 })
 
 /**
- * The response in monospace. A long response sits in a fixed-height box (no layout jumps). While a
- * row watches its record stream, the box is a `column-reverse` flex container: the browser keeps it
- * pinned to the newest text with no script reading layout on every token. A record that was
- * already finished when its row mounted shows from the top.
+ * The response, rendered as Markdown (or the raw text in monospace). A long response sits in a
+ * fixed-height box (no layout jumps). While a row watches its record stream, the box is a
+ * `column-reverse` flex container: the browser keeps it pinned to the newest text with no script
+ * reading layout on every token. A record that was already finished when its row mounted shows
+ * from the top.
  */
 function ResponseView({
   text,
   streaming,
   expanded,
+  raw,
 }: {
   text: string
   streaming: boolean
   expanded: boolean
+  raw: boolean
 }) {
   const [tail, setTail] = useState(streaming)
   if (streaming && !tail) setTail(true)
@@ -187,11 +201,23 @@ function ResponseView({
       data-tail={tail ? 'true' : undefined}
       tabIndex={expanded ? undefined : 0}
     >
-      <pre className="output record-response" data-streaming={streaming ? 'true' : undefined}>
-        {text}
-        {streaming ? <span className="caret" aria-hidden="true" /> : null}
-        {!text && !streaming ? <span className="muted">(empty response)</span> : null}
-      </pre>
+      {raw ? (
+        <pre
+          className="output record-response"
+          data-format="raw"
+          data-streaming={streaming ? 'true' : undefined}
+        >
+          {text}
+          {streaming ? <span className="caret" aria-hidden="true" /> : null}
+          {!text && !streaming ? <span className="muted">(empty response)</span> : null}
+        </pre>
+      ) : (
+        <div className="output output--markdown" data-streaming={streaming ? 'true' : undefined}>
+          <MarkdownView text={text} className="markdown record-response" />
+          {streaming ? <span className="caret" aria-hidden="true" /> : null}
+          {!text && !streaming ? <span className="muted">(empty response)</span> : null}
+        </div>
+      )}
     </div>
   )
 }

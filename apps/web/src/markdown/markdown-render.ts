@@ -1,0 +1,80 @@
+/**
+ * Markdown to safe HTML: markdown-it with raw HTML off (HTML in the text shows as text), code
+ * highlighted by highlight.js, and the result sanitized by DOMPurify, which also makes every link
+ * open in a new tab with `rel="noopener noreferrer"`.
+ */
+import DOMPurify from 'dompurify'
+import hljs from 'highlight.js/lib/core'
+import bash from 'highlight.js/lib/languages/bash'
+import c from 'highlight.js/lib/languages/c'
+import cpp from 'highlight.js/lib/languages/cpp'
+import css from 'highlight.js/lib/languages/css'
+import go from 'highlight.js/lib/languages/go'
+import java from 'highlight.js/lib/languages/java'
+import javascript from 'highlight.js/lib/languages/javascript'
+import json from 'highlight.js/lib/languages/json'
+import markdown from 'highlight.js/lib/languages/markdown'
+import python from 'highlight.js/lib/languages/python'
+import rust from 'highlight.js/lib/languages/rust'
+import sql from 'highlight.js/lib/languages/sql'
+import typescript from 'highlight.js/lib/languages/typescript'
+import xml from 'highlight.js/lib/languages/xml'
+import yaml from 'highlight.js/lib/languages/yaml'
+import MarkdownIt from 'markdown-it'
+
+const languages = {
+  bash,
+  c,
+  cpp,
+  css,
+  go,
+  java,
+  javascript,
+  json,
+  markdown,
+  python,
+  rust,
+  sql,
+  typescript,
+  xml,
+  yaml,
+}
+for (const [name, language] of Object.entries(languages)) hljs.registerLanguage(name, language)
+hljs.registerAliases(['sh', 'shell', 'zsh'], { languageName: 'bash' })
+hljs.registerAliases(['html', 'svg'], { languageName: 'xml' })
+
+function highlight(code: string, language: string): string {
+  const name = language.trim().toLowerCase()
+  if (!name || !hljs.getLanguage(name)) return '' // markdown-it escapes it
+  try {
+    return hljs.highlight(code, { language: name, ignoreIllegals: true }).value
+  } catch {
+    return ''
+  }
+}
+
+const parser = new MarkdownIt({ html: false, linkify: true, typographer: false, highlight })
+
+let purifier: ReturnType<typeof DOMPurify> | undefined
+
+function sanitizer(): ReturnType<typeof DOMPurify> {
+  if (purifier) return purifier
+  purifier = DOMPurify(window)
+  purifier.addHook('afterSanitizeAttributes', (node) => {
+    if (node.tagName === 'A' && node.hasAttribute('href')) {
+      node.setAttribute('target', '_blank')
+      node.setAttribute('rel', 'noopener noreferrer')
+    }
+  })
+  return purifier
+}
+
+/** Markdown to HTML, not yet sanitized (raw HTML in the source is already escaped). */
+export function markdownToHtml(source: string): string {
+  return parser.render(source)
+}
+
+/** Safe HTML for a piece of Markdown (a whole text or one block of it). */
+export function renderMarkdown(source: string): string {
+  return sanitizer().sanitize(parser.render(source), { ADD_ATTR: ['target'] })
+}
