@@ -1,3 +1,4 @@
+import type { HostReport } from './events.ts'
 import type { ChatRequest, ChatResponse, GenerateRequest, GenerateResponse } from './types.ts'
 
 /**
@@ -11,6 +12,8 @@ export type BackendKind = 'ollama' | 'openai' | 'llama-cpp' | (string & {})
 export interface BackendRoute {
   backend: BackendKind
   host: string
+  /** The host's slots (learned or fixed concurrency) when the attempt was routed, when known. */
+  slots?: number
 }
 
 /** Options of one backend call. */
@@ -20,6 +23,20 @@ export interface BackendCallOptions {
   retry?: false
   /** Called once per call, before the first chunk, when the call knows where it goes. */
   onRoute?: (route: BackendRoute) => void
+}
+
+/**
+ * What a backend that spreads calls over hosts (a `HostPool`) tells the pipeline: how many calls
+ * it can serve at once now. The pipeline keeps that many records in flight (instead of its
+ * `concurrency`) and leaves back-pressure (503/429) to the backend.
+ */
+export interface BackendCapacity {
+  /** Calls it can serve at once now (its hosts' learned or fixed slots; at least 1). */
+  readonly slots: number
+  /** Calls `listener` whenever `slots` may have changed; returns the function that stops it. */
+  subscribe(listener: () => void): () => void
+  /** Per-host figures, written into the job summary (`summary.hosts`). */
+  report?(): HostReport[]
 }
 
 /**
@@ -42,4 +59,6 @@ export interface Backend {
     options: BackendCallOptions,
   ): AsyncIterable<GenerateResponse>
   chat(request: ChatRequest & { stream: true }, options: BackendCallOptions): AsyncIterable<ChatResponse>
+  /** Set by backends that know their capacity (a pool of hosts); see `BackendCapacity`. */
+  readonly capacity?: BackendCapacity
 }

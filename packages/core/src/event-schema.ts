@@ -34,6 +34,24 @@ const summary = z.object({
   duration: z.number().nonnegative(),
   interrupted: z.boolean().optional(),
   error: eventError.optional(),
+  hosts: z
+    .array(
+      z.object({
+        host: z.string().max(1000),
+        backend: z.string().max(100),
+        state: z.enum(['up', 'checking', 'down']),
+        slots: z.number().int().nonnegative(),
+        fixed: z.boolean().optional(),
+        inFlight: z.number().int().nonnegative(),
+        records: z.number().int().nonnegative(),
+        failures: z.number().int().nonnegative(),
+        tokens: z.number().nonnegative(),
+        tokensPerSecond: z.number().nonnegative(),
+        reason: z.string().max(10_000).optional(),
+      }),
+    )
+    .max(1000)
+    .optional(),
 })
 
 /**
@@ -58,6 +76,8 @@ export const spoutEventSchema = z.discriminatedUnion('type', [
     recordId,
     attempt: z.number().int().positive(),
     model: z.string().max(1000),
+    host: z.string().max(1000).optional(),
+    slots: z.number().int().nonnegative().optional(),
     system: z.string().optional(),
     prompt: z.string().optional(),
     messages: z.array(message).optional(),
@@ -81,6 +101,7 @@ export const spoutEventSchema = z.discriminatedUnion('type', [
     doneReason: z.string().optional(),
     metrics: metrics.optional(),
     attempts: z.number().int().nonnegative(),
+    host: z.string().max(1000).optional(),
     error: eventError.optional(),
     skipped: z.boolean().optional(),
   }),

@@ -13,6 +13,7 @@ export function recordEndEvent(jobId: string, result: RecordResult): RecordEndEv
   if (result.thinking !== undefined) event.thinking = result.thinking
   if (result.done_reason !== null) event.doneReason = result.done_reason
   if (Object.keys(result.metrics).length > 0) event.metrics = result.metrics
+  if (result.host !== undefined) event.host = result.host
   if (result.error !== undefined) event.error = result.error
   if (result.skipped) event.skipped = true
   return event

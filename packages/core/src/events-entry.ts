@@ -6,6 +6,7 @@ export type {
   ChunkEvent,
   EventError,
   EventMessage,
+  HostReport,
   JobEndEvent,
   JobStartEvent,
   JobSummary,

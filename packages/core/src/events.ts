@@ -41,6 +41,33 @@ export interface JobSummary {
   interrupted?: boolean
   /** Set when the job itself failed (e.g. a `jobStart` hook threw, or every record hit the same 404). */
   error?: EventError
+  /** Per-host figures at the end, when the job ran on a pool of hosts. */
+  hosts?: HostReport[]
+}
+
+/** One host of a pool, as the job summary and the terminal panel show it. */
+export interface HostReport {
+  /** The host's address, e.g. `http://10.0.0.5:11434`. */
+  host: string
+  /** Its backend kind: `ollama`, `openai`, … */
+  backend: string
+  /** `up` (gets work), `checking` (a failure is being checked), `down` (probed with backoff). */
+  state: 'up' | 'checking' | 'down'
+  /** Requests it may have in flight: learned, or fixed when `fixed` is set. */
+  slots: number
+  /** True when the slots were given, not learned. */
+  fixed?: boolean
+  inFlight: number
+  /** Records that finished there. */
+  records: number
+  /** Attempts that failed there (each was retried elsewhere or failed the record). */
+  failures: number
+  /** Tokens generated there. */
+  tokens: number
+  /** Tokens per second over the last ten seconds. */
+  tokensPerSecond: number
+  /** Why it is not up (the last failure). */
+  reason?: string
 }
 
 /**
@@ -68,6 +95,10 @@ export interface RecordStartEvent extends EventBase {
   /** 1 for the first attempt, 2 for the first retry, and so on. A new attempt starts the text over. */
   attempt: number
   model: string
+  /** The host this attempt went to, when the backend picks one per attempt (a pool of hosts). */
+  host?: string
+  /** That host's slots (learned or fixed concurrency) when the attempt started. */
+  slots?: number
   system?: string
   prompt?: string
   messages?: EventMessage[]
@@ -90,6 +121,8 @@ export interface RecordEndEvent extends EventBase {
   doneReason?: string
   metrics?: RecordMetrics
   attempts: number
+  /** The host of the last attempt, when the backend picks one per attempt (a pool of hosts). */
+  host?: string
   error?: EventError
   /** True when resume skipped the record because the output already holds it. */
   skipped?: boolean

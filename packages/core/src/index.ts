@@ -2,7 +2,7 @@
 // Each area adds its exports by name; no `export *`.
 
 // Backends: the seam the pipeline generates through, and the Ollama client
-export type { Backend, BackendCallOptions, BackendKind, BackendRoute } from './backend.ts'
+export type { Backend, BackendCallOptions, BackendCapacity, BackendKind, BackendRoute } from './backend.ts'
 export type { HeadersInput, OllamaClientOptions, RequestOptions } from './client.ts'
 export { OllamaClient } from './client.ts'
 // Errors (client, NDJSON decoder, plugins)
@@ -27,6 +27,7 @@ export type {
   ChunkEvent,
   EventError,
   EventMessage,
+  HostReport,
   JobEndEvent,
   JobStartEvent,
   JobSummary,
@@ -41,10 +42,14 @@ export type { FormatFailure } from './format-check.ts'
 export { FormatError } from './format-check.ts'
 export type { ResolvedHost } from './host.ts'
 export { defaultHost, parseHost, resolveHost } from './host.ts'
+export type { HostInspector } from './host-inspector.ts'
+export type { HostPoolMember, HostPoolOptions } from './host-pool.ts'
+export { HostPool, HostPoolError } from './host-pool.ts'
 export type { HubErrorFrame, HubFrame, HubSnapshotFrame, JobSnapshot } from './hub-protocol.ts'
 export { formatResume, fromSnapshot, hubCloseCodes, parseResume, toSnapshot } from './hub-protocol.ts'
 export type { JsonlSinkOptions } from './jsonl-sink.ts'
 export { jsonlSink } from './jsonl-sink.ts'
+export type { LearnedConcurrencyOptions } from './learned-concurrency.ts'
 export type { NdjsonOptions } from './ndjson.ts'
 export { decodeNdjson, defaultMaxLineLength, NdjsonDecoderStream, NdjsonParser } from './ndjson.ts'
 export type { PipelineClient, PipelineOptions, RequestDefaults } from './pipeline.ts'

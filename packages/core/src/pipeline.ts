@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { Backend, BackendCallOptions } from './backend.ts'
+import type { Backend, BackendCallOptions, BackendRoute } from './backend.ts'
 import { ConcurrencyLimit, type Permit } from './concurrency-limit.ts'
 import { SpoutError } from './errors.ts'
 import type {
@@ -41,7 +41,10 @@ export interface PipelineOptions {
   /** The records, pulled one at a time, only when a slot is free. */
   input: AsyncIterable<InputRecord> | Iterable<InputRecord>
   plugins?: PluginOption
-  /** Records in flight at most. Default 1 (Ollama's default `OLLAMA_NUM_PARALLEL`). */
+  /**
+   * Records in flight at most. Default 1 (Ollama's default `OLLAMA_NUM_PARALLEL`). Ignored when the
+   * client reports its `capacity` (a `HostPool`): then the pipeline keeps `capacity.slots` in flight.
+   */
   concurrency?: number
   /** Retries of a record after a transient failure (connection lost, 5xx, timeout). Default 2. */
   retries?: number
@@ -94,7 +97,8 @@ class PipelineRun {
   readonly #controller = new AbortController()
   readonly #summary: JobSummary = { ok: 0, failed: 0, skipped: 0, tokens: 0, duration: 0 }
   readonly #job: PluginJob
-  readonly #limit: ConcurrencyLimit
+  /** Back-pressure of a single host; a client with `capacity` handles its own. */
+  readonly #limit: ConcurrencyLimit | undefined
   readonly #concurrency: number
   readonly #retries: number
   readonly #busyRetries: number
@@ -105,7 +109,7 @@ class PipelineRun {
   /** Why the job stopped early: an abort (`SPOUT_ABORTED`) or the job's own failure. */
   #stop: EventError | undefined
   #jobFailed = false
-  #freeSlots: number
+  #inFlight = 0
   #slotFreed: (() => void) | undefined
 
   constructor(options: PipelineOptions) {
@@ -115,8 +119,7 @@ class PipelineRun {
     this.#busyRetries = nonNegativeInteger(options.busyRetries ?? 10, 'busyRetries')
     this.#formatRetries = nonNegativeInteger(options.formatRetries ?? 2, 'formatRetries')
     this.#idField = options.idField ?? 'id'
-    this.#freeSlots = this.#concurrency
-    this.#limit = new ConcurrencyLimit(this.#concurrency)
+    this.#limit = options.client.capacity ? undefined : new ConcurrencyLimit(this.#concurrency)
     this.#job = {
       jobId: options.jobId ?? `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
       name: options.name ?? 'spout',
@@ -127,6 +130,8 @@ class PipelineRun {
 
   async run(): Promise<JobSummary> {
     const signal = this.#options.signal
+    // A client with a capacity (a pool) may grow or shrink it: read more records when it grows.
+    const unsubscribe = this.#options.client.capacity?.subscribe(() => this.#wakeReader())
     const onAbort = () =>
       this.#halt({ code: 'SPOUT_ABORTED', message: `job interrupted: ${reasonText(signal?.reason)}` })
     if (signal?.aborted) onAbort()
@@ -173,7 +178,8 @@ class PipelineRun {
       return summary
     } finally {
       signal?.removeEventListener('abort', onAbort)
-      this.#limit.close(this.#stop ?? new PipelineError('SPOUT_ABORTED', 'job ended'))
+      unsubscribe?.()
+      this.#limit?.close(this.#stop ?? new PipelineError('SPOUT_ABORTED', 'job ended'))
     }
   }
 
@@ -181,6 +187,8 @@ class PipelineRun {
     const summary = this.#summary
     summary.duration = Math.round(performance.now() - this.#started)
     if (this.#stop && !this.#jobFailed) summary.interrupted = true
+    const hosts = this.#options.client.capacity?.report?.()
+    if (hosts) summary.hosts = hosts
     if (this.#jobFailed && this.#stop) summary.error = this.#stop
     return summary
   }
@@ -190,7 +198,7 @@ class PipelineRun {
     if (this.#stop) return
     this.#stop = reason
     this.#controller.abort(reason)
-    this.#limit.close(reason)
+    this.#limit?.close(reason)
   }
 
   #failJob(error: unknown): void {
@@ -203,14 +211,14 @@ class PipelineRun {
     const input = this.#options.input
     const iterator: AsyncIterator<InputRecord> | Iterator<InputRecord> =
       Symbol.asyncIterator in input ? input[Symbol.asyncIterator]() : input[Symbol.iterator]()
-    // Records in flight are counted (#freeSlots), not kept in a collection: nothing long-lived points
+    // Records in flight are counted (#inFlight), not kept in a collection: nothing long-lived points
     // at them.
     let bug: { error: unknown } | undefined
     let position = 0
     let exhausted = false
     try {
       while (!this.#stop) {
-        while (this.#freeSlots === 0) await this.#slotFreedOnce()
+        while (this.#inFlight >= this.#slots()) await this.#slotFreedOnce()
         if (this.#stop) break
         let next: IteratorResult<InputRecord>
         try {
@@ -231,12 +239,10 @@ class PipelineRun {
           await this.#skipRecord(id, record)
           continue
         }
-        this.#freeSlots -= 1
+        this.#inFlight += 1
         const settled = () => {
-          this.#freeSlots += 1
-          const wake = this.#slotFreed
-          this.#slotFreed = undefined
-          wake?.()
+          this.#inFlight -= 1
+          this.#wakeReader()
         }
         // #processRecord never rejects; should a bug make it, the job fails with that error.
         this.#processRecord(id, record).then(settled, (error: unknown) => {
@@ -245,7 +251,7 @@ class PipelineRun {
         })
       }
     } finally {
-      while (this.#freeSlots < this.#concurrency) await this.#slotFreedOnce()
+      while (this.#inFlight > 0) await this.#slotFreedOnce()
       if (!exhausted) {
         try {
           await iterator.return?.()
@@ -258,7 +264,19 @@ class PipelineRun {
     if (failure) throw failure.error
   }
 
-  /** Resolves when the next record in flight ends. */
+  /** Records in flight at most now: the client's capacity when it has one, else `concurrency`. */
+  #slots(): number {
+    const capacity = this.#options.client.capacity
+    return capacity ? Math.max(1, capacity.slots) : this.#concurrency
+  }
+
+  #wakeReader(): void {
+    const wake = this.#slotFreed
+    this.#slotFreed = undefined
+    wake?.()
+  }
+
+  /** Resolves when the next record in flight ends (or the client's capacity changes). */
   #slotFreedOnce(): Promise<void> {
     return new Promise<void>((resolve) => {
       this.#slotFreed = resolve
@@ -381,7 +399,7 @@ class PipelineRun {
     let refused = 0
     let refusal: FormatError | undefined
     for (;;) {
-      const permit: Permit = await this.#limit.acquire()
+      const permit: Permit | undefined = await this.#limit?.acquire()
       result.attempts += 1
       let outcome: 'ok' | 'busy' | 'error' = 'error'
       try {
@@ -409,7 +427,7 @@ class PipelineRun {
           throw error
         }
       } finally {
-        this.#limit.release(permit, outcome)
+        if (permit) this.#limit!.release(permit, outcome)
       }
       await sleep(backoffDelay(failures + busy, this.#options.retryDelay), signal)
     }
@@ -436,6 +454,22 @@ class PipelineRun {
     result.response = ''
     delete result.thinking
     delete result.tool_calls
+    // The call is made first (streams start on the first read): a pool with a free slot routes it
+    // at once, so record-start can name the host.
+    let route: BackendRoute | undefined
+    const options: BackendCallOptions = {
+      signal: this.#controller.signal,
+      retry: false,
+      onRoute: (chosen) => {
+        route = chosen
+        result.backend = chosen.backend
+        result.host = chosen.host
+      },
+    }
+    const chat = isChatRequest(request)
+    const stream: AsyncIterable<GenerateResponse | ChatResponse> = chat
+      ? this.#options.client.chat({ ...request, stream: true }, options)
+      : this.#options.client.generate({ ...(request as GenerateRequest), stream: true }, options)
     // Events are built only for plugins that take them: a batch writing files only allocates none.
     if (driver.has('recordStart')) {
       const start: RecordStartEvent = {
@@ -445,6 +479,11 @@ class PipelineRun {
         attempt: result.attempts,
         model: result.model,
       }
+      if (route) {
+        const { host, slots } = route as BackendRoute
+        start.host = host
+        if (slots !== undefined) start.slots = slots
+      }
       if (result.system !== null) start.system = result.system
       if (result.prompt !== undefined) start.prompt = result.prompt
       if (result.messages !== undefined) start.messages = result.messages
@@ -452,19 +491,6 @@ class PipelineRun {
       if (started) await started
     }
     const sinks = driver.has('writeChunk')
-
-    const options: BackendCallOptions = {
-      signal: this.#controller.signal,
-      retry: false,
-      onRoute: (route) => {
-        result.backend = route.backend
-        result.host = route.host
-      },
-    }
-    const chat = isChatRequest(request)
-    const stream: AsyncIterable<GenerateResponse | ChatResponse> = chat
-      ? this.#options.client.chat({ ...request, stream: true }, options)
-      : this.#options.client.generate({ ...(request as GenerateRequest), stream: true }, options)
     let seq = 0
     let response = ''
     let thinking = ''
