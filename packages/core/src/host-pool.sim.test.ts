@@ -86,6 +86,10 @@ describe('HostPool against simulators', () => {
     const starts = events.filter((event): event is RecordStartEvent => event.type === 'record-start')
     const urls = sims.map((sim) => sim.url)
     for (const start of starts) expect(urls).toContain(start.host)
+    for (const result of results) {
+      expect(urls).toContain(result.host)
+      expect(result.backend).toBe('ollama')
+    }
     for (const sim of sims) expect(sim.counters.completed).toBeGreaterThan(0)
     // Never more in flight on a host than it has slots: learning does not overrun a host for long.
     expect(sims[0]!.counters.rejected503).toBe(0)
