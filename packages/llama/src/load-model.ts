@@ -98,21 +98,37 @@ function loadError(path: string, error: unknown, logs: LogTail): ModelFileError 
   })
 }
 
+const runtimes = new Map<string, Promise<{ llama: Llama; logs: LogTail }>>()
+
+/** One llama.cpp runtime per GPU choice and thread count in this process: loading it takes seconds. */
+function runtime(gpu: GpuOption, threads: number): Promise<{ llama: Llama; logs: LogTail }> {
+  const key = `${gpu}/${threads}`
+  let found = runtimes.get(key)
+  if (!found) {
+    const logs = new LogTail()
+    found = getLlama({
+      gpu,
+      build: 'never',
+      maxThreads: threads,
+      logger: (level, message) => logs.push(level, message),
+    }).then((llama) => ({ llama, logs }))
+    found.catch(() => runtimes.delete(key))
+    runtimes.set(key, found)
+  }
+  return found
+}
+
 /** Loads the model and creates its context; fails with a `ModelFileError` naming the file. */
 export async function loadModel(options: LoadOptions): Promise<LoadedModel> {
   const started = process.hrtime.bigint()
   const path = options.model
   await checkFile(path)
-  const logs = new LogTail()
   const threads = options.threads ?? availableParallelism()
+  const gpu = options.gpu ?? 'auto'
   let llama: Llama
+  let logs: LogTail
   try {
-    llama = await getLlama({
-      gpu: options.gpu ?? 'auto',
-      build: 'never',
-      maxThreads: threads,
-      logger: (level, message) => logs.push(level, message),
-    })
+    ;({ llama, logs } = await runtime(gpu, threads))
   } catch (error) {
     const message = `no llama.cpp binary for this machine (${(error as Error).message}); see docs/guide/llama-cpp.md`
     throw new ModelFileError({ code: 'SPOUT_MODEL_LOAD', path, message, cause: error })

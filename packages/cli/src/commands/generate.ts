@@ -3,6 +3,7 @@ import { CliError, exitCodes } from '../cli-error.ts'
 import { describeError } from '../describe-error.ts'
 import { resolveHost } from '../host.ts'
 import { write } from '../io.ts'
+import { openLlama, usesLlama } from '../llama.ts'
 import type { CommandContext } from '../program.ts'
 import {
   parseFormat,
@@ -12,10 +13,11 @@ import {
   readTextFile,
 } from '../request-options.ts'
 import { colorEnabled, createStyle } from '../style.ts'
-import { abortOnInterrupt, collect, hostOption, modelOption, requireModel } from './shared.ts'
+import { abortOnInterrupt, apiOption, collect, hostOption, modelOption, requireModel } from './shared.ts'
 
 interface GenerateFlags {
   model?: string
+  api?: string
   host?: string
   system?: string
   systemFile?: string
@@ -33,6 +35,7 @@ export function registerGenerate(program: Command, context: CommandContext): voi
     .description('Generate one response, streamed to stdout as it arrives (like `ollama run` with a prompt).')
     .argument('[prompt...]', 'the prompt (default: read from stdin; - also means stdin)')
     .addOption(modelOption())
+    .addOption(apiOption())
     .addOption(hostOption())
     .option('-s, --system <text>', 'system prompt')
     .option('--system-file <path>', 'read the system prompt from a file')
@@ -53,7 +56,8 @@ Examples:
   $ spout gen -m qwen3 --think "How many r's in strawberry?" 2>thinking.txt
   $ echo "Summarise: $(cat notes.md)" | spout gen -m llama3.2
   $ spout gen -m llama3.2 --format json --option temperature=0 "Three colours as a JSON array"
-  $ spout gen -m llama3.2 --json "Hi" | jq -r .response`,
+  $ spout gen -m llama3.2 --json "Hi" | jq -r .response
+  $ spout gen -m ./models/qwen3-0.6b.gguf --option seed=1 "Hi"    (in process, no server)`,
     )
     .action(async (words: string[], flags: GenerateFlags) => {
       context.exitCode = await generateCommand(words, flags, context)
@@ -92,9 +96,10 @@ export async function generateCommand(
   const options = parseOptionPairs(flags.option ?? [])
   const dim = createStyle(colorEnabled(io.stderr, io.env)).dim
 
-  // Loaded when the command runs: `spout --help` does not pay for undici.
-  const { OllamaClient } = await import('@spout/core')
-  const client = new OllamaClient({ host })
+  // Loaded when the command runs: `spout --help` does not pay for undici (nor llama.cpp).
+  const client = usesLlama(model, flags.api)
+    ? await openLlama(model, { cwd: io.cwd, sequences: 1, options })
+    : new (await import('@spout/core')).OllamaClient({ host })
   const controller = new AbortController()
   const interruption = abortOnInterrupt(io, controller)
   let wroteText = false

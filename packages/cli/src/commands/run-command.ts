@@ -30,6 +30,7 @@ import { resolveHost } from '../host.ts'
 import { countRecords, openInput } from '../input.ts'
 import { inputLineErrors } from '../input-line-error.ts'
 import { JobDisplay } from '../job-display.ts'
+import { openLlama, usesLlama } from '../llama.ts'
 import { loadPlugin } from '../load-plugin.ts'
 import type { CommandContext } from '../program.ts'
 import {
@@ -101,11 +102,13 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
     if (!quiet) io.stderr.write(`${line}\n`)
   }
 
-  // Is Ollama there at all? One line naming the URL and the fix, before reading the input.
-  const client = new OllamaClient({ host })
+  // A .gguf model (or --api llama-cpp) loads in this process; else: is Ollama there at all? One
+  // line naming the URL (or the file) and the fix, before reading the input.
+  const ollama = usesLlama(model, flags.api) ? undefined : new OllamaClient({ host })
+  const client = ollama ?? (await openLlama(model, { cwd: io.cwd, sequences: concurrency, options }))
   try {
     try {
-      await client.version()
+      await ollama?.version()
     } catch (error) {
       const described = describeError(error, { host: client.host, model })
       throw new CliError(
@@ -144,8 +147,8 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
     // next record would fail the same way: stop. Records that fail together share one question.
     let probe: Promise<void> | undefined
     const checkOllama = (): Promise<void> => {
-      if (stopReason) return Promise.resolve()
-      probe ??= probeOllama(client, controller.signal).then((reason) => {
+      if (stopReason || !ollama) return Promise.resolve()
+      probe ??= probeOllama(ollama, controller.signal).then((reason) => {
         probe = undefined
         if (reason !== undefined) stop('unreachable', unreachableMessage(client.host, reason))
       })
@@ -209,7 +212,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
         concurrency,
         ...(retries === undefined ? {} : { retries }),
         ...(formatRetries === undefined ? {} : { formatRetries }),
-        modelDigest: await modelDigests(client),
+        modelDigest: ollama ? await modelDigests(ollama) : undefined,
         ...(idField === undefined ? {} : { idField }),
         ...(skip ? { skip } : {}),
         ...(total === undefined ? {} : { total }),

@@ -1,10 +1,11 @@
 import { type Command, Option } from 'commander'
 import { type InputFormat, inputFormats } from '../input-format.ts'
 import type { CommandContext } from '../program.ts'
-import { collect, hostOption, modelOption } from './shared.ts'
+import { apiOption, collect, hostOption, modelOption } from './shared.ts'
 
 export interface RunFlags {
   model?: string
+  api?: string
   host?: string
   output?: string
   concurrency?: string
@@ -41,8 +42,12 @@ export function registerRun(program: Command, context: CommandContext): void {
     .argument('<input>', 'a .jsonl, .csv (header row) or .txt (one prompt per line) file, or - for stdin')
     .optionsGroup('Model and server:')
     .addOption(modelOption())
+    .addOption(apiOption())
     .addOption(hostOption())
-    .option('-c, --concurrency <n>', 'records in flight at once; match OLLAMA_NUM_PARALLEL (default: 1)')
+    .option(
+      '-c, --concurrency <n>',
+      'records in flight at once; match OLLAMA_NUM_PARALLEL, or the sequences of a .gguf model (default: 1)',
+    )
     .option('--retries <n>', 'extra attempts per record on retryable errors (default: 2)')
     .addOption(new Option('-j, --max-concurrency <n>', "promptfoo's name for -c").hideHelp())
     .optionsGroup('Input and output:')
@@ -102,6 +107,7 @@ Examples:
   $ spout run questions.jsonl -m llama3.2 -o answers.jsonl --resume
   $ spout run questions.jsonl -m qwen3 -c 4 --think --option temperature=0.2 -o out.jsonl
   $ spout run questions.jsonl -m llama3.2 -o out.jsonl --broadcast ws://127.0.0.1:4317 --token s3cret
+  $ spout run questions.jsonl -m ./models/qwen3-0.6b.gguf -c 4 -o out.jsonl    (in process, no server)
 
 Exit codes: 0 all records succeeded, 1 some failed (their lines hold the error),
 2 usage or setup error (Ollama unreachable, model missing), 130 interrupted by Ctrl-C, 143 by SIGTERM (both resumable).`,

@@ -1,6 +1,7 @@
 import { Option } from 'commander'
 import { CliError, exitCodes } from '../cli-error.ts'
 import { type CliIo, interruptExitCode } from '../io.ts'
+import { apis } from '../llama.ts'
 
 /** Collects a repeatable flag (`--option a=1 --option b=2`) into an array. */
 export function collect(value: string, previous: string[] | undefined): string[] {
@@ -8,7 +9,17 @@ export function collect(value: string, previous: string[] | undefined): string[]
 }
 
 /** `-m, --model <name>` */
-export const modelOption = () => new Option('-m, --model <name>', 'model name, e.g. llama3.2 or qwen3:8b')
+export const modelOption = () =>
+  new Option(
+    '-m, --model <name>',
+    'model name, e.g. llama3.2 or qwen3:8b, or a ./model.gguf file (runs in process)',
+  )
+
+/** `--api <kind>`: which backend generates. */
+export const apiOption = () =>
+  new Option('--api <kind>', 'backend: ollama, or llama-cpp (in process; default for a .gguf model)').choices(
+    apis,
+  )
 
 /** `--host <url>` */
 export const hostOption = () =>
