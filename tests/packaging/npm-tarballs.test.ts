@@ -91,7 +91,10 @@ describe('the packages installed from their tarballs with npm', () => {
       { cwd: project, env: { ...env, OLLAMA_HOST: sim.url } },
     )
     expect(result.stderr).toMatch(/2 ok, 0 failed/)
-    const lines = (await readFile(join(project, 'out.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line))
+    const lines = (await readFile(join(project, 'out.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
     expect(lines.map((line) => line.id).sort()).toEqual(['a', 'b'])
     expect(lines.every((line) => line.response.length > 0 && !line.error)).toBe(true)
     sim.child.kill('SIGTERM')
