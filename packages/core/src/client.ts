@@ -2,17 +2,18 @@
 
 import type { Backend } from './backend.ts'
 import { resolveHost } from './host.ts'
-import { defaultMaxLineLength } from './ndjson.ts'
-import { ResponseStream, type StreamKind } from './response-stream.ts'
-import { defaultRetry, type ResolvedRetry, type RetryOptions, resolveRetry } from './retry.ts'
+import { defaultMaxLineLength, NdjsonParser } from './ndjson.ts'
 import {
-  type Call,
-  defaultTimeouts,
-  type ResolvedTimeouts,
-  resolveTimeouts,
-  type Timeouts,
-  Transport,
-} from './transport.ts'
+  type CallDefaults,
+  createCall,
+  type HeadersInput,
+  normalizeHeaders,
+  type RequestOptions,
+  userAgent,
+} from './request-call.ts'
+import { ResponseStream, type StreamKind } from './response-stream.ts'
+import { defaultRetry, type RetryOptions, resolveRetry } from './retry.ts'
+import { type Call, defaultTimeouts, resolveTimeouts, type Timeouts, Transport } from './transport.ts'
 import type {
   ChatRequest,
   ChatResponse,
@@ -31,8 +32,6 @@ import type {
   VersionResponse,
 } from './types.ts'
 
-export type HeadersInput = Record<string, string | undefined> | [string, string][] | Headers
-
 export interface OllamaClientOptions {
   /** Ollama's address. Default: `OLLAMA_HOST` (parsed as Ollama does), else `http://127.0.0.1:11434`. */
   host?: string
@@ -47,19 +46,6 @@ export interface OllamaClientOptions {
   /** Most open connections to the host. Default: no limit. */
   connections?: number
 }
-
-export interface RequestOptions {
-  /** Cancels the call at any phase; the call rejects with `signal.reason`. */
-  signal?: AbortSignal
-  /** Overrides the client's timeouts for this call. */
-  timeouts?: Timeouts
-  /** Overrides the client's retry settings for this call. */
-  retry?: RetryOptions | false
-  /** Extra headers for this call. */
-  headers?: HeadersInput
-}
-
-const version = '0.1.0'
 
 const generateKind: StreamKind = {
   isFinal: (value) => value.done === true || typeof value.done_reason === 'string',
@@ -83,15 +69,6 @@ const progressKind: StreamKind = {
 const singleKind: StreamKind = {
   isFinal: () => true,
   textOf: () => '',
-}
-
-function normalizeHeaders(input: HeadersInput | undefined, into: Record<string, string>): void {
-  if (input === undefined) return
-  const entries =
-    input instanceof Headers ? input.entries() : Array.isArray(input) ? input : Object.entries(input)
-  for (const [name, value] of entries) {
-    if (value !== undefined) into[name.toLowerCase()] = value
-  }
 }
 
 function toBase64(image: ImageInput): string {
@@ -137,23 +114,22 @@ export class OllamaClient implements Backend {
   /** Normalized base URL, e.g. `http://127.0.0.1:11434`. */
   readonly host: string
   readonly #transport: Transport
-  readonly #headers: Record<string, string>
-  readonly #timeouts: ResolvedTimeouts
-  readonly #retry: ResolvedRetry
+  readonly #defaults: CallDefaults
   readonly #maxLineLength: number
 
   constructor(options: OllamaClientOptions = {}) {
     const resolved = resolveHost(options.host)
     this.host = resolved.url
     this.#transport = new Transport({ host: resolved.url, connections: options.connections })
-    const headers: Record<string, string> = {
-      'user-agent': `spout/${version} (node ${typeof process === 'undefined' ? '' : process.version})`,
-    }
+    const headers: Record<string, string> = { 'user-agent': userAgent }
     if (resolved.authorization) headers.authorization = resolved.authorization
     normalizeHeaders(options.headers, headers)
-    this.#headers = headers
-    this.#timeouts = resolveTimeouts(defaultTimeouts, options.timeouts)
-    this.#retry = resolveRetry(defaultRetry, options.retry)
+    this.#defaults = {
+      transport: this.#transport,
+      headers,
+      timeouts: resolveTimeouts(defaultTimeouts, options.timeouts),
+      retry: resolveRetry(defaultRetry, options.retry),
+    }
     const maxLineLength = options.maxLineLength ?? defaultMaxLineLength
     if (!(maxLineLength > 0)) throw new RangeError(`maxLineLength must be > 0, got ${maxLineLength}`)
     this.#maxLineLength = maxLineLength
@@ -250,29 +226,22 @@ export class OllamaClient implements Backend {
     options: RequestOptions,
     accept: string,
   ): Call {
-    const headers: Record<string, string> = { accept }
-    if (body !== undefined) headers['content-type'] = 'application/json'
-    Object.assign(headers, this.#headers)
-    normalizeHeaders(options.headers, headers)
-    return {
-      method,
-      url: this.#transport.url(path),
-      path,
-      body,
-      headers,
-      timeouts: resolveTimeouts(this.#timeouts, options.timeouts),
-      retry: resolveRetry(this.#retry, options.retry),
-      controller: new AbortController(),
-    }
+    return createCall(this.#defaults, method, path, body, options, accept)
+  }
+
+  /** undici hands out a fresh buffer per read: no need to copy unfinished lines. */
+  #parser(source: string): NdjsonParser {
+    return new NdjsonParser({ maxLineLength: this.#maxLineLength, source, copyChunks: false })
   }
 
   #stream<T>(path: string, body: string, kind: StreamKind, options: RequestOptions): ResponseStream<T> {
+    const call = this.#call('POST', path, body, options, 'application/x-ndjson')
     return new ResponseStream<T>({
       transport: this.#transport,
-      call: this.#call('POST', path, body, options, 'application/x-ndjson'),
+      call,
       kind,
       signal: options.signal,
-      maxLineLength: this.#maxLineLength,
+      parser: this.#parser(call.url),
     })
   }
 
@@ -283,12 +252,13 @@ export class OllamaClient implements Backend {
     options: RequestOptions,
     accept = 'application/json',
   ): Promise<T> {
+    const call = this.#call(method, path, body, options, accept)
     const stream = new ResponseStream<T>({
       transport: this.#transport,
-      call: this.#call(method, path, body, options, accept),
+      call,
       kind: singleKind,
       signal: options.signal,
-      maxLineLength: this.#maxLineLength,
+      parser: this.#parser(call.url),
     })
     let result: T | undefined
     for await (const value of stream) result = value

@@ -25,6 +25,13 @@ export class SpoutError extends Error {
   }
 }
 
+/** The server's error text from an `error` member: a string, or an object with a `message`. */
+export function errorMessageOf(error: unknown): string {
+  if (typeof error === 'string') return error
+  const message = (error as { message?: unknown } | null)?.message
+  return typeof message === 'string' ? message : JSON.stringify(error)
+}
+
 function oneLine(text: string, limit = 300): string {
   const flat = text.replace(/\s+/g, ' ').trim()
   return flat.length > limit ? `${flat.slice(0, limit)}…` : flat

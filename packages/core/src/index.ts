@@ -1,9 +1,9 @@
 // @spout/core: the Ollama streaming client, the event model and the pipeline.
 // Each area adds its exports by name; no `export *`.
 
-// Backends: the seam the pipeline generates through, and the Ollama client
+// Backends: the seam the pipeline generates through, the Ollama client and the OpenAI-compatible one
 export type { Backend, BackendCallOptions, BackendCapacity, BackendKind, BackendRoute } from './backend.ts'
-export type { HeadersInput, OllamaClientOptions, RequestOptions } from './client.ts'
+export type { OllamaClientOptions } from './client.ts'
 export { OllamaClient } from './client.ts'
 // Errors (client, NDJSON decoder, plugins)
 export type { SpoutErrorCode, TimeoutPhase } from './errors.ts'
@@ -52,6 +52,8 @@ export { jsonlSink } from './jsonl-sink.ts'
 export type { LearnedConcurrencyOptions } from './learned-concurrency.ts'
 export type { NdjsonOptions } from './ndjson.ts'
 export { decodeNdjson, defaultMaxLineLength, NdjsonDecoderStream, NdjsonParser } from './ndjson.ts'
+export type { OpenAIClientOptions, OpenAIModelList } from './openai-client.ts'
+export { OpenAIClient } from './openai-client.ts'
 export type { PipelineClient, PipelineOptions, RequestDefaults } from './pipeline.ts'
 export { PipelineError, runPipeline } from './pipeline.ts'
 export type {
@@ -76,6 +78,7 @@ export type { ModelDigest } from './provenance.ts'
 export { digestTable } from './provenance.ts'
 export type { JobState, JobStatus, RecordLimits, RecordState, RecordStatus, SpoutState } from './reducer.ts'
 export { applyEvent, applyEvents, createState, getRecord, pruneRecords, removeJob } from './reducer.ts'
+export type { HeadersInput, RequestOptions } from './request-call.ts'
 export { ResponseStream } from './response-stream.ts'
 export type { ResumeState } from './resume.ts'
 export { prepareResume, ResumeError } from './resume.ts'

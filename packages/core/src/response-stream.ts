@@ -3,8 +3,8 @@
 // `for await` destroys the body, which closes the connection: that is how Ollama learns to stop.
 
 import { onAbort } from './abort-listener.ts'
-import { IncompleteStreamError, StreamError } from './errors.ts'
-import { NdjsonParser } from './ndjson.ts'
+import type { ByteParser } from './byte-parser.ts'
+import { errorMessageOf, IncompleteStreamError, StreamError } from './errors.ts'
 import type { ResponseBody } from './response-body.ts'
 import { abortOnTimeout, type Call, type Transport } from './transport.ts'
 
@@ -32,7 +32,7 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
   readonly #signal: AbortSignal | undefined
   /** The call's own signal (the caller's, the timers' and `abort()`'s reasons all land there). */
   readonly #signalOfCall: AbortSignal
-  readonly #parser: NdjsonParser
+  readonly #parser: ByteParser
   #state: State = State.Idle
   #body: ResponseBody | undefined
   #queue: unknown[] = []
@@ -47,25 +47,21 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
   #waitingSince = 0
   #removeSignalListener: (() => void) | undefined
 
-  /** @internal Created by OllamaClient. */
+  /** @internal Created by OllamaClient and OpenAIClient. */
   constructor(init: {
     transport: Transport
     call: Call
     kind: StreamKind
     signal: AbortSignal | undefined
-    maxLineLength: number
+    /** Bytes to objects: NDJSON for Ollama, SSE mapped to Ollama's chunks for OpenAI-compatible servers. */
+    parser: ByteParser
   }) {
     this.#transport = init.transport
     this.#call = init.call
     this.#kind = init.kind
     this.#signal = init.signal
     this.#signalOfCall = init.call.controller.signal
-    // undici hands out a fresh buffer per read: no need to copy unfinished lines.
-    this.#parser = new NdjsonParser({
-      maxLineLength: init.maxLineLength,
-      source: init.call.url,
-      copyChunks: false,
-    })
+    this.#parser = init.parser
   }
 
   [Symbol.asyncIterator](): this {
@@ -240,7 +236,7 @@ export class ResponseStream<T> implements AsyncIterableIterator<T> {
       if (typeof value !== 'object' || value === null) continue
       const object = value as Record<string, unknown>
       if (object.error !== undefined) {
-        const serverMessage = typeof object.error === 'string' ? object.error : JSON.stringify(object.error)
+        const serverMessage = errorMessageOf(object.error)
         queue.length = index
         this.#failure = {
           error: new StreamError({

@@ -74,6 +74,11 @@ export class SseParser implements ByteParser {
     return this.#line
   }
 
+  /** Bytes consumed so far. */
+  get bytes(): number {
+    return this.#offset + this.#pendingLength
+  }
+
   push(chunk: Uint8Array, out: unknown[]): void {
     const length = chunk.length
     if (length === 0) return

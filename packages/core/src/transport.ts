@@ -3,7 +3,14 @@
 
 import { createRequire } from 'node:module'
 import type { Dispatcher, Agent as UndiciAgent } from 'undici'
-import { abortErrorOf, ConnectionError, HttpError, TimeoutError, type TimeoutPhase } from './errors.ts'
+import {
+  abortErrorOf,
+  ConnectionError,
+  errorMessageOf,
+  HttpError,
+  TimeoutError,
+  type TimeoutPhase,
+} from './errors.ts'
 import { ResponseBody } from './response-body.ts'
 import { parseRetryAfter, type ResolvedRetry, retryDelay, sleep } from './retry.ts'
 
@@ -339,8 +346,8 @@ export class Transport {
     try {
       const parsed: unknown = JSON.parse(text)
       if (typeof parsed === 'object' && parsed !== null && 'error' in parsed) {
-        const message = (parsed as { error: unknown }).error
-        body = typeof message === 'string' ? message : JSON.stringify(message)
+        // Ollama: `{"error":"…"}`; OpenAI-compatible servers: `{"error":{"message":"…",…}}`.
+        body = errorMessageOf((parsed as { error: unknown }).error)
       }
     } catch {
       // Not JSON (a proxy's page): keep the text.
