@@ -263,13 +263,6 @@ describe('live viewer in Chromium', () => {
     const later = (await response.textContent()) ?? ''
     expect(later.startsWith(earlier)).toBe(true)
     expect(later.length).toBeGreaterThan(earlier.length)
-    if (process.env.SPOUT_UPDATE_SCREENSHOT) {
-      const [, , third, fourth] = job.ids as [string, string, string, string]
-      await until(() => job.chunks(third) >= 30 && job.chunks(fourth) >= 20, 'two records done, two midway')
-      await page.waitForTimeout(400)
-      await mkdir(join(root, 'docs'), { recursive: true })
-      await page.screenshot({ path: join(root, 'docs/viewer.png') })
-    }
 
     const summary = await job.done
     expect(summary.ok).toBe(6)
@@ -293,25 +286,43 @@ describe('live viewer in Chromium', () => {
     await closePage(page)
   })
 
-  it('renders answers as Markdown while they stream, with thinking apart and closed', async () => {
+  it('renders answers as Markdown while they stream, with plots, and thinking apart and closed', async () => {
     const hub = await startHub()
     const page = await openViewer(context, hub)
+    const ids = Array.from({ length: 6 }, (_, index) => `md-000${index + 1}`)
     const job = startJob(simulator, publishUrl(hub), {
       jobId: 'md',
-      count: 2,
-      concurrency: 1,
+      count: ids.length,
+      concurrency: 2,
       tokens: 400,
       model: 'qwen3',
-      suffix: { 'md-0001': ' [sim:style=markdown,tokens=140]', 'md-0002': ' [sim:style=markdown,tokens=60]' },
+      suffix: Object.fromEntries(
+        ids.map((id, index) => [id, ` [sim:style=markdown,tokens=${index === 0 ? 140 : 90}]`]),
+      ),
     })
-    const first = job.ids[0]!
+    const first = ids[0]!
     const row = page.locator(rowSelector(first))
     // A heading rendered while the record is still streaming.
     await page
       .locator(`${rowSelector(first)}[data-status="streaming"] .record-response[data-format="markdown"] h2`)
       .waitFor()
+    // The plots draw while the job runs.
+    for (const chart of ['tokens-per-second', 'records-done', 'failures', 'ttft', 'record-speed']) {
+      await page.locator(`.job-charts [data-chart="${chart}"] canvas`).waitFor()
+    }
+    if (process.env.SPOUT_UPDATE_SCREENSHOT) {
+      const [fifth, sixth] = ids.slice(4) as [string, string]
+      await until(() => job.chunks(fifth) >= 50 && job.chunks(sixth) >= 35, 'four records done, two midway')
+      await page.waitForTimeout(300)
+      await mkdir(join(root, 'docs'), { recursive: true })
+      await page.screenshot({ path: join(root, 'docs/viewer.png') })
+    }
     await job.done
     await page.locator('.job-view [data-job-status="done"]').waitFor()
+    // Every finished record is in the distributions, and the done line reached the total.
+    await page.locator('.job-charts [data-chart="ttft"][data-records="6"]').waitFor()
+    await page.locator('.job-charts [data-chart="record-speed"][data-records="6"]').waitFor()
+    await page.locator('.job-charts [data-chart="records-done"][data-finished="6"]').waitFor()
     await page.getByRole('searchbox').fill(first)
     const rendered = row.locator('.record-response[data-format="markdown"]')
     expect(await rendered.locator('pre code .hljs-keyword').count()).toBeGreaterThan(0)

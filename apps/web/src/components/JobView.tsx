@@ -5,6 +5,7 @@ import { noFilter } from '../record-filter.ts'
 import { useThrottledJob, useViewerSelector } from '../use-viewer.ts'
 import type { ViewerSnapshot } from '../viewer-store.ts'
 import { FilterBar } from './FilterBar.tsx'
+import { JobChartsView } from './JobChartsView.tsx'
 import { JobStats, JobStatusBadge } from './JobList.tsx'
 import { RecordList } from './RecordList.tsx'
 
@@ -23,6 +24,7 @@ export function JobView({ jobId }: { jobId: string }) {
   return (
     <section className="job-view" aria-labelledby={headingId}>
       <JobHeader jobId={jobId} headingId={headingId} />
+      <JobChartsView jobId={jobId} />
       <FilterBar filter={filter} onChange={setFilter} raw={raw} onRawChange={setRaw} />
       <RecordList jobId={jobId} filter={filter} raw={raw} />
     </section>

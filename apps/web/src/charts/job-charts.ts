@@ -1,0 +1,143 @@
+import uPlot from 'uplot'
+import 'uplot/dist/uPlot.min.css'
+import './charts.css'
+import type { JobTimeline } from './job-timeline.ts'
+import { histogram } from './job-timeline.ts'
+
+/** The plots of one job, drawn with uPlot on canvases inside `container`. */
+export interface JobCharts {
+  update(timeline: JobTimeline, eta: { at: number; total: number } | undefined): void
+  resize(): void
+  destroy(): void
+}
+
+const chartHeight = 100
+
+interface Panel {
+  element: HTMLElement
+  plot: uPlot
+}
+
+export function createJobCharts(container: HTMLElement): JobCharts {
+  const style = getComputedStyle(container)
+  const color = (name: string, fallback: string): string => style.getPropertyValue(name).trim() || fallback
+  const accent = color('--accent', '#2457c5')
+  const ok = color('--ok', '#1f7a3d')
+  const danger = color('--danger', '#b42318')
+  const warning = color('--warning', '#8a5a00')
+  const muted = color('--text-muted', '#6b6b66')
+  const border = color('--border', '#deded8')
+  const font = `10px ${style.getPropertyValue('--sans').trim() || 'sans-serif'}`
+  const clock = (_plot: uPlot, splits: number[]): string[] =>
+    splits.map((split) => new Date(split * 1000).toLocaleTimeString([], { hour12: false }))
+  const axes = (xTime: boolean): uPlot.Axis[] => [
+    {
+      stroke: muted,
+      font,
+      size: 22,
+      grid: { stroke: border, width: 1 },
+      ticks: { show: false },
+      ...(xTime ? { values: clock, space: 70 } : {}),
+    },
+    { stroke: muted, font, grid: { stroke: border, width: 1 }, ticks: { show: false }, size: 36 },
+  ]
+  const bars = uPlot.paths.bars?.({ size: [0.85, 48] })
+  const panel = (name: string, options: Omit<uPlot.Options, 'width' | 'height'>): Panel => {
+    const element = container.ownerDocument.createElement('figure')
+    element.className = 'chart'
+    element.dataset.chart = name
+    container.append(element)
+    const plot = new uPlot({ ...options, width: widthOf(element), height: chartHeight }, [[]], element)
+    return { element, plot }
+  }
+  const timeScale = { x: { time: true } }
+  const valueScale = { x: { time: false } }
+  const legend = { show: false }
+  const rate = panel('tokens-per-second', {
+    title: 'Tokens/s',
+    scales: timeScale,
+    legend,
+    axes: axes(true),
+    series: [{}, { label: 'tokens/s', stroke: accent, fill: `${accent}22`, width: 1.5, spanGaps: true }],
+  })
+  const progress = panel('records-done', {
+    title: 'Records done · ETA',
+    scales: timeScale,
+    legend,
+    axes: axes(true),
+    series: [
+      {},
+      { label: 'done', stroke: ok, width: 1.5 },
+      { label: 'ETA', stroke: muted, width: 1, dash: [4, 4], spanGaps: true },
+    ],
+  })
+  const failures = panel('failures', {
+    title: 'Failures and retries',
+    scales: timeScale,
+    legend,
+    axes: axes(true),
+    series: [
+      {},
+      { label: 'failed', stroke: danger, width: 1.5 },
+      { label: 'retries', stroke: warning, width: 1.5 },
+    ],
+  })
+  const ttft = panel('ttft', {
+    title: 'Time to first token (ms)',
+    scales: valueScale,
+    legend,
+    axes: axes(false),
+    series: [
+      {},
+      { label: 'records', stroke: accent, fill: `${accent}66`, paths: bars, points: { show: false } },
+    ],
+  })
+  const speed = panel('record-speed', {
+    title: 'Tokens/s per record',
+    scales: valueScale,
+    legend,
+    axes: axes(false),
+    series: [{}, { label: 'records', stroke: ok, fill: `${ok}66`, paths: bars, points: { show: false } }],
+  })
+  const panels = [rate, progress, failures, ttft, speed]
+  return {
+    update(timeline, eta) {
+      const { series, values } = timeline
+      rate.plot.setData([series.time, series.tokensPerSecond])
+      const time = [...series.time]
+      const finished: Array<number | null> = [...series.finished]
+      const projection: Array<number | null> = finished.map(() => null)
+      if (eta && time.length > 0 && eta.at / 1000 > time.at(-1)!) {
+        projection[projection.length - 1] = finished.at(-1)!
+        time.push(eta.at / 1000)
+        finished.push(null)
+        projection.push(eta.total)
+      }
+      progress.plot.setData([time, finished, projection])
+      failures.plot.setData([series.time, series.failed, series.retries])
+      const ttftBins = histogram(values.ttftMs)
+      ttft.plot.setData([ttftBins.centers, ttftBins.counts])
+      ttft.element.dataset.records = String(values.ttftMs.length)
+      const speedBins = histogram(values.tokensPerSecond)
+      speed.plot.setData([speedBins.centers, speedBins.counts])
+      speed.element.dataset.records = String(values.tokensPerSecond.length)
+      progress.element.dataset.finished = String(series.finished.at(-1) ?? 0)
+    },
+    resize() {
+      for (const { element, plot } of panels) {
+        const width = widthOf(element)
+        if (width !== plot.width) plot.setSize({ width, height: chartHeight })
+      }
+    },
+    destroy() {
+      for (const { element, plot } of panels) {
+        plot.destroy()
+        element.remove()
+      }
+    },
+  }
+}
+
+function widthOf(element: HTMLElement): number {
+  return Math.max(160, Math.floor(element.clientWidth || 240))
+}
