@@ -18,7 +18,7 @@ function canDrawCharts(): boolean {
  */
 export function JobChartsView({ jobId }: { jobId: string }) {
   const { store } = useViewer()
-  const container = useRef<HTMLDivElement>(null)
+  const container = useRef<HTMLElement>(null)
   useEffect(() => {
     const element = container.current
     if (!element || !canDrawCharts()) return
@@ -48,5 +48,5 @@ export function JobChartsView({ jobId }: { jobId: string }) {
       charts?.destroy()
     }
   }, [store, jobId])
-  return <div className="job-charts" ref={container} role="group" aria-label="Job charts" />
+  return <section className="job-charts" ref={container} aria-label="Job charts" />
 }
