@@ -1,17 +1,18 @@
 // Child process of the hub bench: runs one hub, either ours (`createHub`, defaults: validation,
-// sequence numbers, history on) or a naive `ws` relay that sends each producer frame to each
-// viewer as it comes. Reports its port; the bench reads its CPU time from /proc.
+// sequence numbers, history on), a reference relay (one array frame per 16 ms tick, serialized
+// once, a slow viewer's ticks skipped), or a naive `ws` relay that sends each producer frame to
+// each viewer as it comes. Reports its port; the bench reads its CPU time from /proc.
 import type { AddressInfo } from 'node:net'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { createHub } from '@spout/ws-server'
+import { createHub, hubDefaults } from '@spout/ws-server'
 import { type WebSocket, WebSocketServer } from 'ws'
 
-export type HubKind = 'hub' | 'naive'
+export type HubKind = 'hub' | 'reference' | 'naive'
 
 export type ServerMessage =
   | { type: 'ready'; port: number }
-  /** Event-loop delay since `start`, in milliseconds. */
-  | { type: 'loop'; p99: number; max: number }
+  /** Event-loop delay since `start`, in milliseconds, and the highest RSS sampled since then (MiB). */
+  | { type: 'loop'; p99: number; max: number; rssPeakMiB: number }
 
 export type ServerCommand = { type: 'start' } | { type: 'stop' }
 
@@ -36,21 +37,62 @@ async function naiveHub(): Promise<{ port: number }> {
   return { port: (server.address() as AddressInfo).port }
 }
 
+/**
+ * The reference: what any tick-based relay does. Producer frames are kept as text; every 16 ms
+ * they go out as one array frame, serialized once; a viewer whose send buffer holds more than
+ * our hub's lag threshold skips the tick (and simply misses its events). No validation, no
+ * sequence numbers, no state, no history.
+ */
+async function referenceHub(): Promise<{ port: number }> {
+  const server = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false })
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()))
+  const viewers = new Set<WebSocket>()
+  let pending: string[] = []
+  setInterval(() => {
+    if (pending.length === 0) return
+    const frame = Buffer.from(`[${pending.join(',')}]`)
+    pending = []
+    for (const viewer of viewers) {
+      if (viewer.bufferedAmount > hubDefaults.viewerLagBytes) continue
+      viewer.send(frame, { binary: false })
+    }
+  }, hubDefaults.tickMs)
+  server.on('connection', (socket, request) => {
+    if (request.url === '/publish') {
+      socket.on('message', (data) => {
+        pending.push(String(data))
+      })
+    } else {
+      viewers.add(socket)
+      socket.on('close', () => viewers.delete(socket))
+    }
+  })
+  return { port: (server.address() as AddressInfo).port }
+}
+
 async function ourHub(): Promise<{ port: number }> {
   const hub = await createHub({ port: 0 })
   return { port: hub.port }
 }
 
 const kind = process.argv[2] as HubKind
-const server = kind === 'naive' ? await naiveHub() : await ourHub()
+const server =
+  kind === 'naive' ? await naiveHub() : kind === 'reference' ? await referenceHub() : await ourHub()
 const loopDelay = monitorEventLoopDelay({ resolution: 5 })
+let rssPeak = 0
+let rssSampler: NodeJS.Timeout | undefined
 process.on('message', (command: ServerCommand) => {
   if (command.type === 'start') {
     loopDelay.reset()
     loopDelay.enable()
+    rssSampler = setInterval(() => {
+      rssPeak = Math.max(rssPeak, process.memoryUsage.rss())
+    }, 100)
   } else {
     loopDelay.disable()
-    reply({ type: 'loop', p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 })
+    clearInterval(rssSampler)
+    const rssPeakMiB = Math.max(rssPeak, process.memoryUsage.rss()) / 2 ** 20
+    reply({ type: 'loop', p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6, rssPeakMiB })
   }
 })
 // The bench gone (finished or killed): go too.

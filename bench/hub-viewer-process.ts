@@ -11,6 +11,11 @@ export interface ViewerReport {
   type: 'report'
   /** Events received per viewer (snapshot frames not counted). */
   received: number[]
+  /**
+   * Events each viewer holds: the newest hub sequence it has (from an event or a snapshot's
+   * `lastSequence`; the bench has one job), or, from a hub that stamps none, the events received.
+   */
+  held: number[]
   /** Viewers the hub closed (e.g. 4408, too slow). */
   closed: number
   /** Per viewer, at `mark`: now minus the send time of the newest chunk it had received. */
@@ -45,12 +50,28 @@ const eventMarker = Buffer.from('"jobId":')
 const stampMarker = Buffer.from('"text":"@')
 const stampEnd = '|'.charCodeAt(0)
 const warmUpMark = 'w'.charCodeAt(0)
+const sequenceMarker = Buffer.from('"sequence":')
+const lastSequenceMarker = Buffer.from('"lastSequence":')
+
+/** The number after the last `marker` in `data`, or -1. */
+function lastNumberAfter(data: Buffer, marker: Buffer): number {
+  const position = data.lastIndexOf(marker)
+  if (position === -1) return -1
+  let value = 0
+  for (let index = position + marker.length; index < data.length; index++) {
+    const digit = data[index]! - 48
+    if (digit < 0 || digit > 9) break
+    value = value * 10 + digit
+  }
+  return value
+}
 
 interface Viewer {
   received: number
   newestStamp: number
   closed: boolean
-  seenSnapshot: boolean
+  /** Newest hub sequence held, -1 before any. */
+  position: number
 }
 
 function main(): void {
@@ -60,7 +81,7 @@ function main(): void {
   const viewers: Viewer[] = []
   let open = 0
   for (let index = 0; index < count; index++) {
-    const viewer: Viewer = { received: 0, newestStamp: 0, closed: false, seenSnapshot: false }
+    const viewer: Viewer = { received: 0, newestStamp: 0, closed: false, position: -1 }
     viewers.push(viewer)
     const socket = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true })
     socket.on('open', () => {
@@ -75,10 +96,12 @@ function main(): void {
     })
     socket.on('message', (data: Buffer) => {
       const arrived = now()
-      if (!viewer.seenSnapshot && data.subarray(0, 40).includes('hub-snapshot')) {
-        viewer.seenSnapshot = true
+      if (data.subarray(0, 40).includes('hub-snapshot')) {
+        // The events a snapshot stands for are held, not received: no count, no latency.
+        viewer.position = Math.max(viewer.position, lastNumberAfter(data, lastSequenceMarker))
         return
       }
+      viewer.position = Math.max(viewer.position, lastNumberAfter(data, sequenceMarker))
       let position = data.indexOf(eventMarker)
       while (position !== -1) {
         viewer.received += 1
@@ -109,6 +132,9 @@ function main(): void {
       const report: ViewerReport = {
         type: 'report',
         received: viewers.filter((viewer) => !viewer.closed).map((viewer) => viewer.received),
+        held: viewers
+          .filter((viewer) => !viewer.closed)
+          .map((viewer) => (viewer.position >= 0 ? viewer.position : viewer.received)),
         closed: viewers.filter((viewer) => viewer.closed).length,
         lagAtMark,
         histogram,

@@ -182,8 +182,9 @@ describe('createHub', () => {
     expect(stranger.events).toHaveLength(0)
   })
 
-  it('drops a viewer that stops reading while another keeps receiving', async () => {
-    const hub = await startHub({ maxViewerBufferedBytes: 256 * 1024 })
+  it('drops a viewer that stops reading when its lag threshold is past the cut', async () => {
+    // With a lag threshold past the cut, a stalled viewer is buffered for until the cut (4408).
+    const hub = await startHub({ maxViewerBufferedBytes: 256 * 1024, viewerLagBytes: 64 * 1024 * 1024 })
     const stalled = viewer(hub)
     const healthy = viewer(hub)
     await Promise.all([stalled.opened, healthy.opened])
@@ -216,7 +217,11 @@ describe('createHub', () => {
 
   it('lets a large snapshot drain without taking it for a slow viewer', async () => {
     // The history holds all 16 MiB, so its event count tells when every event is in the hub's state.
-    const hub = await startHub({ maxViewerBufferedBytes: 64 * 1024, historyBytes: 64 * 1024 * 1024 })
+    const hub = await startHub({
+      maxViewerBufferedBytes: 64 * 1024,
+      viewerLagBytes: 64 * 1024 * 1024,
+      historyBytes: 64 * 1024 * 1024,
+    })
     const source = producer(hub)
     await source.opened
     const piece = 'y'.repeat(1024 * 1024)

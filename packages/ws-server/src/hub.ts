@@ -9,6 +9,7 @@ import { JobStore } from './job-store.ts'
 import { formatMetrics, HubMetrics } from './metrics.ts'
 import { type HubOptions, type ResolvedHubOptions, resolveHubOptions } from './options.ts'
 import { StaticFiles } from './static-files.ts'
+import { type Viewer, ViewerFanOut } from './viewer-fanout.ts'
 
 /** A running hub. */
 export interface Hub {
@@ -34,15 +35,11 @@ export const hubErrorCodes = {
 
 const viewerMaxPayload = 4 * 1024
 const closeGraceMs = 1000
+const catchUpIntervalMs = 100
 
 interface Peer {
   readonly socket: WebSocket
   alive: boolean
-}
-
-interface Viewer extends Peer {
-  /** Extra buffered bytes tolerated while a large snapshot drains. */
-  allowance: number
 }
 
 interface Producer extends Peer {
@@ -65,7 +62,7 @@ class HubServer implements Hub {
   readonly #options: ResolvedHubOptions
   readonly #store: JobStore
   readonly #metrics = new HubMetrics()
-  readonly #viewers = new Set<Viewer>()
+  readonly #fanOut: ViewerFanOut
   readonly #producers = new Set<Producer>()
   readonly #http: Server
   readonly #viewerServer: WebSocketServer
@@ -77,12 +74,14 @@ class HubServer implements Hub {
   #lastFlush = 0
   #heartbeat: NodeJS.Timeout | undefined
   #pruneTimer: NodeJS.Timeout | undefined
+  #catchUpTimer: NodeJS.Timeout | undefined
   #closing: Promise<void> | undefined
   #address: AddressInfo | undefined
 
   constructor(options: ResolvedHubOptions) {
     this.#options = options
     this.#store = new JobStore(options)
+    this.#fanOut = new ViewerFanOut(options, this.#metrics)
     this.#staticFiles = options.staticDir ? new StaticFiles(options.staticDir) : undefined
     this.#http = createServer((request, response) => {
       this.#handleRequest(request, response).catch(() => {
@@ -148,6 +147,11 @@ class HubServer implements Hub {
     }
     this.#pruneTimer = setInterval(() => this.#store.prune(Date.now()), 10_000)
     this.#pruneTimer.unref()
+    // Viewers that fell behind come back at the next tick, or here when no events flow.
+    this.#catchUpTimer = setInterval(() => {
+      if (this.#fanOut.behind > 0) this.#fanOut.broadcast(undefined, this.#catchUpSnapshot)
+    }, catchUpIntervalMs)
+    this.#catchUpTimer.unref()
   }
 
   close(): Promise<void> {
@@ -158,10 +162,11 @@ class HubServer implements Hub {
   async #shutDown(): Promise<void> {
     clearInterval(this.#heartbeat)
     clearInterval(this.#pruneTimer)
+    clearInterval(this.#catchUpTimer)
     this.#cancelFlush()
     this.#flush()
-    const peers: Peer[] = [...this.#viewers, ...this.#producers]
-    this.#viewers.clear()
+    const peers: Peer[] = [...this.#fanOut.viewers, ...this.#producers]
+    this.#fanOut.viewers.clear()
     const closed = peers.map(
       (peer) =>
         new Promise<void>((resolve) => {
@@ -202,7 +207,7 @@ class HubServer implements Hub {
           status: this.#closing ? 'closing' : 'ok',
           hubId: this.hubId,
           uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000),
-          viewers: this.#viewers.size,
+          viewers: this.#fanOut.viewers.size,
           producers: this.#producers.size,
         })
         response.writeHead(this.#closing ? 503 : 200, {
@@ -215,7 +220,9 @@ class HubServer implements Hub {
       case '/metrics': {
         const counts = this.#store.jobCounts()
         const body = formatMetrics(this.#metrics, {
-          viewers: this.#viewers.size,
+          viewers: this.#fanOut.viewers.size,
+          viewersBehind: this.#fanOut.behind,
+          viewerBufferedBytes: this.#fanOut.bufferedBytes(),
           producers: this.#producers.size,
           jobsRunning: counts.running,
           jobsFinished: counts.finished,
@@ -303,55 +310,31 @@ class HubServer implements Hub {
   // ---- Viewers --------------------------------------------------------------------------------
 
   #acceptViewer(socket: WebSocket, url: URL): void {
-    const viewer: Viewer = { socket, alive: true, allowance: 0 }
+    const viewer: Viewer = this.#fanOut.add(socket)
     socket.on('pong', () => {
       viewer.alive = true
     })
     socket.on('message', () => {
       viewer.alive = true // viewers have nothing to say; anything they send is ignored
     })
-    socket.on('close', () => this.#viewers.delete(viewer))
     const positions = parseResume(url.searchParams.get('resume'))
+    const frames: { data: Buffer; events: number }[] = []
     if (url.searchParams.get('hub') === this.hubId && positions.size > 0) {
       const catchUp = this.#store.catchUp(positions)
-      this.#sendSnapshot(viewer, this.#store.snapshotJson(this.hubId, false, catchUp.snapshotJobIds))
+      const snapshot = this.#store.snapshotJson(this.hubId, false, catchUp.snapshotJobIds)
+      frames.push({ data: Buffer.from(snapshot), events: 0 })
       if (catchUp.replay.length > 0) {
         const frame = catchUp.replay.length === 1 ? catchUp.replay[0]! : `[${catchUp.replay.join(',')}]`
-        this.#send(viewer, Buffer.from(frame), catchUp.replay.length, true)
+        frames.push({ data: Buffer.from(frame), events: catchUp.replay.length })
       }
     } else {
-      this.#sendSnapshot(viewer, this.#store.snapshotJson(this.hubId, true))
+      frames.push({ data: Buffer.from(this.#store.snapshotJson(this.hubId, true)), events: 0 })
     }
-    if (socket.readyState === WebSocket.OPEN) this.#viewers.add(viewer)
+    this.#fanOut.admit(viewer, frames)
   }
 
-  #sendSnapshot(viewer: Viewer, json: string): void {
-    this.#send(viewer, Buffer.from(json), 0, true)
-  }
-
-  /**
-   * Sends one frame, or drops the viewer (4408) when its send buffer is past the limit. A snapshot
-   * or replay (`catchUp`) may be larger than the limit by itself: its size is tolerated on top of
-   * the limit until the buffer has drained below the limit once.
-   */
-  #send(viewer: Viewer, data: Buffer, events: number, catchUp = false): void {
-    const socket = viewer.socket
-    if (socket.readyState !== WebSocket.OPEN) return
-    const buffered = socket.bufferedAmount
-    const limit = this.#options.maxViewerBufferedBytes
-    if (buffered > limit + viewer.allowance) {
-      this.#viewers.delete(viewer)
-      this.#metrics.viewersDroppedSlow += 1
-      socket.close(hubCloseCodes.slowViewer, 'viewer too slow')
-      return
-    }
-    if (buffered <= limit) viewer.allowance = 0
-    socket.send(data, { binary: false })
-    if (catchUp) viewer.allowance += data.length
-    this.#metrics.framesOut += 1
-    this.#metrics.eventsOut += events
-    this.#metrics.bytesOut += data.length
-  }
+  readonly #catchUpSnapshot = (full: boolean, jobIds: readonly string[]): Buffer =>
+    Buffer.from(this.#store.snapshotJson(this.hubId, full, full ? undefined : jobIds))
 
   // ---- Producers ------------------------------------------------------------------------------
 
@@ -445,12 +428,12 @@ class HubServer implements Hub {
     this.#lastFlush = performance.now()
     const batch = this.#store.flush(Date.now())
     if (!batch) return
-    const data = Buffer.from(batch.frame)
-    for (const viewer of this.#viewers) this.#send(viewer, data, batch.events)
+    const tick = { frame: Buffer.from(batch.frame), events: batch.events, jobIds: batch.jobIds }
+    this.#fanOut.broadcast(tick, this.#catchUpSnapshot)
   }
 
   #beat(): void {
-    for (const peer of [...this.#viewers, ...this.#producers] as Peer[]) {
+    for (const peer of [...this.#fanOut.viewers, ...this.#producers] as Peer[]) {
       if (!peer.alive) {
         this.#metrics.peersDroppedDead += 1
         peer.socket.terminate()

@@ -27,6 +27,8 @@ const maxRememberedCounters = 10_000
 export interface FlushedBatch {
   readonly frame: string
   readonly events: number
+  /** The jobs the events belong to. */
+  readonly jobIds: readonly string[]
 }
 
 /** What a (re)connecting viewer gets: a snapshot of some jobs, then replayed events. */
@@ -89,15 +91,18 @@ export class JobStore {
     this.#state = applyEvents(this.#state, events)
     this.#pruneRecords(events)
     const parts: string[] = new Array(events.length)
+    const jobIds = new Set<string>()
     for (let index = 0; index < events.length; index++) {
       const event = events[index]!
+      jobIds.add(event.jobId)
       const json = JSON.stringify(event)
       parts[index] = json
       this.#history.push({ jobId: event.jobId, sequence: event.sequence!, json })
       if (event.type === 'job-end') this.#finishedAt.set(event.jobId, now)
     }
     this.prune(now)
-    return { frame: parts.length === 1 ? parts[0]! : `[${parts.join(',')}]`, events: events.length }
+    const frame = parts.length === 1 ? parts[0]! : `[${parts.join(',')}]`
+    return { frame, events: events.length, jobIds: [...jobIds] }
   }
 
   /** JSON of a snapshot of the given jobs (all jobs when omitted); cached while the state is unchanged. */

@@ -9,6 +9,10 @@ export class HubMetrics {
   framesOut = 0
   bytesOut = 0
   viewersDroppedSlow = 0
+  /** Times a viewer fell behind and started skipping ticks. */
+  viewersFellBehind = 0
+  /** Times a viewer that was behind got a snapshot and was live again. */
+  viewersCaughtUp = 0
   peersDroppedDead = 0
   rejectedUnauthorized = 0
   rejectedOrigin = 0
@@ -16,6 +20,10 @@ export class HubMetrics {
 
 export interface MetricsGauges {
   viewers: number
+  /** Viewers skipping ticks until they have drained. */
+  viewersBehind: number
+  /** Bytes buffered for all viewers (ws `bufferedAmount`). */
+  viewerBufferedBytes: number
   producers: number
   jobsRunning: number
   jobsFinished: number
@@ -35,6 +43,12 @@ export function formatMetrics(metrics: HubMetrics, gauges: MetricsGauges): strin
   metric('spout_hub_connections', 'gauge', 'Open WebSocket connections by role.', [
     ['{role="viewer"}', gauges.viewers],
     ['{role="producer"}', gauges.producers],
+  ])
+  metric('spout_hub_viewers_behind', 'gauge', 'Viewers skipping ticks until their send buffer drains.', [
+    ['', gauges.viewersBehind],
+  ])
+  metric('spout_hub_viewer_buffered_bytes', 'gauge', 'Bytes buffered for all viewers together.', [
+    ['', gauges.viewerBufferedBytes],
   ])
   metric('spout_hub_jobs', 'gauge', 'Jobs kept in memory by status.', [
     ['{status="running"}', gauges.jobsRunning],
@@ -64,6 +78,15 @@ export function formatMetrics(metrics: HubMetrics, gauges: MetricsGauges): strin
     ['{direction="in"}', metrics.bytesIn],
     ['{direction="out"}', metrics.bytesOut],
   ])
+  metric(
+    'spout_hub_viewer_catch_up_total',
+    'counter',
+    'Viewers that fell behind, and that came back with a snapshot.',
+    [
+      ['{step="fell-behind"}', metrics.viewersFellBehind],
+      ['{step="caught-up"}', metrics.viewersCaughtUp],
+    ],
+  )
   metric('spout_hub_dropped_total', 'counter', 'Connections the hub cut, by reason.', [
     ['{reason="slow-viewer"}', metrics.viewersDroppedSlow],
     ['{reason="dead-peer"}', metrics.peersDroppedDead],

@@ -40,7 +40,17 @@ export interface HubOptions {
   maxFinishedRecords?: number
   /** Failed records kept per job, apart from `maxFinishedRecords` so failures stay visible longer. Default `1000`. */
   maxFailedRecords?: number
-  /** A viewer whose `bufferedAmount` passes this is dropped (close 4408). Default 8 MiB. */
+  /**
+   * A viewer whose send buffer (`bufferedAmount`) holds more than this is behind: it skips ticks
+   * until it has drained to a quarter of it, then gets a snapshot of the jobs it missed. Default 256 KiB.
+   */
+  viewerLagBytes?: number
+  /**
+   * Bytes buffered for all viewers together. A tick or snapshot that would take the total past it is
+   * not sent to that viewer (it falls behind and catches up later). Default 64 MiB.
+   */
+  maxBufferedBytes?: number
+  /** A viewer whose `bufferedAmount` passes this (beyond its own snapshot) is dropped (close 4408). Default 8 MiB. */
   maxViewerBufferedBytes?: number
   /** Largest frame a producer may send, bytes (ws `maxPayload`, close 1009 beyond). Default 4 MiB. */
   maxPublishPayload?: number
@@ -67,6 +77,8 @@ export interface ResolvedHubOptions {
   maxJobs: number
   maxFinishedRecords: number
   maxFailedRecords: number
+  viewerLagBytes: number
+  maxBufferedBytes: number
   maxViewerBufferedBytes: number
   maxPublishPayload: number
   maxInvalidFrames: number
@@ -84,6 +96,8 @@ export const hubDefaults = {
   maxJobs: 200,
   maxFinishedRecords: 10_000,
   maxFailedRecords: 1_000,
+  viewerLagBytes: 256 * 1024,
+  maxBufferedBytes: 64 * 1024 * 1024,
   maxViewerBufferedBytes: 8 * 1024 * 1024,
   maxPublishPayload: 4 * 1024 * 1024,
   maxInvalidFrames: 20,
@@ -145,6 +159,8 @@ export function resolveHubOptions(options: HubOptions): ResolvedHubOptions {
     maxJobs: Math.max(1, positive('maxJobs', options.maxJobs)),
     maxFinishedRecords: positive('maxFinishedRecords', options.maxFinishedRecords, true),
     maxFailedRecords: positive('maxFailedRecords', options.maxFailedRecords),
+    viewerLagBytes: positive('viewerLagBytes', options.viewerLagBytes),
+    maxBufferedBytes: positive('maxBufferedBytes', options.maxBufferedBytes),
     maxViewerBufferedBytes: positive('maxViewerBufferedBytes', options.maxViewerBufferedBytes),
     maxPublishPayload: Math.max(1024, positive('maxPublishPayload', options.maxPublishPayload)),
     maxInvalidFrames: positive('maxInvalidFrames', options.maxInvalidFrames),
