@@ -1,122 +1,23 @@
 // The live viewer in a real Chromium, against the real hub, fed by a real batch (pipeline + simulator).
-import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { availableParallelism, loadavg } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import type { JobSummary, SpoutEvent } from '@spout/core'
-import { eventSink, OllamaClient, runPipeline } from '@spout/core'
+import { join } from 'node:path'
 import type { Simulator } from '@spout/ollama-sim'
 import { startSimulator } from '@spout/ollama-sim'
 import type { Hub } from '@spout/ws-server'
-import { broadcastSink, createHub } from '@spout/ws-server'
+import { createHub } from '@spout/ws-server'
 import type { BrowserContext, Page } from 'playwright-core'
-import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeTempDir } from './support/temp-dir.ts'
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const webDir = join(root, 'apps/web')
-const staticDir = join(webDir, 'dist')
-const model = 'llama3.2'
-
-/** Builds the viewer when `dist` is missing or older than its sources. */
-function ensureViewerBuild(): void {
-  const built = join(staticDir, 'index.html')
-  const newest = (path: string): number => {
-    const stats = statSync(path)
-    if (!stats.isDirectory()) return stats.mtimeMs
-    return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))))
-  }
-  const sources = Math.max(newest(join(webDir, 'src')), newest(join(webDir, 'index.html')))
-  if (existsSync(built) && statSync(built).mtimeMs >= sources) return
-  execFileSync('pnpm', ['--filter', '@spout/web', 'build'], { cwd: root, stdio: 'pipe' })
-}
-
-function publishUrl(hub: Hub): string {
-  return `${hub.url.replace(/^http/, 'ws')}/publish`
-}
-
-/** Polls until `predicate` holds (a generous limit: the machine may be loaded). */
-async function until(predicate: () => boolean, what: string, timeout = 30_000): Promise<void> {
-  const deadline = Date.now() + timeout
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
-
-interface RunningJob {
-  jobId: string
-  ids: string[]
-  /** Every event the pipeline handed to its sinks, in order. */
-  events: SpoutEvent[]
-  ended: (id: string) => boolean
-  chunks: (id: string) => number
-  /** The final text of each record, from its `record-end`. */
-  responses: Map<string, string>
-  /** The final thinking of each record that thought. */
-  thinking: Map<string, string>
-  done: Promise<JobSummary>
-}
-
-/** Starts a batch that publishes to the hub at `url` (the way `spout run --broadcast` does). */
-function startJob(
-  simulator: Simulator,
-  url: string,
-  options: {
-    jobId: string
-    count: number
-    concurrency: number
-    tokens: number
-    /** A prompt suffix per record id, e.g. a simulator fault directive. */
-    suffix?: Record<string, string>
-    /** Default `llama3.2`; `qwen3` thinks before it answers. */
-    model?: string
-  },
-): RunningJob {
-  const ids = Array.from(
-    { length: options.count },
-    (_, index) => `${options.jobId}-${String(index + 1).padStart(4, '0')}`,
-  )
-  const events: SpoutEvent[] = []
-  const responses = new Map<string, string>()
-  const thinking = new Map<string, string>()
-  const chunkCounts = new Map<string, number>()
-  const done = runPipeline({
-    client: new OllamaClient({ host: simulator.url }),
-    model: options.model ?? model,
-    name: `${options.jobId}.jsonl`,
-    jobId: options.jobId,
-    request: { system: 'Answer in one paragraph.', options: { num_predict: options.tokens } },
-    input: ids.map((id) => ({ id, prompt: `Question ${id}: what is a river?${options.suffix?.[id] ?? ''}` })),
-    concurrency: options.concurrency,
-    plugins: [
-      eventSink((event) => {
-        events.push(event)
-        if (event.type === 'chunk')
-          chunkCounts.set(event.recordId, (chunkCounts.get(event.recordId) ?? 0) + 1)
-        if (event.type === 'record-start') chunkCounts.set(event.recordId, 0)
-        if (event.type === 'record-end') {
-          responses.set(event.recordId, event.response)
-          if (event.thinking) thinking.set(event.recordId, event.thinking)
-        }
-      }),
-      broadcastSink({ url }),
-    ],
-  })
-  return {
-    jobId: options.jobId,
-    ids,
-    events,
-    responses,
-    thinking,
-    done,
-    ended: (id) => responses.has(id),
-    chunks: (id) => chunkCounts.get(id) ?? 0,
-  }
-}
+import {
+  ensureViewerBuild,
+  launchBrowser,
+  publishUrl,
+  root,
+  startJob,
+  staticDir,
+  until,
+} from './support/viewer-page.ts'
 
 // Code that runs in the page is written as plain JavaScript strings: this project's TypeScript has
 // no DOM types (the tests run in Node).
@@ -204,20 +105,7 @@ describe('live viewer in Chromium', () => {
   beforeAll(async () => {
     ensureViewerBuild()
     profile = await makeTempDir('spout-chromium-')
-    context = await chromium.launchPersistentContext(profile.path, {
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-      viewport: { width: 1280, height: 900 },
-      permissions: ['clipboard-read', 'clipboard-write'],
-    })
+    context = await launchBrowser(profile.path)
     simulator = await startSimulator({ tokensPerSecond: 40, numParallel: 4 })
   }, 120_000)
 

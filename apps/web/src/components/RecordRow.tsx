@@ -119,7 +119,13 @@ export function RecordView({
           <pre className="output output--thinking">{record.thinking}</pre>
         </Disclosure>
       ) : null}
-      <ResponseView text={record.text} streaming={streaming} expanded={expanded} raw={raw} />
+      <ResponseView
+        text={record.text}
+        chunks={record.chunks}
+        streaming={streaming}
+        expanded={expanded}
+        raw={raw}
+      />
       {isLongResponse(record.text) ? (
         <button
           type="button"
@@ -184,11 +190,14 @@ const RecordHead = memo(function RecordHead({
  */
 function ResponseView({
   text,
+  chunks,
   streaming,
   expanded,
   raw,
 }: {
   text: string
+  /** Chunks in the text (`data-chunks`: the e2e suite times when each token reaches the page). */
+  chunks: number
   streaming: boolean
   expanded: boolean
   raw: boolean
@@ -199,6 +208,7 @@ function ResponseView({
     <div
       className={expanded ? 'response-box' : 'response-box response-box--boxed'}
       data-tail={tail ? 'true' : undefined}
+      data-chunks={chunks}
       tabIndex={expanded ? undefined : 0}
     >
       {raw ? (
