@@ -70,8 +70,8 @@ interface Measured {
 function match(sentAt: Map<string, number>, seen: Array<[string, number, number]>, offset: number): Measured {
   const byRecord = new Map<string, Array<[number, number]>>()
   for (const [recordId, chunks, at] of seen) {
-    let list = byRecord.get(recordId)
-    if (!list) byRecord.set(recordId, (list = []))
+    const list = byRecord.get(recordId) ?? []
+    if (list.length === 0) byRecord.set(recordId, list)
     list.push([chunks, at - offset])
   }
   const inView: number[] = []
