@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import { backoffDelay } from './backoff.ts'
 import { resolveHubAddress, socketUrlFor } from './hub-address.ts'
 
 describe('resolveHubAddress', () => {
@@ -47,17 +46,5 @@ describe('socketUrlFor', () => {
     const url = new URL(socketUrlFor(address, { hubId: 'h-1', resume: 'job%201:42,b:7' }))
     expect(url.searchParams.get('hub')).toBe('h-1')
     expect(url.searchParams.get('resume')).toBe('job%201:42,b:7')
-  })
-})
-
-describe('backoffDelay', () => {
-  it('grows exponentially up to the cap, with jitter between base and the ceiling', () => {
-    const options = { base: 500, max: 10_000 }
-    expect(backoffDelay(1, options, () => 0)).toBe(500)
-    expect(backoffDelay(1, options, () => 1)).toBe(500)
-    expect(backoffDelay(3, options, () => 1)).toBe(2000)
-    expect(backoffDelay(3, options, () => 0.5)).toBe(1250)
-    expect(backoffDelay(20, options, () => 1)).toBe(10_000)
-    expect(backoffDelay(20, options, () => 0)).toBe(500)
   })
 })

@@ -1,10 +1,11 @@
-import { hubCloseCodes } from '@spout/core/events'
-import type { BackoffOptions } from './backoff.ts'
-import { backoffDelay, defaultBackoff } from './backoff.ts'
+import { type Backoff, backoffDelay, hubCloseCodes } from '@spout/core/events'
 import { readFrame } from './frame.ts'
 import type { HubAddress } from './hub-address.ts'
 import { socketUrlFor } from './hub-address.ts'
 import type { ViewerStore } from './viewer-store.ts'
+
+/** Many viewers of a restarted hub must not all come back in the same instant: jitter from `base` up. */
+const viewerBackoff: Backoff = { base: 500, max: 10_000, jitter: 'from-base' }
 
 /** The part of the browser's `WebSocket` the connection uses (a fake one in tests). */
 export interface SocketLike {
@@ -19,7 +20,8 @@ export interface HubConnectionOptions {
   store: ViewerStore
   address: HubAddress
   createSocket?: (url: string) => SocketLike
-  backoff?: BackoffOptions
+  /** Reconnect delays; default 500 ms doubling to 10 s, jittered from `base` up. */
+  backoff?: Backoff
   random?: () => number
   /** Failed attempts in a row after which the page says "offline" instead of "reconnecting". */
   offlineAfter?: number
@@ -86,7 +88,7 @@ export function connectHub(options: HubConnectionOptions): HubConnection {
         return
       }
       attempt += 1
-      const delay = backoffDelay(attempt, options.backoff ?? defaultBackoff, options.random)
+      const delay = backoffDelay(attempt, { ...viewerBackoff, ...options.backoff }, options.random)
       const reason = describeClose(event)
       const status = attempt >= offlineAfter || !isOnline() ? 'offline' : 'reconnecting'
       store.setConnection({ status, attempt, retryAt: now() + delay, ...(reason ? { reason } : {}) })

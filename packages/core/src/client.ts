@@ -12,7 +12,7 @@ import {
   userAgent,
 } from './request-call.ts'
 import { ResponseStream, type StreamKind } from './response-stream.ts'
-import { defaultRetry, type RetryOptions, resolveRetry } from './retry.ts'
+import { defaultRetry, type RetryOptions, resolveRetry } from './request-retry.ts'
 import { type Call, defaultTimeouts, resolveTimeouts, type Timeouts, Transport } from './transport.ts'
 import type {
   ChatRequest,

@@ -1,5 +1,7 @@
 // The browser-safe entry `@spout/core/events`: event types, their schema and the reducer. No Node imports.
 
+export type { Backoff } from './backoff.ts'
+export { backoffDelay } from './backoff.ts'
 export type { ParseEventResult } from './event-schema.ts'
 export { parseEvent, spoutEventSchema } from './event-schema.ts'
 export type {

@@ -1,6 +1,7 @@
 // Whether a host of a pool gets work: up, being checked, or down and probed with backoff.
 
-import { backoffDelay, type RetryDelay } from './retry-policy.ts'
+import { backoffDelay } from './backoff.ts'
+import type { RetryDelay } from './record-retry.ts'
 
 /**
  * `up`: gets work. `checking`: a request failed in a way that may mean the host went away; no new
@@ -82,7 +83,8 @@ export class HostHealth {
     if (this.#closed) return
     this.#strikes += 1
     this.#set('down', reason)
-    this.#schedule(backoffDelay(this.#strikes, this.#options.probeDelay ?? { base: 250, max: 10_000 }))
+    const delay = this.#options.probeDelay ?? { base: 250, max: 10_000 }
+    this.#schedule(backoffDelay(this.#strikes, { base: delay.base ?? 500, max: delay.max ?? 30_000 }))
   }
 
   /** Stops probing. */

@@ -9,7 +9,7 @@ import { pickHost } from './host-scheduler.ts'
 import type { LearnedConcurrencyOptions } from './learned-concurrency.ts'
 import { PoolCall, type PoolCallPort } from './pool-call.ts'
 import { PoolHost } from './pool-host.ts'
-import type { RetryDelay } from './retry-policy.ts'
+import type { RetryDelay } from './record-retry.ts'
 import type { ChatRequest, ChatResponse, GenerateRequest, GenerateResponse } from './types.ts'
 
 export interface HostPoolMember {

@@ -15,7 +15,7 @@ import {
   userAgent,
 } from './request-call.ts'
 import { ResponseStream, type StreamKind } from './response-stream.ts'
-import { defaultRetry, type RetryOptions, resolveRetry } from './retry.ts'
+import { defaultRetry, type RetryOptions, resolveRetry } from './request-retry.ts'
 import { defaultMaxEventSize } from './sse.ts'
 import { type Call, defaultTimeouts, resolveTimeouts, type Timeouts, Transport } from './transport.ts'
 import type { ChatRequest, ChatResponse, GenerateRequest, GenerateResponse, Message } from './types.ts'

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Backend, BackendCallOptions, BackendRoute } from './backend.ts'
+import { sleep } from './backoff.ts'
 import { ConcurrencyLimit, type Permit } from './concurrency-limit.ts'
 import { SpoutError } from './errors.ts'
 import type {
@@ -23,7 +24,7 @@ import type {
 import { PluginDriver } from './plugin-driver.ts'
 import { effectiveSystem, isChatRequest } from './prompt-request.ts'
 import { type ModelDigest, recordProvenance } from './provenance.ts'
-import { backoffDelay, classifyFailure, type RetryDelay, sleep } from './retry-policy.ts'
+import { classifyFailure, type RetryDelay, recordRetryDelay } from './record-retry.ts'
 import type { ChatRequest, ChatResponse, GenerateRequest, GenerateResponse } from './types.ts'
 
 /** What the pipeline needs of a client: the `Backend` seam (`OllamaClient`, `OpenAIClient`, a pool). */
@@ -429,7 +430,7 @@ class PipelineRun {
       } finally {
         if (permit) this.#limit!.release(permit, outcome)
       }
-      await sleep(backoffDelay(failures + busy, this.#options.retryDelay), signal)
+      await sleep(recordRetryDelay(failures + busy, this.#options.retryDelay), signal)
     }
   }
 

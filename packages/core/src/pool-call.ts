@@ -3,7 +3,7 @@
 
 import type { ConcurrencySample } from './learned-concurrency.ts'
 import type { PoolHost } from './pool-host.ts'
-import { classifyFailure } from './retry-policy.ts'
+import { classifyFailure } from './record-retry.ts'
 import type { Metrics } from './types.ts'
 
 /** What a call needs of its pool. */

@@ -1,7 +1,7 @@
 // What every HTTP backend (OllamaClient, OpenAIClient) builds a call from: its defaults (headers,
 // timeouts, retries) and the per-call options, merged once per call.
 
-import { type ResolvedRetry, type RetryOptions, resolveRetry } from './retry.ts'
+import { type ResolvedRetry, type RetryOptions, resolveRetry } from './request-retry.ts'
 import {
   type Call,
   type ResolvedTimeouts,

@@ -11,8 +11,9 @@ import {
   TimeoutError,
   type TimeoutPhase,
 } from './errors.ts'
+import { sleep } from './backoff.ts'
+import { parseRetryAfter, type ResolvedRetry, requestRetryDelay } from './request-retry.ts'
 import { ResponseBody } from './response-body.ts'
-import { parseRetryAfter, type ResolvedRetry, retryDelay, sleep } from './retry.ts'
 
 export interface Timeouts {
   /** Until the TCP (and TLS) connection is up, in ms. Default 10 000. 0 = no limit. */
@@ -269,7 +270,7 @@ export class Transport {
         const error = await this.#readHttpError(response, call)
         if ((error.status === 503 || error.status === 429) && attempt < call.retry.attempts) {
           const retryAfter = parseRetryAfter(response.headers['retry-after'])
-          await sleep(retryDelay(attempt, call.retry, retryAfter), signal)
+          await sleep(requestRetryDelay(attempt, call.retry, retryAfter), signal)
           continue
         }
         throw error
@@ -279,7 +280,7 @@ export class Transport {
         const connection = connectionReason(error)
         if (!connection) throw error
         if (connection.retryable && attempt < call.retry.attempts) {
-          await sleep(retryDelay(attempt, call.retry), signal)
+          await sleep(requestRetryDelay(attempt, call.retry), signal)
           continue
         }
         throw new ConnectionError({

@@ -1,5 +1,6 @@
 import {
   applyEvents,
+  backoffDelay,
   createState,
   type HubErrorFrame,
   hubCloseCodes,
@@ -9,7 +10,7 @@ import {
   removeJob,
   type SpoutEvent,
   type SpoutState,
-} from '@spout/core'
+} from '@spout/core/events'
 import { WebSocket } from 'ws'
 import { publishUrl } from './publish-url.ts'
 
@@ -269,9 +270,11 @@ export class HubPublisher {
     this.#warnOnce(
       `hub at ${this.url} is unreachable (close ${code}); the run goes on, events are buffered and sent on reconnect`,
     )
-    const base = Math.min(this.#maxReconnectDelayMs, this.#reconnectDelayMs * 2 ** this.#attempts)
     this.#attempts += 1
-    const delay = base / 2 + Math.random() * (base / 2)
+    const delay = backoffDelay(this.#attempts, {
+      base: this.#reconnectDelayMs,
+      max: this.#maxReconnectDelayMs,
+    })
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = undefined
       this.#connect()

@@ -7,7 +7,7 @@ import {
   StreamError,
   TimeoutError,
 } from './errors.ts'
-import { backoffDelay, classifyFailure, sleep } from './retry-policy.ts'
+import { classifyFailure, recordRetryDelay } from './record-retry.ts'
 
 const http = (status: number) =>
   new HttpError({ status, method: 'POST', url: 'http://h/api/generate', body: 'x' })
@@ -39,24 +39,13 @@ describe('classifyFailure', () => {
   })
 })
 
-describe('backoffDelay', () => {
+describe('recordRetryDelay', () => {
   it('doubles from base up to max, with jitter between half and all of it', () => {
     for (let retry = 1; retry <= 10; retry += 1) {
       const ceiling = Math.min(1000, 10 * 2 ** (retry - 1))
-      const delay = backoffDelay(retry, { base: 10, max: 1000 })
+      const delay = recordRetryDelay(retry, { base: 10, max: 1000 })
       expect(delay).toBeGreaterThanOrEqual(ceiling / 2)
       expect(delay).toBeLessThanOrEqual(ceiling)
     }
-  })
-})
-
-describe('sleep', () => {
-  it('rejects with the signal reason when aborted', async () => {
-    const controller = new AbortController()
-    const pending = sleep(60_000, controller.signal)
-    const reason = new Error('stop')
-    controller.abort(reason)
-    await expect(pending).rejects.toBe(reason)
-    await expect(sleep(1, controller.signal)).rejects.toBe(reason)
   })
 })

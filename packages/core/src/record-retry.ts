@@ -1,3 +1,7 @@
+// The pipeline's record retries: which failures start a record over, and how long to wait first. The
+// client's own request retries (before the first byte) are in `request-retry.ts`.
+import { backoffDelay } from './backoff.ts'
+
 /** What to do after a failed attempt. */
 export type FailureKind =
   /** The server is busy (503, 429): back-pressure; wait, lower the in-flight count, try again. */
@@ -27,6 +31,7 @@ export function classifyFailure(error: unknown): FailureKind {
   return typeof code === 'string' && retryableCodes.has(code) ? 'retry' : 'fatal'
 }
 
+/** The pipeline's `retryDelay` option: the backoff between a record's attempts. */
 export interface RetryDelay {
   /** Delay before the first retry, in milliseconds. Default 500. */
   base?: number
@@ -34,12 +39,7 @@ export interface RetryDelay {
   max?: number
 }
 
-/** Exponential backoff with jitter: `base × 2^(n-1)`, capped at `max`, scaled by a random 0.5–1. */
-export function backoffDelay(retry: number, delay: RetryDelay = {}): number {
-  const base = delay.base ?? 500
-  const max = delay.max ?? 30_000
-  const ceiling = Math.min(max, base * 2 ** Math.max(0, retry - 1))
-  return ceiling * (0.5 + Math.random() / 2)
+/** Delay before a record's retry number `retry` (1 = first retry): the backoff with equal jitter. */
+export function recordRetryDelay(retry: number, delay: RetryDelay = {}): number {
+  return backoffDelay(retry, { base: delay.base ?? 500, max: delay.max ?? 30_000 })
 }
-
-export { sleep } from './retry.ts'

@@ -1,20 +1,20 @@
 import { describe, expect, it } from 'vitest'
-import { defaultRetry, noRetry, parseRetryAfter, resolveRetry, retryDelay, sleep } from './retry.ts'
+import { defaultRetry, noRetry, parseRetryAfter, requestRetryDelay, resolveRetry } from './request-retry.ts'
 
-describe('retryDelay', () => {
+describe('requestRetryDelay', () => {
   const options = { attempts: 5, baseDelay: 100, maxDelay: 1000 }
 
   it('doubles each retry, with jitter in the upper half, capped at maxDelay', () => {
-    expect(retryDelay(1, options, undefined, () => 0)).toBe(50)
-    expect(retryDelay(1, options, undefined, () => 1)).toBe(100)
-    expect(retryDelay(3, options, undefined, () => 1)).toBe(400)
-    expect(retryDelay(10, options, undefined, () => 1)).toBe(1000)
-    expect(retryDelay(10, options, undefined, () => 0)).toBe(500)
+    expect(requestRetryDelay(1, options, undefined, () => 0)).toBe(50)
+    expect(requestRetryDelay(1, options, undefined, () => 1)).toBe(100)
+    expect(requestRetryDelay(3, options, undefined, () => 1)).toBe(400)
+    expect(requestRetryDelay(10, options, undefined, () => 1)).toBe(1000)
+    expect(requestRetryDelay(10, options, undefined, () => 0)).toBe(500)
   })
 
   it("waits at least the server's Retry-After, but never longer than maxDelay", () => {
-    expect(retryDelay(1, options, 700, () => 0)).toBe(700)
-    expect(retryDelay(1, options, 60_000, () => 0)).toBe(1000)
+    expect(requestRetryDelay(1, options, 700, () => 0)).toBe(700)
+    expect(requestRetryDelay(1, options, 60_000, () => 0)).toBe(1000)
   })
 })
 
@@ -35,15 +35,5 @@ describe('resolveRetry', () => {
     expect(resolveRetry(defaultRetry, false)).toBe(noRetry)
     expect(resolveRetry(defaultRetry, { attempts: 5 })).toEqual({ ...defaultRetry, attempts: 5 })
     expect(() => resolveRetry(defaultRetry, { attempts: 0 })).toThrow(RangeError)
-  })
-})
-
-describe('sleep', () => {
-  it('rejects with the signal reason when aborted', async () => {
-    const controller = new AbortController()
-    const reason = new Error('stop')
-    const pending = sleep(60_000, controller.signal)
-    controller.abort(reason)
-    await expect(pending).rejects.toBe(reason)
   })
 })

@@ -1,7 +1,7 @@
-// Retries before the first byte: connection refused/reset and `503 server busy` (and 429), with
-// exponential backoff and jitter. Nothing is retried once a response has started.
-
-import { onAbort } from './abort-listener.ts'
+// The client's request retries (the transport's): before the first byte only, on connection
+// refused/reset and `503 server busy` (and 429), with backoff. Nothing is retried once a response has
+// started. The pipeline's record retries are in `record-retry.ts`.
+import { backoffDelay } from './backoff.ts'
 
 export interface RetryOptions {
   /** Total tries, the first one included. Default 3. `1` (or `retry: false`) turns retries off. */
@@ -36,19 +36,18 @@ export function resolveRetry(base: ResolvedRetry, override: RetryOptions | false
 }
 
 /**
- * Delay before retry number `retry` (1 = first retry): `baseDelay * 2^(retry-1)` capped at `maxDelay`,
- * then "equal jitter" (a random point in its upper half). A server's `Retry-After` raises it (capped).
+ * Delay before the request's retry number `retry` (1 = first retry): the backoff from `baseDelay` up to
+ * `maxDelay` (equal jitter), raised by a server's `Retry-After` (capped by `maxDelay`).
  */
-export function retryDelay(
+export function requestRetryDelay(
   retry: number,
   options: ResolvedRetry,
   retryAfterMs?: number,
   random: () => number = Math.random,
 ): number {
-  const exponential = Math.min(options.maxDelay, options.baseDelay * 2 ** (retry - 1))
-  const jittered = exponential / 2 + random() * (exponential / 2)
+  const delay = backoffDelay(retry, { base: options.baseDelay, max: options.maxDelay }, random)
   const floor = retryAfterMs === undefined ? 0 : Math.min(options.maxDelay, retryAfterMs)
-  return Math.max(jittered, floor)
+  return Math.max(delay, floor)
 }
 
 /** `Retry-After` in ms (seconds or an HTTP date), or undefined. */
@@ -59,19 +58,4 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
   const date = Date.parse(text)
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
-}
-
-/** Waits `ms`, or rejects with the signal's reason when it aborts first. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason)
-  return new Promise((resolve, reject) => {
-    const stop = onAbort(signal, () => {
-      clearTimeout(timer)
-      reject(signal.reason)
-    })
-    const timer = setTimeout(() => {
-      stop()
-      resolve()
-    }, ms)
-  })
 }
