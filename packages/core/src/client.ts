@@ -11,8 +11,8 @@ import {
   type RequestOptions,
   userAgent,
 } from './request-call.ts'
-import { ResponseStream, type StreamKind } from './response-stream.ts'
 import { defaultRetry, type RetryOptions, resolveRetry } from './request-retry.ts'
+import { ResponseStream, type StreamKind } from './response-stream.ts'
 import { type Call, defaultTimeouts, resolveTimeouts, type Timeouts, Transport } from './transport.ts'
 import type {
   ChatRequest,

@@ -14,8 +14,8 @@ import {
   type RequestOptions,
   userAgent,
 } from './request-call.ts'
-import { ResponseStream, type StreamKind } from './response-stream.ts'
 import { defaultRetry, type RetryOptions, resolveRetry } from './request-retry.ts'
+import { ResponseStream, type StreamKind } from './response-stream.ts'
 import { defaultMaxEventSize } from './sse.ts'
 import { type Call, defaultTimeouts, resolveTimeouts, type Timeouts, Transport } from './transport.ts'
 import type { ChatRequest, ChatResponse, GenerateRequest, GenerateResponse, Message } from './types.ts'

@@ -3,6 +3,7 @@
 
 import { createRequire } from 'node:module'
 import type { Dispatcher, Agent as UndiciAgent } from 'undici'
+import { sleep } from './backoff.ts'
 import {
   abortErrorOf,
   ConnectionError,
@@ -11,7 +12,6 @@ import {
   TimeoutError,
   type TimeoutPhase,
 } from './errors.ts'
-import { sleep } from './backoff.ts'
 import { parseRetryAfter, type ResolvedRetry, requestRetryDelay } from './request-retry.ts'
 import { ResponseBody } from './response-body.ts'
 
