@@ -8,8 +8,10 @@ import { importUserModule } from './load-module.ts'
 export interface SpoutConfig {
   /** Model name, e.g. `llama3.2` (`-m`). */
   model?: string
-  /** Ollama base URL (`--host`); default `OLLAMA_HOST`, then `http://127.0.0.1:11434`. */
+  /** Server base URL (`--host`); default `OLLAMA_HOST`, then `http://127.0.0.1:11434`. */
   host?: string
+  /** The backend (`--api`): `ollama`, `openai` (an OpenAI-compatible server), `llama-cpp`. */
+  api?: 'ollama' | 'openai' | 'llama-cpp'
   /** Requests in flight at once (`-c`). */
   concurrency?: number
   /** Extra attempts per record after a retryable failure (`--retries`). */
@@ -64,6 +66,7 @@ export const configFileNames = [
 const knownKeys = new Set<string>([
   'model',
   'host',
+  'api',
   'concurrency',
   'retries',
   'system',
@@ -138,6 +141,9 @@ function validateConfig(value: unknown, file: string): SpoutConfig {
   const isObject = (field: unknown) => typeof field === 'object' && field !== null && !Array.isArray(field)
   expect('model', 'a string', isString)
   expect('host', 'a string', isString)
+  expect('api', 'one of ollama, openai, llama-cpp', (field) =>
+    ['ollama', 'openai', 'llama-cpp'].includes(field as string),
+  )
   expect('system', 'a string', isString)
   expect('template', 'a string', isString)
   expect('idField', 'a string', isString)

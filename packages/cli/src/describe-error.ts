@@ -4,6 +4,8 @@ import { firstLine } from './config.ts'
 export interface ErrorContext {
   host?: string
   model?: string
+  /** `openai` for an OpenAI-compatible server: the lines name it, not Ollama. */
+  api?: string
 }
 
 export interface DescribedError {
@@ -15,7 +17,13 @@ export interface DescribedError {
 const unreachableCodes = new Set(['SPOUT_CONNECTION_ERROR', 'SPOUT_CONNECT_TIMEOUT'])
 
 /** The Ollama-is-not-there line: the URL and the fix. */
-export function unreachableMessage(host: string, reason?: string): string {
+export function unreachableMessage(host: string, reason?: string, api = 'ollama'): string {
+  if (api === 'openai') {
+    return (
+      `cannot reach the OpenAI-compatible server at ${host}${reason ? ` (${reason})` : ''}: ` +
+      'start it, or point --host / OPENAI_BASE_URL at a running server'
+    )
+  }
   return (
     `cannot reach Ollama at ${host}${reason ? ` (${reason})` : ''}: ` +
     'start it with `ollama serve`, or point --host / OLLAMA_HOST at a running server'
@@ -23,7 +31,9 @@ export function unreachableMessage(host: string, reason?: string): string {
 }
 
 /** The model-is-missing line, with the command that fixes it. */
-export function missingModelMessage(model: string, host: string): string {
+export function missingModelMessage(model: string, host: string, api = 'ollama'): string {
+  if (api === 'openai')
+    return `model '${model}' not found at ${host}: \`spout models --api openai\` lists what it serves`
   return `model '${model}' not found at ${host}: download it with \`spout pull ${model}\``
 }
 
@@ -57,11 +67,14 @@ export function describeError(error: unknown, context: ErrorContext = {}): Descr
   if (fields.name === 'AbortError') return { message: 'interrupted', exitCode: exitCodes.interrupted }
   if (typeof fields.code === 'string' && unreachableCodes.has(fields.code)) {
     const host = context.host ?? 'the configured host'
-    return { message: unreachableMessage(host, unreachableReason(error)), exitCode: exitCodes.usage }
+    return {
+      message: unreachableMessage(host, unreachableReason(error), context.api),
+      exitCode: exitCodes.usage,
+    }
   }
   if (isModelNotFound(fields) && context.model) {
     return {
-      message: missingModelMessage(context.model, context.host ?? 'Ollama'),
+      message: missingModelMessage(context.model, context.host ?? 'Ollama', context.api),
       exitCode: exitCodes.usage,
     }
   }
@@ -79,7 +92,10 @@ export function unreachableReason(error: unknown): string | undefined {
   if (typeof reason === 'string' && reason !== '') return reason
   if (typeof message !== 'string') return undefined
   const line = firstLine(message)
-  const connection = /^(?:cannot reach|lost the connection to) Ollama at \S+: (.+)$/.exec(line)
+  const connection =
+    /^(?:cannot reach|lost the connection to) (?:Ollama|the OpenAI-compatible server) at \S+: (.+)$/.exec(
+      line,
+    )
   if (connection) return connection[1]
   const request = /^\[[A-Z]+ [^\]]*\] (.+?)(?: \([\w.]+\))?$/.exec(line)
   return request?.[1] ?? (line === '' ? undefined : line)

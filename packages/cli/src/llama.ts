@@ -7,7 +7,7 @@ import type { Backend, Options } from '@spout/core'
 import { CliError } from './cli-error.ts'
 
 /** The backends `--api` names. */
-export const apis = ['ollama', 'llama-cpp'] as const
+export const apis = ['ollama', 'openai', 'llama-cpp'] as const
 export type Api = (typeof apis)[number]
 
 /** In process when `--api llama-cpp`, or when the model is a `.gguf` path and no other API is named. */

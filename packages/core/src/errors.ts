@@ -189,7 +189,7 @@ export class TimeoutError extends SpoutError {
   }
 }
 
-/** Ollama could not be reached (refused, reset, unknown host, closed before answering). */
+/** The server (Ollama, or an OpenAI-compatible one) could not be reached (refused, reset, unknown host, closed before answering). */
 export class ConnectionError extends SpoutError {
   override name = 'ConnectionError'
   /** The base URL of the Ollama server. */
@@ -210,11 +210,13 @@ export class ConnectionError extends SpoutError {
     reason: string
     attempts: number
     connected?: boolean
+    /** What the message calls the server. Default `Ollama`. */
+    server?: string
     cause?: unknown
   }) {
     super(
       'SPOUT_CONNECTION_ERROR',
-      `${init.connected ? 'lost the connection to' : 'cannot reach'} Ollama at ${init.host}: ${init.reason}` +
+      `${init.connected ? 'lost the connection to' : 'cannot reach'} ${init.server ?? 'Ollama'} at ${init.host}: ${init.reason}` +
         (init.attempts > 1 ? ` (${init.attempts} attempts)` : ''),
       { cause: init.cause },
     )

@@ -140,7 +140,11 @@ export class OpenAIClient implements Backend {
     const environment = typeof process === 'undefined' ? {} : process.env
     const resolved = baseUrl(options.host ?? environment.OPENAI_BASE_URL ?? 'http://127.0.0.1:11434/v1')
     this.host = resolved.url
-    this.#transport = new Transport({ host: resolved.url, connections: options.connections })
+    this.#transport = new Transport({
+      host: resolved.url,
+      connections: options.connections,
+      server: 'the OpenAI-compatible server',
+    })
     const headers: Record<string, string> = { 'user-agent': userAgent }
     if (resolved.authorization) headers.authorization = resolved.authorization
     const apiKey = options.apiKey ?? environment.OPENAI_API_KEY

@@ -233,6 +233,8 @@ export interface TransportOptions {
   host: string
   /** Most open connections per origin. Default: no limit. */
   connections?: number
+  /** What connection errors call the server. Default `Ollama`. */
+  server?: string
 }
 
 export class Transport {
@@ -240,9 +242,11 @@ export class Transport {
   readonly #origin: string
   readonly #basePath: string
   readonly #agent: UndiciAgent
+  readonly #server: string | undefined
 
   constructor(options: TransportOptions) {
     this.host = options.host
+    this.#server = options.server
     const url = new URL(options.host)
     this.#origin = url.origin
     this.#basePath = url.pathname.replace(/\/+$/, '')
@@ -290,6 +294,7 @@ export class Transport {
           reason: connection.reason,
           attempts: attempt,
           connected: typeof error === 'object' && error !== null && afterConnect.has(error),
+          server: this.#server,
           cause: error,
         })
       }

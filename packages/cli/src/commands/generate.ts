@@ -4,6 +4,7 @@ import { describeError } from '../describe-error.ts'
 import { resolveHost } from '../host.ts'
 import { write } from '../io.ts'
 import { openLlama, usesLlama } from '../llama.ts'
+import { createOpenAIClient, usesOpenAI } from '../openai.ts'
 import type { CommandContext } from '../program.ts'
 import {
   parseFormat,
@@ -13,11 +14,20 @@ import {
   readTextFile,
 } from '../request-options.ts'
 import { colorEnabled, createStyle } from '../style.ts'
-import { abortOnInterrupt, apiOption, collect, hostOption, modelOption, requireModel } from './shared.ts'
+import {
+  abortOnInterrupt,
+  apiKeyOption,
+  apiOption,
+  collect,
+  hostOption,
+  modelOption,
+  requireModel,
+} from './shared.ts'
 
 interface GenerateFlags {
   model?: string
   api?: string
+  apiKey?: string
   host?: string
   system?: string
   systemFile?: string
@@ -36,6 +46,7 @@ export function registerGenerate(program: Command, context: CommandContext): voi
     .argument('[prompt...]', 'the prompt (default: read from stdin; - also means stdin)')
     .addOption(modelOption())
     .addOption(apiOption())
+    .addOption(apiKeyOption())
     .addOption(hostOption())
     .option('-s, --system <text>', 'system prompt')
     .option('--system-file <path>', 'read the system prompt from a file')
@@ -97,9 +108,12 @@ export async function generateCommand(
   const dim = createStyle(colorEnabled(io.stderr, io.env)).dim
 
   // Loaded when the command runs: `spout --help` does not pay for undici (nor llama.cpp).
+  const openai = !usesLlama(model, flags.api) && usesOpenAI(flags.api, flags.host)
   const client = usesLlama(model, flags.api)
     ? await openLlama(model, { cwd: io.cwd, sequences: 1, options })
-    : new (await import('@spout/core')).OllamaClient({ host })
+    : openai
+      ? await createOpenAIClient(flags, undefined, io.env)
+      : new (await import('@spout/core')).OllamaClient({ host })
   const controller = new AbortController()
   const interruption = abortOnInterrupt(io, controller)
   let wroteText = false
@@ -145,7 +159,7 @@ export async function generateCommand(
     if (thinkingOpen) io.stderr.write('\n')
     if (wroteText && !endsWithNewline) io.stdout.write('\n')
     if (interruption.interrupted) return interruption.exitCode
-    const described = describeError(error, { host: client.host, model })
+    const described = describeError(error, { host: client.host, model, api: openai ? 'openai' : 'ollama' })
     io.stderr.write(`spout: ${described.message}\n`)
     return described.exitCode
   } finally {

@@ -5,12 +5,15 @@ import { describeError } from '../describe-error.ts'
 import { formatBytes, formatRelativeTime, formatTable } from '../format.ts'
 import { resolveHost } from '../host.ts'
 import { write } from '../io.ts'
+import { createOpenAIClient, usesOpenAI } from '../openai.ts'
 import type { CommandContext } from '../program.ts'
-import { hostOption } from './shared.ts'
+import { apiKeyOption, apiOption, hostOption } from './shared.ts'
 
 interface ListFlags {
   host?: string
   json?: boolean
+  api?: string
+  apiKey?: string
 }
 
 /** Runs `body` with a client, turning errors into one line and an exit code. */
@@ -41,11 +44,22 @@ export function registerModels(program: Command, context: CommandContext): void 
   program
     .command('models')
     .alias('list')
-    .description('List the models Ollama has downloaded: name, size, parameters, quantization.')
+    .description(
+      'List the models Ollama has downloaded: name, size, parameters, quantization (with --api openai: what /v1/models lists).',
+    )
     .addOption(hostOption())
-    .option('--json', "print Ollama's answer as JSON")
-    .addHelpText('after', '\nExamples:\n  $ spout models\n  $ spout models --json | jq -r ".models[].name"')
+    .addOption(apiOption().choices(['ollama', 'openai']))
+    .addOption(apiKeyOption())
+    .option('--json', "print the server's answer as JSON")
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ spout models\n  $ spout models --json | jq -r ".models[].name"\n  $ spout models --host http://gpu-box:8000/v1    (an OpenAI-compatible server: vLLM, llama.cpp, LM Studio)',
+    )
     .action(async (flags: ListFlags) => {
+      if (usesOpenAI(flags.api, flags.host)) {
+        context.exitCode = await listOpenAIModels(context, flags)
+        return
+      }
       context.exitCode = await withClient(context, flags, undefined, async (client) => {
         const list = await client.list()
         if (flags.json) return write(io.stdout, `${JSON.stringify(list, null, 2)}\n`)
@@ -102,6 +116,31 @@ export function registerModels(program: Command, context: CommandContext): void 
         await write(io.stdout, formatShow(details))
       })
     })
+}
+
+/** `spout models --api openai`: `GET /v1/models` as a table (ID, OWNED BY, CREATED) or JSON. */
+async function listOpenAIModels(context: CommandContext, flags: ListFlags): Promise<number> {
+  const { io } = context
+  const client = await createOpenAIClient(flags, undefined, io.env)
+  try {
+    const list = await client.models()
+    if (flags.json) await write(io.stdout, `${JSON.stringify(list, null, 2)}\n`)
+    else {
+      const rows = list.data.map((entry) => [
+        entry.id,
+        entry.owned_by || '-',
+        entry.created ? formatRelativeTime(new Date(entry.created * 1000).toISOString()) : '-',
+      ])
+      await write(io.stdout, formatTable(['ID', 'OWNED BY', 'CREATED'], rows))
+    }
+    return exitCodes.ok
+  } catch (error) {
+    const described = describeError(error, { host: client.host, api: 'openai' })
+    io.stderr.write(`spout: ${described.message}\n`)
+    return described.exitCode
+  } finally {
+    await client.close()
+  }
 }
 
 /** `100% GPU`, `48%/52% CPU/GPU`, `100% CPU`, like `ollama ps`. */

@@ -10,6 +10,7 @@ import {
   type PluginOption,
   prepareResume,
   type RequestDefaults,
+  type RequestOptions,
   runPipeline,
   type SpoutPlugin,
   templatePrompt,
@@ -32,6 +33,7 @@ import { inputLineErrors } from '../input-line-error.ts'
 import { JobDisplay } from '../job-display.ts'
 import { openLlama, usesLlama } from '../llama.ts'
 import { loadPlugin } from '../load-plugin.ts'
+import { createOpenAIClient, usesOpenAI } from '../openai.ts'
 import type { CommandContext } from '../program.ts'
 import {
   parseFormat,
@@ -104,17 +106,30 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
 
   // A .gguf model (or --api llama-cpp) loads in this process; else: is Ollama there at all? One
   // line naming the URL (or the file) and the fix, before reading the input.
-  const ollama = usesLlama(model, flags.api) ? undefined : new OllamaClient({ host })
-  const client = ollama ?? (await openLlama(model, { cwd: io.cwd, sequences: concurrency, options }))
+  // An OpenAI-compatible server (`--api openai`, or a host ending in /v1) answers /v1/models instead.
+  const api = flags.api ?? config.api
+  const llama = usesLlama(model, api)
+  const openai = !llama && usesOpenAI(api, flags.host ?? config.host)
+  const ollama = llama || openai ? undefined : new OllamaClient({ host })
+  const openaiClient = openai ? await createOpenAIClient(flags, config.host, io.env) : undefined
+  const client =
+    ollama ?? openaiClient ?? (await openLlama(model, { cwd: io.cwd, sequences: concurrency, options }))
+  const serverApi = openai ? 'openai' : 'ollama'
+  /** Asks the server something cheap: is it there? */
+  const ask = ollama
+    ? (options: RequestOptions) => ollama.version(options)
+    : openaiClient
+      ? (options: RequestOptions) => openaiClient.models(options)
+      : undefined
   try {
     try {
-      await ollama?.version()
+      await ask?.({})
     } catch (error) {
-      const described = describeError(error, { host: client.host, model })
+      const described = describeError(error, { host: client.host, model, api: serverApi })
       throw new CliError(
         described.exitCode === exitCodes.usage
           ? described.message
-          : unreachableMessage(client.host, described.message),
+          : unreachableMessage(client.host, described.message, serverApi),
       )
     }
 
@@ -147,10 +162,10 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
     // next record would fail the same way: stop. Records that fail together share one question.
     let probe: Promise<void> | undefined
     const checkOllama = (): Promise<void> => {
-      if (stopReason || !ollama) return Promise.resolve()
-      probe ??= probeOllama(ollama, controller.signal).then((reason) => {
+      if (stopReason || !ask) return Promise.resolve()
+      probe ??= probeServer(ask, controller.signal).then((reason) => {
         probe = undefined
-        if (reason !== undefined) stop('unreachable', unreachableMessage(client.host, reason))
+        if (reason !== undefined) stop('unreachable', unreachableMessage(client.host, reason, serverApi))
       })
       return probe
     }
@@ -182,7 +197,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
         if (!result.error || stopReason) return
         // Ollama answers 404 when the model is missing: stop at the first one, not one error per record.
         if (isModelNotFound(result.error))
-          stop('model-missing', missingModelMessage(result.model || model, client.host))
+          stop('model-missing', missingModelMessage(result.model || model, client.host, serverApi))
         else if (isUnreachable(result.error)) await checkOllama()
       },
     }
@@ -252,7 +267,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
       return exitCodes.usage
     }
     if (summary.error && !summary.interrupted) {
-      const described = describeError(summary.error, { host: client.host, model })
+      const described = describeError(summary.error, { host: client.host, model, api: serverApi })
       throw new CliError(summary.error.message.split('\n')[0] ?? described.message)
     }
     if (!quiet) io.stderr.write(summaryLine(summary, cancelled, outputPath ? flags.output : undefined) + '\n')
@@ -302,12 +317,15 @@ async function modelDigests(client: OllamaClient) {
 const probeTimeoutMs = 5_000
 
 /**
- * Asks Ollama for its version, once, with short timeouts: resolves to undefined when it answers,
- * else to why it did not (`connection refused`).
+ * Asks the server once (Ollama its version, an OpenAI-compatible one its models), with short
+ * timeouts: resolves to undefined when it answers, else to why it did not (`connection refused`).
  */
-async function probeOllama(client: OllamaClient, signal: AbortSignal): Promise<string | undefined> {
+async function probeServer(
+  ask: (options: RequestOptions) => Promise<unknown>,
+  signal: AbortSignal,
+): Promise<string | undefined> {
   try {
-    await client.version({
+    await ask({
       signal,
       retry: false,
       timeouts: { connect: probeTimeoutMs, firstByte: probeTimeoutMs, idle: probeTimeoutMs },

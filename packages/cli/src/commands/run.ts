@@ -1,11 +1,12 @@
 import { type Command, Option } from 'commander'
 import { type InputFormat, inputFormats } from '../input-format.ts'
 import type { CommandContext } from '../program.ts'
-import { apiOption, collect, hostOption, modelOption } from './shared.ts'
+import { apiKeyOption, apiOption, collect, hostOption, modelOption } from './shared.ts'
 
 export interface RunFlags {
   model?: string
   api?: string
+  apiKey?: string
   host?: string
   output?: string
   concurrency?: string
@@ -44,6 +45,7 @@ export function registerRun(program: Command, context: CommandContext): void {
     .addOption(modelOption())
     .addOption(apiOption())
     .addOption(hostOption())
+    .addOption(apiKeyOption())
     .option(
       '-c, --concurrency <n>',
       'records in flight at once; match OLLAMA_NUM_PARALLEL, or the sequences of a .gguf model (default: 1)',
@@ -67,7 +69,10 @@ export function registerRun(program: Command, context: CommandContext): void {
       'prompt template with {{field}} placeholders (default: the "prompt" field)',
     )
     .option('--template-file <path>', 'read the prompt template from a file')
-    .option('--chat', 'always use /api/chat (records with a "messages" array use it anyway)')
+    .option(
+      '--chat',
+      'always use chat (/api/chat, or /v1/chat/completions with --api openai); records with a "messages" array use it anyway, a bare prompt otherwise goes to /api/generate or /v1/completions',
+    )
     .option('--think [level]', 'let thinking models think (optionally low, medium, high or max)')
     .option('--no-think', 'ask thinking models not to think')
     .option(
@@ -108,6 +113,7 @@ Examples:
   $ spout run questions.jsonl -m qwen3 -c 4 --think --option temperature=0.2 -o out.jsonl
   $ spout run questions.jsonl -m llama3.2 -o out.jsonl --broadcast ws://127.0.0.1:4317 --token s3cret
   $ spout run questions.jsonl -m ./models/qwen3-0.6b.gguf -c 4 -o out.jsonl    (in process, no server)
+  $ spout run questions.jsonl -m Qwen/Qwen3-8B --host http://gpu-box:8000/v1 -c 16 -o out.jsonl    (vLLM, OpenAI API)
 
 Exit codes: 0 all records succeeded, 1 some failed (their lines hold the error),
 2 usage or setup error (Ollama unreachable, model missing), 130 interrupted by Ctrl-C, 143 by SIGTERM (both resumable).`,

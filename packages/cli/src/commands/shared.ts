@@ -17,13 +17,24 @@ export const modelOption = () =>
 
 /** `--api <kind>`: which backend generates. */
 export const apiOption = () =>
-  new Option('--api <kind>', 'backend: ollama, or llama-cpp (in process; default for a .gguf model)').choices(
-    apis,
+  new Option(
+    '--api <kind>',
+    'backend: ollama; openai (any OpenAI-compatible server: vLLM, llama.cpp, LM Studio; default for a --host ending in /v1); or llama-cpp (in process; default for a .gguf model)',
+  ).choices(apis)
+
+/** `--api-key <key>`: the bearer key of an OpenAI-compatible server. */
+export const apiKeyOption = () =>
+  new Option(
+    '--api-key <key>',
+    'key for an OpenAI-compatible server, sent as a bearer token (default: $OPENAI_API_KEY)',
   )
 
 /** `--host <url>` */
 export const hostOption = () =>
-  new Option('--host <url>', 'Ollama address (default: $OLLAMA_HOST, then http://127.0.0.1:11434)')
+  new Option(
+    '--host <url>',
+    "server address (default: $OLLAMA_HOST, then http://127.0.0.1:11434; with --api openai: $OPENAI_BASE_URL, then Ollama's /v1)",
+  )
 
 /** Throws the usage error for a command that needs a model and has none. */
 export function requireModel(model: string | undefined, where: string): string {
