@@ -10,6 +10,7 @@ import {
   getRecord,
   jsonlSink,
   OllamaClient,
+  OpenAIClient,
   type PipelineClient,
   type RecordResult,
   runPipeline,
@@ -162,11 +163,43 @@ const perRecordModel: SpoutPlugin = {
   },
 }
 
+/**
+ * The wire a matrix runs over: Ollama's NDJSON `/api` (OllamaClient), or the OpenAI-compatible SSE
+ * `/v1` of the same simulator (OpenAIClient), where an over-long line is an over-large event.
+ */
+type Wire = 'api' | 'v1'
+
+function outcomeOver(testCase: Case, wire: Wire): string {
+  return wire === 'v1' && testCase.outcome === 'SPOUT_LINE_TOO_LONG'
+    ? 'SPOUT_EVENT_TOO_LONG'
+    : testCase.outcome
+}
+
+function clientsFor(
+  sim: Simulator,
+  wire: Wire,
+): {
+  quick: PipelineClient & { close(): Promise<void> }
+  patient: PipelineClient & { close(): Promise<void> }
+} {
+  const timeouts = { firstByte: timeoutMs, idle: timeoutMs }
+  if (wire === 'v1') {
+    return {
+      quick: new OpenAIClient({ host: `${sim.url}/v1`, timeouts }),
+      patient: new OpenAIClient({ host: `${sim.url}/v1`, maxEventSize: maxLineLength }),
+    }
+  }
+  return {
+    quick: new OllamaClient({ host: sim.url, timeouts }),
+    patient: new OllamaClient({ host: sim.url, maxLineLength }),
+  }
+}
+
 /** Sends the records whose fault is about time to a client with short timeouts, the rest to one with the defaults. */
-function timeoutRouter(quick: OllamaClient, patient: OllamaClient): PipelineClient {
+function timeoutRouter(quick: PipelineClient, patient: PipelineClient): PipelineClient {
   const aboutTime = (text: string | undefined) => /fault=(slow-start|stall)/.test(text ?? '')
   return {
-    kind: 'ollama',
+    kind: patient.kind,
     host: patient.host,
     generate: (request, options) => (aboutTime(request.prompt) ? quick : patient).generate(request, options),
     chat: (request, options) =>
@@ -184,12 +217,17 @@ afterAll(async () => {
 
 describe('fault matrix: one batch, one fault per record', () => {
   // Both variants at once: each has its own simulator, and most of the time is spent waiting on timeouts.
-  it.concurrent.each<Chunking>(['line', 'random'])(
-    'every record ends ok or with its typed error, after the promised attempts (%s chunking)',
-    async (chunking) => {
+  it.concurrent.each<[Chunking, Wire]>([
+    ['line', 'api'],
+    ['random', 'api'],
+    ['line', 'v1'],
+    ['random', 'v1'],
+  ])(
+    'every record ends ok or with its typed error, after the promised attempts (%s chunking, over /%s)',
+    async (chunking, wire) => {
       const sim = await startSimulator({ numParallel: 32, chunking })
       try {
-        await runMatrix(sim, chunking)
+        await runMatrix(sim, chunking, wire)
       } finally {
         await sim.close()
       }
@@ -206,70 +244,74 @@ describe('fault matrix: one batch, one fault per record', () => {
       testCase.id !== 'http-503-always' &&
       testCase.model === undefined,
   )
-  it.concurrent(`the same faults through the built CLI: exit 1, each id once, same outcomes (${cliCases.length} records, coalesce chunking)`, async () => {
-    builtCli()
-    const sim = await startSimulator({ numParallel: 32, chunking: 'coalesce' })
-    const input = join(directory.path, 'cli-input.jsonl')
-    const output = join(directory.path, 'cli-out.jsonl')
-    await writeFile(
-      input,
-      cliCases
-        .map((testCase) => {
-          const prompt = promptOf(testCase, 'coalesce')
-          return JSON.stringify(
-            testCase.endpoint === 'chat'
-              ? { id: testCase.id, messages: [{ role: 'user', content: prompt }] }
-              : { id: testCase.id, prompt },
-          )
-        })
-        .join('\n') + '\n',
-    )
-    try {
-      const run = spawnCli([
-        'run',
+  it.concurrent.each<Wire>(['api', 'v1'])(
+    `the same faults through the built CLI over /%s: exit 1, each id once, same outcomes (${cliCases.length} records, coalesce chunking)`,
+    async (wire) => {
+      builtCli()
+      const sim = await startSimulator({ numParallel: 32, chunking: 'coalesce' })
+      const input = join(directory.path, `cli-input-${wire}.jsonl`)
+      const output = join(directory.path, `cli-out-${wire}.jsonl`)
+      await writeFile(
         input,
-        '-m',
-        model,
-        '--host',
-        sim.url,
-        '-o',
-        output,
-        '-c',
-        '8',
-        '--retries',
-        String(retries),
-        '--no-progress',
-      ])
-      const exit = await run.exited
-      expect(exit.code, exit.stderr).toBe(1)
-      const failed = cliCases.filter((testCase) => testCase.outcome !== 'ok').length
-      expect(exit.stderr).toContain(`${cliCases.length - failed} ok, ${failed} failed`)
-    } finally {
-      await sim.close()
-    }
-    const lines = (await readFile(output, 'utf8'))
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as OutputLine)
-    expect(lines.map((line) => line.id).sort()).toEqual(cliCases.map((testCase) => testCase.id).sort())
-    const seen: Record<string, { outcome: string; attempts: number }> = {}
-    const wanted: Record<string, { outcome: string; attempts: number }> = {}
-    for (const testCase of cliCases) {
-      const line = lines.find((candidate) => candidate.id === testCase.id)!
-      seen[testCase.id] = { outcome: line.error?.code ?? 'ok', attempts: line.attempts }
-      wanted[testCase.id] = { outcome: testCase.outcome, attempts: testCase.attempts }
-      if (testCase.outcome === 'ok') {
-        const prompt = promptOf(testCase, 'coalesce')
-        const expected = expectedResponse(
-          testCase.endpoint === 'chat'
-            ? { model, messages: [{ role: 'user', content: prompt }] }
-            : { model, prompt },
-        )
-        expect(line.response, `${testCase.id}: response text`).toBe(expected.response)
+        cliCases
+          .map((testCase) => {
+            const prompt = promptOf(testCase, 'coalesce')
+            return JSON.stringify(
+              testCase.endpoint === 'chat'
+                ? { id: testCase.id, messages: [{ role: 'user', content: prompt }] }
+                : { id: testCase.id, prompt },
+            )
+          })
+          .join('\n') + '\n',
+      )
+      try {
+        const run = spawnCli([
+          'run',
+          input,
+          '-m',
+          model,
+          '--host',
+          wire === 'v1' ? `${sim.url}/v1` : sim.url,
+          '-o',
+          output,
+          '-c',
+          '8',
+          '--retries',
+          String(retries),
+          '--no-progress',
+        ])
+        const exit = await run.exited
+        expect(exit.code, exit.stderr).toBe(1)
+        const failed = cliCases.filter((testCase) => testCase.outcome !== 'ok').length
+        expect(exit.stderr).toContain(`${cliCases.length - failed} ok, ${failed} failed`)
+      } finally {
+        await sim.close()
       }
-    }
-    expect(seen).toEqual(wanted)
-  }, 120_000)
+      const lines = (await readFile(output, 'utf8'))
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as OutputLine)
+      expect(lines.map((line) => line.id).sort()).toEqual(cliCases.map((testCase) => testCase.id).sort())
+      const seen: Record<string, { outcome: string; attempts: number }> = {}
+      const wanted: Record<string, { outcome: string; attempts: number }> = {}
+      for (const testCase of cliCases) {
+        const line = lines.find((candidate) => candidate.id === testCase.id)!
+        seen[testCase.id] = { outcome: line.error?.code ?? 'ok', attempts: line.attempts }
+        wanted[testCase.id] = { outcome: testCase.outcome, attempts: testCase.attempts }
+        if (testCase.outcome === 'ok') {
+          const prompt = promptOf(testCase, 'coalesce')
+          const expected = expectedResponse(
+            testCase.endpoint === 'chat'
+              ? { model, messages: [{ role: 'user', content: prompt }] }
+              : { model, prompt },
+          )
+          expect(line.response, `${testCase.id}: response text`).toBe(expected.response)
+        }
+      }
+      expect(seen).toEqual(wanted)
+    },
+    120_000,
+  )
 })
 
 // Once a bug (docs/reliability.md "Findings"): `spout run` treated any record that ended with
@@ -325,10 +367,9 @@ describe('a dropped connection on one record does not stop the CLI batch', () =>
   }, 60_000)
 })
 
-async function runMatrix(sim: Simulator, chunking: Chunking): Promise<void> {
-  const quick = new OllamaClient({ host: sim.url, timeouts: { firstByte: timeoutMs, idle: timeoutMs } })
-  const patient = new OllamaClient({ host: sim.url, maxLineLength })
-  const output = join(directory.path, `out-${chunking}.jsonl`)
+async function runMatrix(sim: Simulator, chunking: Chunking, wire: Wire): Promise<void> {
+  const { quick, patient } = clientsFor(sim, wire)
+  const output = join(directory.path, `out-${chunking}-${wire}.jsonl`)
   const events: SpoutEvent[] = []
   const input = cases.map((testCase) => {
     const prompt = promptOf(testCase, chunking)
@@ -379,7 +420,8 @@ async function runMatrix(sim: Simulator, chunking: Chunking): Promise<void> {
   for (const testCase of cases) {
     const line = lines.find((candidate) => candidate.id === testCase.id)!
     seen[testCase.id] = { outcome: line.error?.code ?? 'ok', attempts: line.attempts }
-    wanted[testCase.id] = { outcome: testCase.outcome, attempts: testCase.attempts }
+    wanted[testCase.id] = { outcome: outcomeOver(testCase, wire), attempts: testCase.attempts }
+    expect(line.backend).toBe(wire === 'v1' ? 'openai' : 'ollama')
     const viewed = getRecord(job, testCase.id)!
     if (testCase.outcome === 'ok') {
       const prompt = promptOf(testCase, chunking)
@@ -403,7 +445,9 @@ async function runMatrix(sim: Simulator, chunking: Chunking): Promise<void> {
     .map((line) => ({ id: line.id, ms: Date.parse(line.ended_at) - Date.parse(line.started_at) }))
     .sort((a, b) => b.ms - a.ms)
     .slice(0, 4)
-  console.log(`[fault-matrix] ${chunking}: ${cases.length} records, slowest ${JSON.stringify(slowest)}`)
+  console.log(
+    `[fault-matrix] ${chunking} over /${wire}: ${cases.length} records, slowest ${JSON.stringify(slowest)}`,
+  )
   // Compared as a whole so that a failure shows every record that differs at once.
   expect(seen).toEqual(wanted)
 
