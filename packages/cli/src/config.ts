@@ -1,6 +1,6 @@
 import { access, readFile } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
-import type { Format, KeepAlive, Options, PluginOption, Think } from '@spout/core'
+import type { Format, KeepAlive, Options, PluginOption, Think, Timeouts } from '@spout/core'
 import { CliError } from './cli-error.ts'
 import { importUserModule } from './load-module.ts'
 
@@ -36,6 +36,10 @@ export interface SpoutConfig {
   options?: Options
   /** Plugins, run before those given with `--plugin`. Falsy entries are skipped, arrays flattened. */
   plugins?: PluginOption[]
+  /** Per-phase limits in ms (`connect`, `firstByte`, `idle`; 0 = none); `--connect-timeout`, … override each. */
+  timeouts?: Timeouts
+  /** Extra request headers, e.g. `{ Authorization: 'Bearer …' }` for a proxy; `--header` adds or overrides. */
+  headers?: Record<string, string>
 }
 
 export type SpoutConfigInput = SpoutConfig | (() => SpoutConfig | Promise<SpoutConfig>)
@@ -79,6 +83,8 @@ const knownKeys = new Set<string>([
   'keepAlive',
   'options',
   'plugins',
+  'timeouts',
+  'headers',
 ])
 
 export interface LoadedConfig {
@@ -158,6 +164,21 @@ function validateConfig(value: unknown, file: string): SpoutConfig {
   expect('keepAlive', 'a string or number', (field) => isString(field) || typeof field === 'number')
   expect('options', 'an object', isObject)
   expect('plugins', 'an array', Array.isArray)
+  const isMs = (field: unknown) => typeof field === 'number' && Number.isFinite(field) && field >= 0
+  expect(
+    'timeouts',
+    'an object of connect, firstByte, idle (ms ≥ 0)',
+    (field) =>
+      isObject(field) &&
+      Object.entries(field as object).every(
+        ([name, ms]) => ['connect', 'firstByte', 'idle'].includes(name) && isMs(ms),
+      ),
+  )
+  expect(
+    'headers',
+    'an object of header names to string values',
+    (field) => isObject(field) && Object.values(field as object).every(isString),
+  )
   return config as SpoutConfig
 }
 

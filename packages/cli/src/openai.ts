@@ -3,6 +3,7 @@
 
 import type { OpenAIClient } from '@spout/core'
 import { CliError } from './cli-error.ts'
+import type { ConnectionOptions } from './connection.ts'
 
 /** `--api openai`, or no API named and a host whose path ends in `/v1`. */
 export function usesOpenAI(api: string | undefined, host: string | undefined): boolean {
@@ -23,13 +24,14 @@ export async function createOpenAIClient(
   flags: OpenAIClientFlags,
   configuredHost: string | undefined,
   env: Readonly<Record<string, string | undefined>>,
+  connection: ConnectionOptions = {},
 ): Promise<OpenAIClient> {
   // Loaded when a command runs: `spout --help` does not pay for undici.
   const { HostError, OpenAIClient } = await import('@spout/core')
   const host = flags.host ?? configuredHost ?? env.OPENAI_BASE_URL ?? openAIHostOf(env.OLLAMA_HOST)
   const apiKey = flags.apiKey ?? env.OPENAI_API_KEY
   try {
-    return new OpenAIClient({ host, ...(apiKey ? { apiKey } : {}) })
+    return new OpenAIClient({ host, ...connection, ...(apiKey ? { apiKey } : {}) })
   } catch (error) {
     if (error instanceof HostError) throw new CliError(error.message, { cause: error })
     throw error

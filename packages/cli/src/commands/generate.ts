@@ -1,5 +1,13 @@
 import type { Command } from 'commander'
 import { CliError, exitCodes } from '../cli-error.ts'
+import {
+  type ConnectionFlags,
+  connectTimeoutOption,
+  firstByteTimeoutOption,
+  headerOption,
+  idleTimeoutOption,
+  resolveConnection,
+} from '../connection.ts'
 import { describeError } from '../describe-error.ts'
 import { resolveHost } from '../host.ts'
 import { write } from '../io.ts'
@@ -24,7 +32,7 @@ import {
   requireModel,
 } from './shared.ts'
 
-interface GenerateFlags {
+interface GenerateFlags extends ConnectionFlags {
   model?: string
   api?: string
   apiKey?: string
@@ -59,6 +67,11 @@ export function registerGenerate(program: Command, context: CommandContext): voi
     .option('--option <key=value>', 'model option, repeatable; numbers stay numbers (e.g. seed=42)', collect)
     .option('--keep-alive <duration>', 'how long Ollama keeps the model loaded (e.g. 10m)')
     .option('--json', "print Ollama's raw chunk objects as NDJSON instead of text")
+    .optionsGroup('Connection:')
+    .addOption(connectTimeoutOption())
+    .addOption(firstByteTimeoutOption())
+    .addOption(idleTimeoutOption())
+    .addOption(headerOption())
     .addHelpText(
       'after',
       `
@@ -112,8 +125,8 @@ export async function generateCommand(
   const client = usesLlama(model, flags.api)
     ? await openLlama(model, { cwd: io.cwd, sequences: 1, options })
     : openai
-      ? await createOpenAIClient(flags, undefined, io.env)
-      : new (await import('@spout/core')).OllamaClient({ host })
+      ? await createOpenAIClient(flags, undefined, io.env, resolveConnection(flags))
+      : new (await import('@spout/core')).OllamaClient({ host, ...resolveConnection(flags) })
   const controller = new AbortController()
   const interruption = abortOnInterrupt(io, controller)
   let wroteText = false

@@ -1,6 +1,14 @@
 import type { OllamaClient } from '@spout/core'
 import type { Command } from 'commander'
 import { exitCodes } from '../cli-error.ts'
+import {
+  type ConnectionFlags,
+  connectTimeoutOption,
+  firstByteTimeoutOption,
+  headerOption,
+  idleTimeoutOption,
+  resolveConnection,
+} from '../connection.ts'
 import { describeError } from '../describe-error.ts'
 import { formatBytes, formatRelativeTime, formatTable } from '../format.ts'
 import { resolveHost } from '../host.ts'
@@ -9,7 +17,7 @@ import { createOpenAIClient, usesOpenAI } from '../openai.ts'
 import type { CommandContext } from '../program.ts'
 import { apiKeyOption, apiOption, hostOption } from './shared.ts'
 
-interface ListFlags {
+interface ListFlags extends ConnectionFlags {
   host?: string
   json?: boolean
   api?: string
@@ -19,14 +27,14 @@ interface ListFlags {
 /** Runs `body` with a client, turning errors into one line and an exit code. */
 async function withClient(
   context: CommandContext,
-  flags: { host?: string },
+  flags: { host?: string } & ConnectionFlags,
   model: string | undefined,
   body: (client: OllamaClient) => Promise<void>,
 ): Promise<number> {
   const host = await resolveHost(flags.host, undefined, context.io.env)
   // Loaded when the command runs: `spout --help` does not pay for undici.
   const { OllamaClient } = await import('@spout/core')
-  const client = new OllamaClient({ host })
+  const client = new OllamaClient({ host, ...resolveConnection(flags) })
   try {
     await body(client)
     return exitCodes.ok
@@ -51,6 +59,11 @@ export function registerModels(program: Command, context: CommandContext): void 
     .addOption(apiOption().choices(['ollama', 'openai']))
     .addOption(apiKeyOption())
     .option('--json', "print the server's answer as JSON")
+    .optionsGroup('Connection:')
+    .addOption(connectTimeoutOption())
+    .addOption(firstByteTimeoutOption())
+    .addOption(idleTimeoutOption())
+    .addOption(headerOption())
     .addHelpText(
       'after',
       '\nExamples:\n  $ spout models\n  $ spout models --json | jq -r ".models[].name"\n  $ spout models --host http://gpu-box:8000/v1    (an OpenAI-compatible server: vLLM, llama.cpp, LM Studio)',
@@ -79,6 +92,11 @@ export function registerModels(program: Command, context: CommandContext): void 
     .description('List the models loaded in memory now, and until when.')
     .addOption(hostOption())
     .option('--json', "print Ollama's answer as JSON")
+    .optionsGroup('Connection:')
+    .addOption(connectTimeoutOption())
+    .addOption(firstByteTimeoutOption())
+    .addOption(idleTimeoutOption())
+    .addOption(headerOption())
     .addHelpText('after', '\nExamples:\n  $ spout ps\n  $ spout ps --host http://gpu-box:11434')
     .action(async (flags: ListFlags) => {
       context.exitCode = await withClient(context, flags, undefined, async (client) => {
@@ -103,6 +121,11 @@ export function registerModels(program: Command, context: CommandContext): void 
     .argument('<model>', 'model name')
     .addOption(hostOption())
     .option('--json', "print Ollama's answer as JSON")
+    .optionsGroup('Connection:')
+    .addOption(connectTimeoutOption())
+    .addOption(firstByteTimeoutOption())
+    .addOption(idleTimeoutOption())
+    .addOption(headerOption())
     .option('--modelfile', 'print the Modelfile only')
     .addHelpText(
       'after',
@@ -121,7 +144,7 @@ export function registerModels(program: Command, context: CommandContext): void 
 /** `spout models --api openai`: `GET /v1/models` as a table (ID, OWNED BY, CREATED) or JSON. */
 async function listOpenAIModels(context: CommandContext, flags: ListFlags): Promise<number> {
   const { io } = context
-  const client = await createOpenAIClient(flags, undefined, io.env)
+  const client = await createOpenAIClient(flags, undefined, io.env, resolveConnection(flags))
   try {
     const list = await client.models()
     if (flags.json) await write(io.stdout, `${JSON.stringify(list, null, 2)}\n`)

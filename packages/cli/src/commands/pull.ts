@@ -1,5 +1,13 @@
 import type { Command } from 'commander'
 import { exitCodes } from '../cli-error.ts'
+import {
+  type ConnectionFlags,
+  connectTimeoutOption,
+  firstByteTimeoutOption,
+  headerOption,
+  idleTimeoutOption,
+  resolveConnection,
+} from '../connection.ts'
 import { describeError } from '../describe-error.ts'
 import { resolveHost } from '../host.ts'
 import type { CommandContext } from '../program.ts'
@@ -16,15 +24,20 @@ export function registerPull(program: Command, context: CommandContext): void {
     .argument('<model>', 'model name, e.g. llama3.2 or qwen3:8b')
     .addOption(hostOption())
     .option('--insecure', 'allow an insecure (http) registry')
+    .optionsGroup('Connection:')
+    .addOption(connectTimeoutOption())
+    .addOption(firstByteTimeoutOption())
+    .addOption(idleTimeoutOption())
+    .addOption(headerOption())
     .addHelpText(
       'after',
       '\nExamples:\n  $ spout pull llama3.2\n  $ spout pull qwen3:8b --host http://gpu-box:11434',
     )
-    .action(async (model: string, flags: { host?: string; insecure?: boolean }) => {
+    .action(async (model: string, flags: { host?: string; insecure?: boolean } & ConnectionFlags) => {
       const host = await resolveHost(flags.host, undefined, io.env)
       // Loaded when the command runs: `spout --help` does not pay for undici.
       const { OllamaClient } = await import('@spout/core')
-      const client = new OllamaClient({ host })
+      const client = new OllamaClient({ host, ...resolveConnection(flags) })
       const controller = new AbortController()
       const interruption = abortOnInterrupt(io, controller)
       const view = new PullProgressView({

@@ -18,6 +18,7 @@ import {
 import { broadcastSink } from '@spout/ws-server'
 import { CliError, exitCodes } from '../cli-error.ts'
 import { firstLine, loadConfig } from '../config.ts'
+import { resolveConnection } from '../connection.ts'
 import {
   describeError,
   isModelNotFound,
@@ -90,7 +91,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
   if (flags.resume && !outputPath) throw new CliError('--resume needs -o <file.jsonl>: the file to resume')
 
   const source = await openInput(input, { cwd: io.cwd, stdin: io.stdin, format: flags.inputFormat })
-  const broadcast = flags.broadcast ? hubSink(flags.broadcast, flags.token) : undefined
+  const broadcast = flags.broadcast ? hubSink(flags.broadcast, flags.token ?? io.env.SPOUT_TOKEN) : undefined
   const plugins: PluginOption[] = []
   for (const specifier of flags.plugin ?? []) plugins.push(await loadPlugin(specifier, io.cwd))
 
@@ -108,10 +109,11 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
   // line naming the URL (or the file) and the fix, before reading the input.
   // An OpenAI-compatible server (`--api openai`, or a host ending in /v1) answers /v1/models instead.
   const api = flags.api ?? config.api
+  const connection = resolveConnection(flags, config)
   const llama = usesLlama(model, api)
   const openai = !llama && usesOpenAI(api, flags.host ?? config.host)
-  const ollama = llama || openai ? undefined : new OllamaClient({ host })
-  const openaiClient = openai ? await createOpenAIClient(flags, config.host, io.env) : undefined
+  const ollama = llama || openai ? undefined : new OllamaClient({ host, ...connection })
+  const openaiClient = openai ? await createOpenAIClient(flags, config.host, io.env, connection) : undefined
   const client =
     ollama ?? openaiClient ?? (await openLlama(model, { cwd: io.cwd, sequences: concurrency, options }))
   const serverApi = openai ? 'openai' : 'ollama'

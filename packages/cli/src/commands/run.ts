@@ -1,9 +1,16 @@
 import { type Command, Option } from 'commander'
+import {
+  type ConnectionFlags,
+  connectTimeoutOption,
+  firstByteTimeoutOption,
+  headerOption,
+  idleTimeoutOption,
+} from '../connection.ts'
 import { type InputFormat, inputFormats } from '../input-format.ts'
 import type { CommandContext } from '../program.ts'
 import { apiKeyOption, apiOption, collect, hostOption, modelOption } from './shared.ts'
 
-export interface RunFlags {
+export interface RunFlags extends ConnectionFlags {
   model?: string
   api?: string
   apiKey?: string
@@ -98,10 +105,15 @@ export function registerRun(program: Command, context: CommandContext): void {
     .option('--config <file>', 'config file (default: spout.config.{ts,mjs,js,json} in this directory)')
     .optionsGroup('Live view and display:')
     .option('--broadcast <ws-url>', 'also stream events to a spout hub (e.g. ws://127.0.0.1:4317)')
-    .option('--token <token>', 'producer token for --broadcast')
+    .option('--token <token>', 'producer token for --broadcast (default: $SPOUT_TOKEN)')
     .option('--name <name>', 'job name shown in the viewer (default: the input file name)')
     .option('-q, --quiet', 'print nothing but fatal errors (failed records are in the output; exit code 1)')
     .option('--no-progress', 'no live display or progress lines (the summary still prints)')
+    .optionsGroup('Connection:')
+    .addOption(connectTimeoutOption())
+    .addOption(firstByteTimeoutOption())
+    .addOption(idleTimeoutOption())
+    .addOption(headerOption())
     .addHelpText(
       'after',
       `
@@ -111,7 +123,7 @@ Examples:
   $ cat prompts.txt | spout run - -m llama3.2 > out.jsonl
   $ spout run questions.jsonl -m llama3.2 -o answers.jsonl --resume
   $ spout run questions.jsonl -m qwen3 -c 4 --think --option temperature=0.2 -o out.jsonl
-  $ spout run questions.jsonl -m llama3.2 -o out.jsonl --broadcast ws://127.0.0.1:4317 --token s3cret
+  $ SPOUT_TOKEN=s3cret spout run questions.jsonl -m llama3.2 -o out.jsonl --broadcast ws://127.0.0.1:4317
   $ spout run questions.jsonl -m ./models/qwen3-0.6b.gguf -c 4 -o out.jsonl    (in process, no server)
   $ spout run questions.jsonl -m Qwen/Qwen3-8B --host http://gpu-box:8000/v1 -c 16 -o out.jsonl    (vLLM, OpenAI API)
 

@@ -17,8 +17,8 @@ afterAll(async () => {
 })
 
 /** Collects the events a viewer receives until `done` says stop. */
-function watch(url: string, done: (events: { type: string; jobId?: string }[]) => boolean) {
-  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/ws`)
+function watch(url: string, done: (events: { type: string; jobId?: string }[]) => boolean, token?: string) {
+  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/ws${token ? `?token=${token}` : ''}`)
   const events: { type: string; jobId?: string; jobs?: unknown[] }[] = []
   const opened = new Promise<void>((resolve, reject) => {
     socket.addEventListener('open', () => resolve())
@@ -66,6 +66,35 @@ describe('spout serve', () => {
     serve.interrupt()
     expect(await serve.done).toBe(0)
     await expect(fetch(url)).rejects.toThrow()
+  })
+
+  it('takes its tokens from SPOUT_TOKEN and SPOUT_VIEWER_TOKEN, and so does spout run', async () => {
+    const serve = startCli(['serve', '--port', '0'], {
+      cwd: directory,
+      env: { SPOUT_TOKEN: 'from-env', SPOUT_VIEWER_TOKEN: 'viewer-env' },
+    })
+    await serve.stdout.waitFor(/\n/)
+    const url = serve.stdout.text.trim()
+    const refused = await new Promise<number>((resolve) => {
+      const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/ws`)
+      socket.addEventListener('close', (event) => resolve(event.code))
+    })
+    expect(refused).toBe(4401)
+    const viewer = watch(`${url}`, (events) => events.some((event) => event.type === 'job-end'), 'viewer-env')
+    await viewer.opened
+    await writeFile(join(directory, 'in.jsonl'), '{"id":"e1","prompt":"hello"}\n')
+    const run = await runCli(
+      ['run', 'in.jsonl', '-m', 'llama3.2', '-o', 'out-env.jsonl', '--broadcast', url],
+      {
+        cwd: directory,
+        env: { OLLAMA_HOST: sim.url, SPOUT_TOKEN: 'from-env' },
+      },
+    )
+    expect(run.code, run.stderr).toBe(0)
+    const events = await viewer.finished
+    expect(events.some((event) => event.type === 'record-end')).toBe(true)
+    serve.interrupt()
+    expect(await serve.done).toBe(0)
   })
 
   it('lets an origin given with --allow-origin connect, and refuses another', async () => {

@@ -25,8 +25,8 @@ export function registerServe(program: Command, context: CommandContext): void {
     .description('Start the live hub: producers (spout run --broadcast) publish, browsers watch.')
     .option('-p, --port <port>', 'port to listen on (0 picks a free one)', '4317')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
-    .option('--token <token>', 'producers must send this token')
-    .option('--viewer-token <token>', 'viewers must send this token')
+    .option('--token <token>', 'producers must send this token (default: $SPOUT_TOKEN)')
+    .option('--viewer-token <token>', 'viewers must send this token (default: $SPOUT_VIEWER_TOKEN)')
     .option('--insecure', 'allow listening beyond this machine without tokens')
     .option(
       '--allow-origin <origin>',
@@ -48,12 +48,15 @@ export function registerServe(program: Command, context: CommandContext): void {
       `
 Examples:
   $ spout serve
-  $ spout serve --port 8080 --token s3cret
+  $ SPOUT_TOKEN=s3cret spout serve --port 8080
   $ spout serve --allow-origin https://viewer.example --allow-host spout.internal:4317
-  $ spout run data.jsonl -m llama3.2 -o out.jsonl --broadcast ws://127.0.0.1:4317 --token s3cret`,
+  $ SPOUT_TOKEN=s3cret spout run data.jsonl -m llama3.2 -o out.jsonl --broadcast ws://127.0.0.1:4317`,
     )
     .action(async (flags: ServeFlags) => {
       const port = parseInteger(flags.port, '--port', 0)
+      // Tokens from the environment too: arguments are visible to every user of the machine in `ps`.
+      flags.token ??= io.env.SPOUT_TOKEN || undefined
+      flags.viewerToken ??= io.env.SPOUT_VIEWER_TOKEN || undefined
       // Loaded when the command runs: `spout --help` does not pay for the hub.
       const { bundledViewerDir, createHub } = await import('@spout/ws-server')
       const staticDir = bundledViewerDir()
