@@ -5,6 +5,7 @@ const benches: [string, () => Promise<{ run(): Promise<unknown> }>][] = [
   ['client', () => import('./client.bench.ts')],
   ['pipeline', () => import('./pipeline.bench.ts')],
   ['cli', () => import('./cli.bench.ts')],
+  ['llama', () => import('./llama.bench.ts')],
 ]
 
 export {}
