@@ -2,6 +2,7 @@
 import { mkdir } from 'node:fs/promises'
 import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
+import { HostPool, OllamaClient } from '@spout/core'
 import type { Simulator } from '@spout/ollama-sim'
 import { startSimulator } from '@spout/ollama-sim'
 import type { Hub } from '@spout/ws-server'
@@ -224,6 +225,34 @@ describe('live viewer in Chromium', () => {
     await thinking.getByRole('button').click()
     expect(await row.locator('.output--thinking').textContent()).toBe(job.thinking.get(first))
     expect(await shownText(page, first)).toBe(job.responses.get(first))
+    await closePage(page)
+  })
+
+  it('draws tokens/s per host when the job runs on a pool of hosts', async () => {
+    const hub = await startHub()
+    const page = await openViewer(context, hub)
+    const second = await startSimulator({ tokensPerSecond: 40, numParallel: 4 })
+    try {
+      const pool = new HostPool({
+        hosts: [simulator, second].map((each) => ({
+          backend: new OllamaClient({ host: each.url }),
+          concurrency: 2,
+        })),
+      })
+      const job = startJob(simulator, publishUrl(hub), {
+        jobId: 'pool',
+        count: 12,
+        concurrency: 4,
+        tokens: 50,
+        client: pool,
+      })
+      const rate = page.locator('.job-charts [data-chart="tokens-per-second"][data-hosts="2"]')
+      await rate.waitFor()
+      for (const each of [simulator, second]) await rate.getByText(each.url).waitFor()
+      expect((await job.done).ok).toBe(12)
+    } finally {
+      await second.close()
+    }
     await closePage(page)
   })
 

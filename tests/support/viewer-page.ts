@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { JobSummary, SpoutEvent } from '@spout/core'
+import type { Backend, JobSummary, SpoutEvent } from '@spout/core'
 import { eventSink, OllamaClient, runPipeline } from '@spout/core'
 import type { Simulator } from '@spout/ollama-sim'
 import type { Hub } from '@spout/ws-server'
@@ -71,6 +71,8 @@ export function startJob(
     model?: string
     /** Called with each event as the pipeline hands it to its sinks (before the broadcast). */
     onEvent?: (event: SpoutEvent) => void
+    /** The backend, e.g. a `HostPool`; default an `OllamaClient` for `simulator`. */
+    client?: Backend
   },
 ): RunningJob {
   const ids = Array.from(
@@ -82,7 +84,7 @@ export function startJob(
   const thinking = new Map<string, string>()
   const chunkCounts = new Map<string, number>()
   const done = runPipeline({
-    client: new OllamaClient({ host: simulator.url }),
+    client: options.client ?? new OllamaClient({ host: simulator.url }),
     model: options.model ?? model,
     name: `${options.jobId}.jsonl`,
     jobId: options.jobId,

@@ -77,6 +77,7 @@ export class ViewerStore {
   #queue: ViewerFrame[] = []
   #cancelFlush: (() => void) | undefined
   readonly #listeners = new Set<() => void>()
+  readonly #eventListeners = new Set<(events: readonly SpoutEvent[]) => void>()
   readonly #scheduler: FlushScheduler
   readonly #now: () => number
   readonly #recordLimits: RecordLimits
@@ -101,6 +102,18 @@ export class ViewerStore {
 
   getSnapshot = (): ViewerSnapshot => this.#snapshot
 
+  /**
+   * Hands each batch of events to `listener` as a flush applies it (before subscribers hear of the
+   * new state), for views that need what the state does not keep, such as which host a chunk's
+   * record went to.
+   */
+  observeEvents(listener: (events: readonly SpoutEvent[]) => void): () => void {
+    this.#eventListeners.add(listener)
+    return () => {
+      this.#eventListeners.delete(listener)
+    }
+  }
+
   /** Queues a frame; it is applied at the next flush. */
   receive(frame: ViewerFrame): void {
     this.#queue.push(frame)
@@ -123,7 +136,7 @@ export class ViewerStore {
       if (frame.kind === 'events') {
         for (const event of frame.events) batch.push(event)
       } else if (frame.kind === 'snapshot') {
-        if (batch.length > 0) state = applyEvents(state, batch)
+        if (batch.length > 0) state = this.#apply(state, batch)
         batch = []
         state = fromSnapshot(state, frame.snapshot)
         hubId = frame.snapshot.hubId
@@ -131,7 +144,7 @@ export class ViewerStore {
         hubError = frame.error
       }
     }
-    if (batch.length > 0) state = applyEvents(state, batch)
+    if (batch.length > 0) state = this.#apply(state, batch)
     for (const jobId of state.jobOrder) state = pruneRecords(state, jobId, this.#recordLimits)
     this.#set({ ...this.#snapshot, state, hubId, hubError, flushes: this.#snapshot.flushes + 1 })
   }
@@ -147,6 +160,11 @@ export class ViewerStore {
     const previous = this.#snapshot.connection
     const since = previous.status === connection.status ? previous.since : this.#now()
     this.#set({ ...this.#snapshot, connection: { ...connection, since } })
+  }
+
+  #apply(state: SpoutState, events: SpoutEvent[]): SpoutState {
+    for (const listener of this.#eventListeners) listener(events)
+    return applyEvents(state, events)
   }
 
   #set(snapshot: ViewerSnapshot): void {

@@ -56,7 +56,7 @@ export function createJobCharts(container: HTMLElement): JobCharts {
   const rate = panel('tokens-per-second', {
     title: 'Tokens/s',
     scales: timeScale,
-    legend,
+    legend: { show: true, live: false },
     axes: axes(true),
     series: [{}, { label: 'tokens/s', stroke: accent, fill: `${accent}22`, width: 1.5, spanGaps: true }],
   })
@@ -100,10 +100,27 @@ export function createJobCharts(container: HTMLElement): JobCharts {
     series: [{}, { label: 'records', stroke: ok, fill: `${ok}66`, paths: bars, points: { show: false } }],
   })
   const panels = [rate, progress, failures, ttft, speed]
+  const hostColors = [warning, ok, danger, muted, '#0f8b8d', '#8f3fb8', '#b25b00', '#4a6fa5']
+  /** Hosts with a line of their own on the tokens/s plot, in the order they appeared. */
+  const hostsShown: string[] = []
   return {
     update(timeline, eta) {
       const { series, values } = timeline
-      rate.plot.setData([series.time, series.tokensPerSecond])
+      // One line per host once a second host shows up (with one, its line is the total's).
+      if (series.hosts.size >= 2) {
+        for (const host of series.hosts.keys()) {
+          if (hostsShown.includes(host)) continue
+          const stroke = hostColors[hostsShown.length % hostColors.length]!
+          hostsShown.push(host)
+          rate.plot.addSeries({ label: host, stroke, width: 1, spanGaps: true }, hostsShown.length + 1)
+        }
+      }
+      rate.element.dataset.hosts = String(hostsShown.length)
+      rate.plot.setData([
+        series.time,
+        series.tokensPerSecond,
+        ...hostsShown.map((host) => series.hosts.get(host) ?? []),
+      ])
       const time = [...series.time]
       const finished: Array<number | null> = [...series.finished]
       const projection: Array<number | null> = finished.map(() => null)

@@ -78,6 +78,30 @@ describe('JobTimeline', () => {
     expect(timeline.values.ttftMs).toHaveLength(1)
   })
 
+  it('keeps tokens per second per host when record-start events name hosts', () => {
+    const timeline = new JobTimeline(1_000, 'j')
+    const startOn = (recordId: string, host: string): SpoutEvent => ({
+      type: 'record-start',
+      jobId: 'j',
+      recordId,
+      attempt: 1,
+      model: 'm',
+      host,
+    })
+    const events = [startOn('a', 'http://one'), ...chunks('a', 4)]
+    timeline.observe(events)
+    timeline.observe([{ ...startOn('x', 'http://other-job'), jobId: 'k' }])
+    timeline.sample(jobAfter(events), startedAt + 1_000)
+    const more = [startOn('b', 'http://two'), ...chunks('b', 6), ...chunks('a', 2, 4), end('a')]
+    timeline.observe(more)
+    timeline.observe(chunks('a', 3, 6))
+    timeline.sample(jobAfter([...events, ...more]), startedAt + 3_000)
+    expect(timeline.series.time).toHaveLength(3)
+    expect(timeline.series.hosts.get('http://one')).toEqual([null, null, 1])
+    expect(timeline.series.hosts.get('http://two')).toEqual([null, null, 3])
+    expect(timeline.series.hosts.has('http://other-job')).toBe(false)
+  })
+
   it('estimates the end from the pace so far', () => {
     const timeline = new JobTimeline()
     const job = jobAfter([end('a'), end('b')])

@@ -1,4 +1,4 @@
-import type { JobState, RecordState } from '@spout/core/events'
+import type { JobState, RecordState, SpoutEvent } from '@spout/core/events'
 import { jobProgress } from '../job-progress.ts'
 
 /** Time series of one job as this page saw it, sampled from the job's counters. */
@@ -13,6 +13,8 @@ export interface TimelineSeries {
   readonly failed: number[]
   /** Attempts after the first so far. */
   readonly retries: number[]
+  /** Tokens per second per host, when record-start events name hosts (a pool); aligned with `time`. */
+  readonly hosts: Map<string, Array<number | null>>
 }
 
 /** What the distributions are made of: one value per finished record. */
@@ -33,16 +35,45 @@ const maximumValues = 20_000
  * start). Finished records' metrics are collected once per record for the distributions.
  */
 export class JobTimeline {
-  readonly series: TimelineSeries = { time: [], tokensPerSecond: [], finished: [], failed: [], retries: [] }
+  readonly series: TimelineSeries = {
+    time: [],
+    tokensPerSecond: [],
+    finished: [],
+    failed: [],
+    retries: [],
+    hosts: new Map(),
+  }
   readonly values: FinishedRecordValues = { ttftMs: [], tokensPerSecond: [] }
   readonly #interval: number
   readonly #counted = new Set<string>()
   #lastSampleAt = Number.NEGATIVE_INFINITY
   #lastChunks = 0
   #lastJob: JobState | undefined
+  readonly #jobId: string | undefined
+  /** The host of each record streaming now (from its record-start). */
+  readonly #hostOf = new Map<string, string>()
+  /** Chunks per host since the last sample. */
+  readonly #hostChunks = new Map<string, number>()
 
-  constructor(interval = 1_000) {
+  /** `jobId`: the job whose events {@link observe} counts (all events when absent). */
+  constructor(interval = 1_000, jobId?: string) {
     this.#interval = interval
+    this.#jobId = jobId
+  }
+
+  /** Counts chunks per host from a batch of events (the state keeps no host per record). */
+  observe(events: readonly SpoutEvent[]): void {
+    for (const event of events) {
+      if (this.#jobId !== undefined && event.jobId !== this.#jobId) continue
+      if (event.type === 'chunk') {
+        const host = this.#hostOf.get(event.recordId)
+        if (host !== undefined) this.#hostChunks.set(host, (this.#hostChunks.get(host) ?? 0) + 1)
+      } else if (event.type === 'record-start') {
+        if (event.host === undefined) continue
+        this.#hostOf.set(event.recordId, event.host)
+        this.#hostChunks.set(event.host, this.#hostChunks.get(event.host) ?? 0)
+      } else if (event.type === 'record-end') this.#hostOf.delete(event.recordId)
+    }
   }
 
   /**
@@ -66,6 +97,7 @@ export class JobTimeline {
         ? Math.max(0, job.chunkCount - this.#lastChunks) / seconds
         : null
     this.#push(now, rate, job.ok + job.failed + job.skipped, job.failed, job.retries)
+    this.#pushHosts(seconds)
     this.#lastSampleAt = now
     this.#lastChunks = job.chunkCount
     this.#lastJob = job
@@ -88,7 +120,29 @@ export class JobTimeline {
     series.failed.push(failed)
     series.retries.push(retries)
     if (series.time.length > maximumSamples) {
-      for (const values of Object.values(series) as unknown[][]) values.shift()
+      for (const values of [
+        series.time,
+        series.tokensPerSecond,
+        series.finished,
+        series.failed,
+        series.retries,
+      ])
+        values.shift()
+      for (const values of series.hosts.values()) values.shift()
+    }
+  }
+
+  #pushHosts(seconds: number): void {
+    const { hosts, time } = this.series
+    for (const [host, chunks] of this.#hostChunks) {
+      let values = hosts.get(host)
+      if (!values) {
+        values = new Array<number | null>(time.length - 1).fill(null)
+        hosts.set(host, values)
+      }
+      values.push(Number.isFinite(seconds) && seconds > 0 ? chunks / seconds : null)
+      if (values.length > time.length) values.splice(0, values.length - time.length)
+      this.#hostChunks.set(host, 0)
     }
   }
 

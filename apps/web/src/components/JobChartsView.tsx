@@ -22,7 +22,7 @@ export function JobChartsView({ jobId }: { jobId: string }) {
   useEffect(() => {
     const element = container.current
     if (!element || !canDrawCharts()) return
-    const timeline = new JobTimeline(sampleInterval)
+    const timeline = new JobTimeline(sampleInterval, jobId)
     let charts: JobCharts | undefined
     let closed = false
     const update = (): void => {
@@ -31,6 +31,7 @@ export function JobChartsView({ jobId }: { jobId: string }) {
       const now = Date.now()
       if (timeline.sample(job, now)) charts.update(timeline, timeline.eta(job, now))
     }
+    const unobserve = store.observeEvents((events) => timeline.observe(events))
     const unsubscribe = store.subscribe(update)
     const timer = setInterval(() => requestAnimationFrame(update), sampleInterval)
     const resize = new ResizeObserver(() => charts?.resize())
@@ -42,6 +43,7 @@ export function JobChartsView({ jobId }: { jobId: string }) {
     })
     return () => {
       closed = true
+      unobserve()
       unsubscribe()
       clearInterval(timer)
       resize.disconnect()
