@@ -121,6 +121,30 @@ describe('spout run -m ./model.gguf', () => {
     expect(after.slice(0, 3)).toEqual(lines.slice(0, 3))
   })
 
+  it('stops on Ctrl-C with exit 130, and --resume finishes with every record once', async () => {
+    const many = Array.from({ length: 8 }, (_, index) =>
+      JSON.stringify({ id: `r${index}`, prompt: `r${index}` }),
+    )
+    await writeFile(join(directory, 'many.jsonl'), `${many.join('\n')}\n`)
+    const argv = ['run', 'many.jsonl', '-m', model, '-c', '2', ...oneThread, '--option', 'num_predict=300']
+    const output = join(directory, 'many-out.jsonl')
+    const run = startCli([...argv, '-o', 'many-out.jsonl'], { cwd: directory })
+    // Interrupt once the first record is written, with others in flight.
+    while (!(await readFile(output, 'utf8').catch(() => '')).includes('\n')) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    run.interrupt()
+    expect(await run.done).toBe(130)
+    const before = await readLines(output)
+    expect(before.length).toBeGreaterThanOrEqual(1)
+    expect(before.length).toBeLessThan(8)
+
+    const resumed = await runCli([...argv, '-o', 'many-out.jsonl', '--resume'], { cwd: directory })
+    expect(resumed.code, resumed.stderr).toBe(0)
+    const ok = (await readLines(output)).filter((line) => line.error === undefined)
+    expect(ok.map((line) => line.id).sort()).toEqual(many.map((_, index) => `r${index}`))
+  })
+
   it('fails a record whose prompt does not fit the context, and runs the others', async () => {
     const long = JSON.stringify({ id: 'long', prompt: 'the sky is blue '.repeat(200) })
     await writeFile(join(directory, 'mixed.jsonl'), `${records[0]}\n${long}\n${records[1]}\n`)
