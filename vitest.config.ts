@@ -20,6 +20,7 @@ export default defineConfig({
       node('ws-server', ['packages/ws-server/src/**/*.test.ts']),
       node('cli', ['packages/cli/src/**/*.test.ts']),
       node('llama', ['packages/llama/src/**/*.test.ts']),
+      node('redis', ['packages/redis/src/**/*.test.ts']),
       node('e2e', ['tests/**/*.test.ts']),
       'apps/web',
     ],

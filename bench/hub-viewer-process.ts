@@ -145,4 +145,5 @@ function main(): void {
   })
 }
 
-main()
+// Imported by the bench for its helpers: run only as the child process.
+if (import.meta.url === `file://${process.argv[1]}`) main()

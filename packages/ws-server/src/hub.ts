@@ -53,12 +53,12 @@ interface Producer extends Peer {
 export async function createHub(options: HubOptions = {}): Promise<Hub> {
   const resolved = resolveHubOptions(options)
   const hub = new HubServer(resolved)
-  await hub.listen()
+  await hub.start()
   return hub
 }
 
 class HubServer implements Hub {
-  readonly hubId = randomUUID()
+  readonly hubId: string
   readonly #options: ResolvedHubOptions
   readonly #store: JobStore
   readonly #metrics = new HubMetrics()
@@ -80,6 +80,7 @@ class HubServer implements Hub {
 
   constructor(options: ResolvedHubOptions) {
     this.#options = options
+    this.hubId = options.bus?.hubId ?? randomUUID()
     this.#store = new JobStore(options)
     this.#fanOut = new ViewerFanOut(options, this.#metrics)
     this.#staticFiles = options.staticDir ? new StaticFiles(options.staticDir) : undefined
@@ -120,7 +121,18 @@ class HubServer implements Hub {
     return `http://${shown}:${this.port}`
   }
 
-  async listen(): Promise<void> {
+  async start(): Promise<void> {
+    // With a bus, the hub first learns what the bus holds, so its first viewer sees every job.
+    await this.#options.bus?.start((events) => this.#deliver(events))
+    try {
+      await this.#listen()
+    } catch (error) {
+      await this.#options.bus?.close()
+      throw error
+    }
+  }
+
+  async #listen(): Promise<void> {
     const { host, port } = this.#options
     await new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
@@ -186,6 +198,7 @@ class HubServer implements Hub {
     for (const peer of peers) peer.socket.terminate()
     this.#viewerServer.close()
     this.#publishServer.close()
+    await this.#options.bus?.close()
     await new Promise<void>((resolve) => {
       this.#http.close(() => resolve())
       this.#http.closeAllConnections()
@@ -383,11 +396,22 @@ class HubServer implements Hub {
       }
       events[index] = result.event
     }
+    this.#metrics.eventsIn += events.length
+    if (this.#options.bus) {
+      this.#options.bus.publish(events) // stamped on the bus; back through #deliver, on every hub
+      return undefined
+    }
     const now = Date.now()
     for (const event of events) this.#store.stamp(event, now)
-    this.#metrics.eventsIn += events.length
     this.#scheduleFlush()
     return undefined
+  }
+
+  /** Events stamped on the bus (from any hub's producers), in the bus's order. */
+  #deliver(events: SpoutEvent[]): void {
+    const now = Date.now()
+    for (const event of events) this.#store.take(event, now)
+    this.#scheduleFlush()
   }
 
   #reject(producer: Producer, code: string, message: string): undefined {

@@ -76,9 +76,14 @@ export class JobStore {
 
   /** Stamps the event with its job's next sequence and queues it for the next flush. */
   stamp(event: SpoutEvent, now: number): void {
-    const sequence = (this.#stamped.get(event.jobId) ?? this.#state.jobs[event.jobId]?.lastSequence ?? 0) + 1
-    this.#stamped.set(event.jobId, sequence)
-    event.sequence = sequence
+    event.sequence = (this.#stamped.get(event.jobId) ?? this.#state.jobs[event.jobId]?.lastSequence ?? 0) + 1
+    this.take(event, now)
+  }
+
+  /** Queues an event stamped elsewhere (by a hub bus) for the next flush. */
+  take(event: SpoutEvent, now: number): void {
+    const sequence = event.sequence ?? 0
+    if (sequence > (this.#stamped.get(event.jobId) ?? 0)) this.#stamped.set(event.jobId, sequence)
     this.#activity.set(event.jobId, now)
     this.#pending.push(event)
   }

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import { HubError } from './errors.ts'
+import type { HubBus } from './hub-bus.ts'
 
 export interface HubOptions {
   /** Address to bind. Default `127.0.0.1` (loopback only). */
@@ -58,6 +59,11 @@ export interface HubOptions {
   maxInvalidFrames?: number
   /** Ping interval; a peer that has not answered the previous ping is cut. Default 30000 ms. */
   heartbeatMs?: number
+  /**
+   * Share jobs and viewers with other hubs (e.g. `redisHubBus()` from `@spout/redis`): sequences
+   * are stamped on the bus and `hubId` is the bus's. Closed with the hub. Default: none (alone).
+   */
+  bus?: HubBus
 }
 
 export interface ResolvedHubOptions {
@@ -83,6 +89,7 @@ export interface ResolvedHubOptions {
   maxPublishPayload: number
   maxInvalidFrames: number
   heartbeatMs: number
+  bus: HubBus | undefined
 }
 
 export const hubDefaults = {
@@ -165,5 +172,6 @@ export function resolveHubOptions(options: HubOptions): ResolvedHubOptions {
     maxPublishPayload: Math.max(1024, positive('maxPublishPayload', options.maxPublishPayload)),
     maxInvalidFrames: positive('maxInvalidFrames', options.maxInvalidFrames),
     heartbeatMs: positive('heartbeatMs', options.heartbeatMs),
+    bus: options.bus,
   }
 }

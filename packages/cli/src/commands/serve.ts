@@ -4,6 +4,7 @@ import { CliError, exitCodes } from '../cli-error.ts'
 import { firstLine } from '../config.ts'
 import type { CommandContext } from '../program.ts'
 import { parseInteger } from '../request-options.ts'
+import { openHubBus } from './serve-redis.ts'
 import { collect } from './shared.ts'
 
 interface ServeFlags {
@@ -16,6 +17,7 @@ interface ServeFlags {
   allowHost?: string[]
   maxFinishedRecords?: string
   maxFailedRecords?: string
+  redis?: string
 }
 
 export function registerServe(program: Command, context: CommandContext): void {
@@ -43,12 +45,17 @@ export function registerServe(program: Command, context: CommandContext): void {
       '--max-failed-records <n>',
       'failed records kept per job, apart from the finished ones (default 1000)',
     )
+    .option(
+      '--redis <url>',
+      'share jobs and viewers with the other hubs on this Redis (redis://[:password@]host:port/db, rediss:// for TLS)',
+    )
     .addHelpText(
       'after',
       `
 Examples:
   $ spout serve
   $ SPOUT_TOKEN=s3cret spout serve --port 8080
+  $ SPOUT_TOKEN=s3cret spout serve --redis redis://10.0.0.5:6379/0 --host 0.0.0.0   (one of several hubs)
   $ spout serve --allow-origin https://viewer.example --allow-host spout.internal:4317
   $ SPOUT_TOKEN=s3cret spout run data.jsonl -m llama3.2 -o out.jsonl --broadcast ws://127.0.0.1:4317`,
     )
@@ -60,6 +67,7 @@ Examples:
       // Loaded when the command runs: `spout --help` does not pay for the hub.
       const { bundledViewerDir, createHub } = await import('@spout/ws-server')
       const staticDir = bundledViewerDir()
+      const shared = flags.redis ? await openHubBus(flags.redis, io.stderr) : undefined
       let hub: Hub
       try {
         hub = await createHub({
@@ -77,6 +85,7 @@ Examples:
           ...(flags.maxFailedRecords !== undefined
             ? { maxFailedRecords: parseInteger(flags.maxFailedRecords, '--max-failed-records', 0) }
             : {}),
+          ...(shared ? { bus: shared.bus } : {}),
         })
       } catch (error) {
         throw new CliError(`cannot start the hub on ${flags.host}:${port}: ${firstLine(error)}`, {
@@ -85,6 +94,7 @@ Examples:
       }
       const publish = hub.url.replace(/^http/, 'ws')
       io.stdout.write(`${hub.url}\n`)
+      if (shared) io.stderr.write(`spout: sharing jobs and viewers through ${shared.where}\n`)
       io.stderr.write(
         `spout: hub listening on ${hub.url}${staticDir ? ' (viewer: open it in a browser)' : ' (no viewer: this @spout/ws-server was built without @spout/web)'}\n` +
           `spout: publish with: spout run <input> -m <model> -o out.jsonl --broadcast ${publish}${flags.token ? ' --token <token>' : ''}\n` +

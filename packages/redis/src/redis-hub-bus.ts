@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto'
+import type { SpoutEvent } from '@spout/core/events'
+import type { HubBus } from '@spout/ws-server'
+import type { Redis } from 'ioredis'
+import { displayRedisUrl, openRedis } from './connection.ts'
+import { RedisError } from './errors.ts'
+
+export interface RedisHubBusOptions {
+  /** `redis://[user:password@]host[:port][/db]`, or `rediss://…` for TLS. */
+  url: string
+  /** Prefix of the keys; hubs with the same URL and prefix share their jobs. Default `spout:hub`. */
+  key?: string
+  /** Stream entries (producer frames) Redis keeps for hubs that start later (approximate). Default `100000`. */
+  maxLength?: number
+  /** Called for each failure talking to Redis (the bus goes on and retries); the CLI prints it. */
+  onError?: (error: RedisError) => void
+}
+
+/**
+ * Stamps one producer frame: per event, its job's counter (raised first to the hub's floor, so a
+ * Redis that lost its data never hands out a sequence twice), then the frame goes onto the stream
+ * with its sequences. Atomic, so the stream's order is the sequences' order on every hub.
+ * KEYS: counters hash, stream. ARGV: maxLength, frame JSON, then job id and floor per event.
+ */
+const stampScript = `
+local sequences = {}
+for index = 3, #ARGV, 2 do
+  local jobId = ARGV[index]
+  local floor = tonumber(ARGV[index + 1])
+  local current = tonumber(redis.call('HGET', KEYS[1], jobId) or '0')
+  if current < floor then redis.call('HSET', KEYS[1], jobId, floor) end
+  sequences[#sequences + 1] = redis.call('HINCRBY', KEYS[1], jobId, 1)
+end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2], 's', table.concat(sequences, ','))
+return #sequences
+`
+
+type StampingRedis = Redis & {
+  spoutStamp(counters: string, stream: string, ...args: (string | number)[]): Promise<number>
+}
+
+const readCount = 1000
+const blockMs = 1000
+
+/**
+ * A {@link HubBus} on one Redis stream (`{key}:events`): each hub stamps its producers' frames with
+ * a Lua script (per-job counters in `{key}:seq`) and reads the stream back from where it is, so
+ * every hub applies the same events in the same order with the same sequences. The stream keeps
+ * the last `maxLength` frames, so a hub that starts later rebuilds the running jobs from it.
+ */
+export async function redisHubBus(options: RedisHubBusOptions): Promise<HubBus> {
+  const key = `{${options.key ?? 'spout:hub'}}`
+  const writer = (await openRedis(options.url, 'spout-hub-writer')) as StampingRedis
+  let reader: Redis
+  try {
+    reader = await openRedis(options.url, 'spout-hub-reader')
+  } catch (error) {
+    writer.disconnect()
+    throw error
+  }
+  writer.defineCommand('spoutStamp', { numberOfKeys: 2, lua: stampScript })
+  await writer.set(`${key}:id`, randomUUID(), 'NX')
+  const hubId = (await writer.get(`${key}:id`)) ?? randomUUID()
+  return new RedisHubBus(options, key, hubId, writer, reader)
+}
+
+class RedisHubBus implements HubBus {
+  readonly hubId: string
+  readonly #options: RedisHubBusOptions
+  readonly #key: string
+  readonly #writer: StampingRedis
+  readonly #reader: Redis
+  readonly #url: string
+  /** Highest sequence seen per job: the floor for the next stamp. */
+  readonly #floors = new Map<string, number>()
+  #lastId = '0-0'
+  #closed = false
+  #reading: Promise<void> | undefined
+
+  constructor(options: RedisHubBusOptions, key: string, hubId: string, writer: StampingRedis, reader: Redis) {
+    this.hubId = hubId
+    this.#options = options
+    this.#key = key
+    this.#writer = writer
+    this.#reader = reader
+    this.#url = displayRedisUrl(options.url)
+  }
+
+  publish(events: SpoutEvent[]): void {
+    const args: (string | number)[] = [this.#options.maxLength ?? 100_000, JSON.stringify(events)]
+    for (const event of events) args.push(event.jobId, this.#floors.get(event.jobId) ?? 0)
+    this.#writer.spoutStamp(`${this.#key}:seq`, `${this.#key}:events`, ...args).catch((error: unknown) => {
+      if (!this.#closed) this.#report('SPOUT_REDIS_COMMAND', `cannot publish ${events.length} events`, error)
+    })
+  }
+
+  async start(deliver: (events: SpoutEvent[]) => void): Promise<void> {
+    // What the stream holds first, without blocking, then live.
+    for (;;) {
+      const entries = await this.#read(deliver, undefined)
+      if (entries < readCount) break
+    }
+    this.#reading = this.#follow(deliver)
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#reader.disconnect() // ends a blocked XREAD at once
+    await this.#reading
+    await this.#writer.quit().catch(() => this.#writer.disconnect())
+  }
+
+  async #follow(deliver: (events: SpoutEvent[]) => void): Promise<void> {
+    let failures = 0
+    while (!this.#closed) {
+      try {
+        await this.#read(deliver, blockMs)
+        failures = 0
+      } catch (error) {
+        if (this.#closed) return
+        failures += 1
+        if (failures === 1) this.#report('SPOUT_REDIS_COMMAND', 'cannot read the event stream', error)
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * failures, 2000)))
+      }
+    }
+  }
+
+  /** Reads the next entries after the last one read and delivers them; returns how many. */
+  async #read(deliver: (events: SpoutEvent[]) => void, block: number | undefined): Promise<number> {
+    const stream = `${this.#key}:events`
+    const result =
+      block === undefined
+        ? await this.#reader.xread('COUNT', readCount, 'STREAMS', stream, this.#lastId)
+        : await this.#reader.xread('COUNT', readCount, 'BLOCK', block, 'STREAMS', stream, this.#lastId)
+    if (!result || this.#closed) return 0
+    let count = 0
+    for (const [, entries] of result) {
+      for (const [id, fields] of entries) {
+        this.#lastId = id
+        count += 1
+        const events = this.#decode(fields)
+        if (events) deliver(events)
+      }
+    }
+    return count
+  }
+
+  /** One stream entry (`e`: the frame, `s`: its sequences) back into stamped events. */
+  #decode(fields: string[]): SpoutEvent[] | undefined {
+    let frame: string | undefined
+    let sequences: string | undefined
+    for (let index = 0; index + 1 < fields.length; index += 2) {
+      if (fields[index] === 'e') frame = fields[index + 1]
+      else if (fields[index] === 's') sequences = fields[index + 1]
+    }
+    if (frame === undefined || sequences === undefined) return undefined
+    let events: SpoutEvent[]
+    try {
+      events = JSON.parse(frame) as SpoutEvent[]
+    } catch {
+      return undefined // not written by a hub: skip it
+    }
+    const stamps = sequences.split(',')
+    if (stamps.length !== events.length) return undefined
+    for (let index = 0; index < events.length; index++) {
+      const event = events[index]!
+      const sequence = Number(stamps[index])
+      event.sequence = sequence
+      if (sequence > (this.#floors.get(event.jobId) ?? 0)) this.#floors.set(event.jobId, sequence)
+    }
+    return events
+  }
+
+  #report(code: 'SPOUT_REDIS_COMMAND', message: string, cause: unknown): void {
+    const error = new RedisError(code, this.#url, `${message}: ${(cause as Error).message ?? cause}`, {
+      cause,
+    })
+    this.#options.onError?.(error)
+  }
+}
