@@ -6,6 +6,7 @@ const benches: [string, () => Promise<{ run(): Promise<unknown> }>][] = [
   ['pipeline', () => import('./pipeline.bench.ts')],
   ['cli', () => import('./cli.bench.ts')],
   ['llama', () => import('./llama.bench.ts')],
+  ['markdown', () => import('./markdown.bench.ts')],
 ]
 
 export {}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { markdownToHtml, renderMarkdown } from './markdown-render.ts'
+import { answerTokens } from './markdown-sample.ts'
 import { MarkdownStream } from './markdown-stream.ts'
 
 function streamInto(tokens: string[]): { element: HTMLElement; stream: MarkdownStream } {
@@ -53,22 +54,6 @@ describe('renderMarkdown', () => {
     }
   })
 })
-
-/** A long answer: paragraphs, lists and code blocks, cut into word-sized tokens. */
-function answerTokens(count: number): string[] {
-  const tokens: string[] = []
-  let section = 0
-  while (tokens.length < count) {
-    section += 1
-    tokens.push(`## Part ${section}`, '\n\n')
-    for (let word = 0; word < 40; word++)
-      tokens.push(word === 0 ? 'The' : ' river', word % 13 === 12 ? ' **bold**' : '')
-    tokens.push('.\n\n', '- item', ' one\n', '- item', ' two\n\n', '```ts\n')
-    for (let line = 0; line < 6; line++) tokens.push('const', ` x${line}`, ' =', ` ${line}`, '\n')
-    tokens.push('```\n\n')
-  }
-  return tokens.slice(0, count)
-}
 
 describe('MarkdownStream', () => {
   it('shows the same document streamed token by token as rendered at once', () => {
