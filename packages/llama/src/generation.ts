@@ -4,6 +4,7 @@
 import type { DoneReason } from '@spout/core'
 import {
   type ChatHistoryItem,
+  type ChatWrapper,
   LlamaChat,
   type LlamaChatResponseChunk,
   LlamaCompletion,
@@ -16,15 +17,18 @@ import type { Sampling } from './sampling.ts'
 /** One sequence of the context, with the chat and completion drivers made for it once. */
 export class Slot {
   readonly sequence: LlamaContextSequence
+  /** The chat template's wrapper, resolved once per model: resolving renders the template (~0.5 s). */
+  readonly #chatWrapper: () => ChatWrapper
   #chat: LlamaChat | undefined
   #completion: LlamaCompletion | undefined
 
-  constructor(sequence: LlamaContextSequence) {
+  constructor(sequence: LlamaContextSequence, chatWrapper: () => ChatWrapper) {
     this.sequence = sequence
+    this.#chatWrapper = chatWrapper
   }
 
   get chat(): LlamaChat {
-    this.#chat ??= new LlamaChat({ contextSequence: this.sequence })
+    this.#chat ??= new LlamaChat({ contextSequence: this.sequence, chatWrapper: this.#chatWrapper() })
     return this.#chat
   }
 

@@ -11,7 +11,7 @@ import type {
   GenerateRequest,
   GenerateResponse,
 } from '@spout/core'
-import type { LlamaGrammar } from 'node-llama-cpp'
+import { type ChatWrapper, type LlamaGrammar, resolveChatWrapper } from 'node-llama-cpp'
 import { chatHistoryOf, generateHistoryOf } from './chat-history.ts'
 import { ChunkQueue } from './chunk-queue.ts'
 import { FormatError } from './errors.ts'
@@ -51,13 +51,18 @@ export class LlamaBackend implements Backend {
   }
 
   #load(): Promise<Engine> {
-    this.#engine ??= loadModel(this.#options).then((loaded) => ({
-      loaded,
-      pool: new SequencePool(
-        Array.from({ length: this.#options.sequences }, () => new Slot(loaded.context.getSequence())),
-      ),
-      grammars: new Map(),
-    }))
+    this.#engine ??= loadModel(this.#options).then((loaded) => {
+      let wrapper: ChatWrapper | undefined
+      const chatWrapper = () => {
+        wrapper ??= resolveChatWrapper(loaded.model)
+        return wrapper
+      }
+      const slots = Array.from(
+        { length: this.#options.sequences },
+        () => new Slot(loaded.context.getSequence(), chatWrapper),
+      )
+      return { loaded, pool: new SequencePool(slots), grammars: new Map() }
+    })
     return this.#engine
   }
 
