@@ -32,6 +32,7 @@ const summary = z.object({
   skipped: z.number().int().nonnegative(),
   tokens: z.number().nonnegative(),
   duration: z.number().nonnegative(),
+  filtered: z.number().int().nonnegative().optional(),
   interrupted: z.boolean().optional(),
   error: eventError.optional(),
   hosts: z
@@ -53,6 +54,8 @@ const summary = z.object({
     .max(1000)
     .optional(),
 })
+
+const stage = z.string().min(1).max(200).optional()
 
 /**
  * The schema of every Spout event (zod). The hub validates each incoming frame with it; any
@@ -78,6 +81,7 @@ export const spoutEventSchema = z.discriminatedUnion('type', [
     model: z.string().max(1000),
     host: z.string().max(1000).optional(),
     slots: z.number().int().nonnegative().optional(),
+    stage,
     system: z.string().optional(),
     prompt: z.string().optional(),
     messages: z.array(message).optional(),
@@ -90,6 +94,7 @@ export const spoutEventSchema = z.discriminatedUnion('type', [
     seq: z.number().int().nonnegative(),
     text: z.string(),
     thinking: z.string().optional(),
+    stage,
   }),
   z.object({
     type: z.literal('record-end'),
@@ -104,6 +109,7 @@ export const spoutEventSchema = z.discriminatedUnion('type', [
     host: z.string().max(1000).optional(),
     error: eventError.optional(),
     skipped: z.boolean().optional(),
+    stage,
   }),
   z.object({
     type: z.literal('job-end'),

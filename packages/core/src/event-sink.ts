@@ -16,6 +16,7 @@ export function recordEndEvent(jobId: string, result: RecordResult): RecordEndEv
   if (result.host !== undefined) event.host = result.host
   if (result.error !== undefined) event.error = result.error
   if (result.skipped) event.skipped = true
+  if (result.stage !== undefined) event.stage = result.stage
   return event
 }
 

@@ -37,6 +37,8 @@ export interface JobSummary {
   tokens: number
   /** Wall time in milliseconds. */
   duration: number
+  /** Staged runs: final records a stage's filter dropped (each has its line, with the reason). */
+  filtered?: number
   /** True when the job was stopped by a signal before it took every record. */
   interrupted?: boolean
   /** Set when the job itself failed (e.g. a `jobStart` hook threw, or every record hit the same 404). */
@@ -99,6 +101,8 @@ export interface RecordStartEvent extends EventBase {
   host?: string
   /** That host's slots (learned or fixed concurrency) when the attempt started. */
   slots?: number
+  /** Staged runs: the stage this record is in (`teacher`, `student`, …); `recordId` is then `<stage>:<id>`. */
+  stage?: string
   system?: string
   prompt?: string
   messages?: EventMessage[]
@@ -111,6 +115,8 @@ export interface ChunkEvent extends EventBase {
   seq: number
   text: string
   thinking?: string
+  /** Staged runs: the stage this record is in (`teacher`, `student`, …); `recordId` is then `<stage>:<id>`. */
+  stage?: string
 }
 
 export interface RecordEndEvent extends EventBase {
@@ -126,6 +132,8 @@ export interface RecordEndEvent extends EventBase {
   error?: EventError
   /** True when resume skipped the record because the output already holds it. */
   skipped?: boolean
+  /** Staged runs: the stage this record is in (`teacher`, `student`, …); `recordId` is then `<stage>:<id>`. */
+  stage?: string
 }
 
 export interface JobEndEvent extends EventBase {

@@ -78,6 +78,8 @@ export interface RecordResult {
   error?: EventError
   /** True when resume skipped the record: the output already holds it. Sinks that write results ignore these. */
   skipped?: true
+  /** Staged runs, on the results observers get: the stage (the `id` is then `<stage>:<id>`). */
+  stage?: string
 }
 
 /** What a prompt builder returns: a new request, or nothing to keep the one it got. */

@@ -1,0 +1,417 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir } from 'node:fs/promises'
+import type { Writable } from 'node:stream'
+import type { Backend } from './backend.ts'
+import type { EventError, JobStartEvent, JobSummary } from './events.ts'
+import { jsonlSink } from './jsonl-sink.ts'
+import { type RequestDefaults, recordId, runPipeline, toEventError } from './pipeline.ts'
+import type {
+  InputRecord,
+  PluginJob,
+  PluginLogger,
+  PluginOption,
+  RecordResult,
+  SpoutPlugin,
+} from './plugin.ts'
+import { PluginDriver } from './plugin-driver.ts'
+import type { ModelDigest } from './provenance.ts'
+import { prepareResume } from './resume.ts'
+import { StageChannel } from './stage-channel.ts'
+import { childId, StageError, type StageSplit, splitResult } from './stage-split.ts'
+import { readStageFile, type StageLine, stageFile } from './stage-state.ts'
+import { templatePrompt } from './template-prompt.ts'
+
+/**
+ * What a stage's templates read: the record's `id`, its `input`, the `item` a split made of it, and
+ * each earlier stage's result by name (`{{input.topic}}`, `{{item}}`, `{{teacher.response}}`,
+ * `{{judge.parsed.score}}`).
+ */
+export interface StageRecord {
+  id: string
+  input: InputRecord
+  item?: unknown
+  [stage: string]: unknown
+}
+
+/** One model step of a staged run. */
+export interface StageDefinition {
+  /** A name templates can use (`teacher`: `{{teacher.response}}`); also the stage file's name. */
+  name: string
+  /** Where its requests go (an `OllamaClient`, any `Backend`). */
+  client: Backend
+  model: string
+  /** The prompt, a template over the {@link StageRecord}. */
+  template: string
+  /** The system prompt, also a template. */
+  system?: string
+  /** Request fields: `options`, `format`, `think`, `keep_alive`, … */
+  request?: RequestDefaults
+  /** This stage's records in flight at most. Default 1. */
+  concurrency?: number
+  retries?: number
+  formatRetries?: number
+  modelDigest?: ModelDigest
+  endpoint?: 'generate' | 'chat'
+  /** Turns each result into several records for the next stage (child ids `<parent>.<childPrefix><n>`). */
+  split?: StageSplit<StageRecord>
+  /** Default `''`: children `topic-3.1`; with `'q'`, `topic-3.q1`. */
+  childPrefix?: string
+  /** Drops a record after this stage: return the reason (a string) to drop it, anything else to keep it. */
+  filter?: (record: StageRecord) => string | false | null | undefined
+  /** Extra plugins of this stage's pipeline (prompt builders). */
+  plugins?: PluginOption
+}
+
+export interface StagesOptions {
+  stages: readonly StageDefinition[]
+  input: AsyncIterable<InputRecord> | Iterable<InputRecord>
+  /** The record field that holds its id. Default `id`; else its 1-based position. */
+  idField?: string
+  /** Where the final lines go (one per final record): a path or a `Writable`. */
+  output?: string | Writable
+  /** A directory for one file per stage (`<stage>.jsonl`): the run's state on disk. Needed for `resume`. */
+  stageDirectory?: string
+  /** Keep what `output` and the stage files hold; ask no stage again for a result written there. */
+  resume?: boolean
+  /** Observers: they get one job-start and job-end, and every stage's record events (with `stage`). */
+  plugins?: PluginOption
+  name?: string
+  jobId?: string
+  /** Input records, when known. */
+  total?: number
+  signal?: AbortSignal
+  logger?: PluginLogger
+}
+
+/** A final line: the record, every stage's result, and how it ended. */
+export interface StagedLine {
+  id: string
+  input: InputRecord
+  item?: unknown
+  stages: Record<string, StageLine>
+  filtered?: { stage: string; reason: string }
+  error?: EventError & { stage: string }
+}
+
+const reservedNames = new Set(['id', 'input', 'item', 'prompt', 'system', 'messages', 'stages'])
+const silentLogger: PluginLogger = { info() {}, warn() {} }
+
+/**
+ * Runs records through stages, pipelined: a record enters stage n+1 as soon as stage n ends it, so
+ * every stage's model works at once. A record a stage fails stops there (its final line holds the
+ * error and the stage). Resolves to the summary of final records; never rejects for a record.
+ */
+export async function runStages(options: StagesOptions): Promise<JobSummary> {
+  return new StagedRun(options).run()
+}
+
+type Outcome = { filtered?: StagedLine['filtered']; error?: StagedLine['error'] }
+
+class StagedRun {
+  readonly #options: StagesOptions
+  readonly #stages: readonly StageDefinition[]
+  readonly #started = performance.now()
+  readonly #controller = new AbortController()
+  readonly #summary: JobSummary = { ok: 0, failed: 0, skipped: 0, tokens: 0, duration: 0, filtered: 0 }
+  readonly #job: PluginJob
+  readonly #channels: StageChannel<StageRecord>[]
+  #done = new Set<string>()
+  #stored: Map<string, StageLine>[] = []
+  #observers!: PluginDriver
+  #output!: PluginDriver
+  #stageSinks: PluginDriver[] = []
+  #error: EventError | undefined
+
+  constructor(options: StagesOptions) {
+    this.#options = options
+    this.#stages = checkStages(options)
+    const first = this.#stages[0]!
+    this.#job = {
+      jobId: options.jobId ?? `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
+      name: options.name ?? 'spout',
+      model: this.#stages.map((stage) => stage.model).join(' → '),
+      host: first.client.host,
+    }
+    this.#channels = this.#stages.map(() => new StageChannel<StageRecord>(this.#controller.signal))
+  }
+
+  async run(): Promise<JobSummary> {
+    const signal = this.#options.signal
+    const onAbort = () => this.#controller.abort(signal?.reason)
+    if (signal?.aborted) onAbort()
+    else signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      await this.#open()
+      await this.#observers.hookParallel('jobStart', this.#jobStart())
+      await Promise.all([
+        this.#output.hookParallel('jobStart', undefined as never),
+        ...this.#sinkCalls('jobStart'),
+      ])
+      await this.#runStages()
+    } catch (error) {
+      this.#error ??= toEventError(error)
+      this.#controller.abort(error)
+    } finally {
+      signal?.removeEventListener('abort', onAbort)
+    }
+    return this.#end()
+  }
+
+  async #open(): Promise<void> {
+    const { output, stageDirectory, resume } = this.#options
+    const logger = this.#options.logger ?? silentLogger
+    const context = (plugin: SpoutPlugin) => ({
+      signal: this.#controller.signal,
+      job: this.#job,
+      logger: {
+        info: (message: string) => logger.info(`[plugin ${plugin.name}] ${message}`),
+        warn: (message: string) => logger.warn(`[plugin ${plugin.name}] ${message}`),
+      },
+    })
+    this.#observers = new PluginDriver(this.#options.plugins, context)
+    if (stageDirectory !== undefined) await mkdir(stageDirectory, { recursive: true })
+    if (resume) {
+      if (typeof output === 'string') this.#done = (await prepareResume(output)).done
+      for (const stage of this.#stages)
+        this.#stored.push(await readStageFile(stageFile(stageDirectory!, stage.name)))
+    }
+    const append = resume === true
+    this.#output = new PluginDriver(output === undefined ? [] : [jsonlSink(output, { append })], context)
+    this.#stageSinks = this.#stages.map(
+      (stage) =>
+        new PluginDriver(
+          stageDirectory === undefined ? [] : [jsonlSink(stageFile(stageDirectory, stage.name), { append })],
+          context,
+        ),
+    )
+  }
+
+  #sinkCalls(hook: 'jobStart' | 'jobEnd'): (Promise<void> | undefined)[] {
+    return this.#stageSinks.map((sink) => sink.hookParallel(hook, undefined as never))
+  }
+
+  #jobStart(): JobStartEvent {
+    const event: JobStartEvent = {
+      type: 'job-start',
+      jobId: this.#job.jobId,
+      name: this.#job.name,
+      model: this.#job.model,
+      host: this.#job.host,
+      startedAt: new Date().toISOString(),
+    }
+    if (this.#options.total !== undefined) event.total = this.#options.total
+    return event
+  }
+
+  /** Every stage's pipeline at once; stage n+1's queue closes when stage n has ended every record. */
+  async #runStages(): Promise<void> {
+    const runs = this.#stages.map((stage, index) =>
+      runPipeline({
+        client: stage.client,
+        model: stage.model,
+        input: index === 0 ? this.#source() : this.#channels[index]!,
+        idField: 'id',
+        concurrency: stage.concurrency ?? 1,
+        name: `${this.#job.name}:${stage.name}`,
+        jobId: this.#job.jobId,
+        signal: this.#controller.signal,
+        ...(stage.request ? { request: stage.request } : {}),
+        ...(stage.retries === undefined ? {} : { retries: stage.retries }),
+        ...(stage.formatRetries === undefined ? {} : { formatRetries: stage.formatRetries }),
+        ...(stage.modelDigest ? { modelDigest: stage.modelDigest } : {}),
+        ...(stage.endpoint ? { endpoint: stage.endpoint } : {}),
+        ...(this.#options.logger ? { logger: this.#options.logger } : {}),
+        plugins: [
+          stage.plugins,
+          templatePrompt({ template: stage.template, system: stage.system, name: `stage-${stage.name}` }),
+          this.#forwarder(stage),
+          this.#handoff(index),
+        ],
+      }).then((summary) => {
+        this.#summary.tokens += summary.tokens
+        if (summary.error && !summary.interrupted) {
+          this.#error ??= summary.error
+          this.#controller.abort(new StageError(summary.error.code, stage.name, summary.error.message))
+        }
+        return summary
+      }),
+    )
+    for (const [index, run] of runs.entries()) {
+      await run
+      this.#channels[index + 1]?.close()
+    }
+  }
+
+  /** The input as stage 0's records; records whose results are on disk go on without a request. */
+  async *#source(): AsyncGenerator<StageRecord> {
+    const idField = this.#options.idField ?? 'id'
+    let position = 0
+    for await (const input of this.#options.input) {
+      position += 1
+      const record: StageRecord = { id: recordId(input, idField, position), input }
+      if (this.#isFinal(record)) continue
+      const stored = this.#stored[0]?.get(record.id)
+      if (stored) await this.#advance(record, 0, stored)
+      else yield record
+    }
+  }
+
+  /** True (and counted as skipped) when the output already holds this record's final line. */
+  #isFinal(record: StageRecord): boolean {
+    if (!this.#done.has(record.id)) return false
+    this.#summary.skipped += 1
+    return true
+  }
+
+  /** Hands a record to stage `index`: its final line after the last stage, its stored result, or its queue. */
+  async #enter(record: StageRecord, index: number): Promise<void> {
+    if (this.#isFinal(record)) return
+    if (index === this.#stages.length) return this.#finish(record, {})
+    const stored = this.#stored[index]?.get(record.id)
+    if (stored) return this.#advance(record, index, stored)
+    this.#channels[index]!.push(record)
+  }
+
+  /** After stage `index` ended a record with `line`: filter, split, and on to the next stage. */
+  async #advance(record: StageRecord, index: number, line: StageLine): Promise<void> {
+    const stage = this.#stages[index]!
+    const next: StageRecord = { ...record, [stage.name]: line }
+    let children: unknown[] | undefined
+    try {
+      const reason = stage.filter?.(next)
+      if (typeof reason === 'string' && reason !== '') {
+        return this.#finish(next, { filtered: { stage: stage.name, reason } })
+      }
+      if (stage.split) children = splitResult(stage.name, stage.split, line, next)
+    } catch (error) {
+      return this.#finish(next, { error: { ...toEventError(error), stage: stage.name } })
+    }
+    if (!children) return this.#enter(next, index + 1)
+    if (children.length === 0) {
+      return this.#finish(next, { filtered: { stage: stage.name, reason: 'split: no items' } })
+    }
+    for (const [position, item] of children.entries()) {
+      await this.#enter(
+        { ...next, id: childId(next.id, stage.childPrefix ?? '', position + 1), item },
+        index + 1,
+      )
+    }
+  }
+
+  /** Stage `index`'s `recordEnd`: its line to the stage file first, then the record moves on. */
+  #handoff(index: number): SpoutPlugin {
+    const stage = this.#stages[index]!
+    const last = index === this.#stages.length - 1
+    return {
+      name: `stage-${stage.name}-handoff`,
+      recordEnd: async (result: RecordResult) => {
+        const record = result.input as StageRecord
+        let error = result.error
+        if (!error && !last && result.response.trim() === '') {
+          error = toEventError(
+            new StageError('SPOUT_STAGE_EMPTY', stage.name, `record ${record.id}: the response is empty`),
+          )
+        }
+        if (error) {
+          await this.#observe(stage, { ...result, error })
+          return this.#finish(record, { error: { ...error, stage: stage.name } })
+        }
+        const line = stageLine(result, stage)
+        await this.#stageSinks[index]!.hookParallel('recordEnd', line as RecordResult)
+        await this.#observe(stage, result)
+        await this.#advance(record, index, line)
+      },
+    }
+  }
+
+  /** Observers see each stage's records as `<stage>:<id>`, with `stage` set. */
+  #forwarder(stage: StageDefinition): SpoutPlugin {
+    const observers = this.#observers
+    const id = (recordId: string) => `${stage.name}:${recordId}`
+    const plugin: SpoutPlugin = { name: `stage-${stage.name}-events` }
+    if (observers.has('recordStart')) {
+      plugin.recordStart = (event) =>
+        observers.hookParallel('recordStart', { ...event, recordId: id(event.recordId), stage: stage.name })
+    }
+    if (observers.has('writeChunk')) {
+      plugin.writeChunk = (chunk) =>
+        observers.hookParallel('writeChunk', { ...chunk, recordId: id(chunk.recordId), stage: stage.name })
+    }
+    return plugin
+  }
+
+  async #observe(stage: StageDefinition, result: RecordResult): Promise<void> {
+    if (!this.#observers.has('recordEnd')) return
+    await this.#observers.hookParallel('recordEnd', {
+      ...result,
+      id: `${stage.name}:${result.id}`,
+      stage: stage.name,
+    })
+  }
+
+  async #finish(record: StageRecord, outcome: Outcome): Promise<void> {
+    const line: StagedLine = { id: record.id, input: record.input, stages: {} }
+    if ('item' in record) line.item = record.item
+    for (const stage of this.#stages) {
+      const result = record[stage.name] as StageLine | undefined
+      if (result) line.stages[stage.name] = result
+    }
+    if (outcome.filtered) {
+      line.filtered = outcome.filtered
+      this.#summary.filtered! += 1
+    } else if (outcome.error) {
+      line.error = outcome.error
+      this.#summary.failed += 1
+    } else this.#summary.ok += 1
+    await this.#output.hookParallel('recordEnd', line as unknown as RecordResult)
+  }
+
+  async #end(): Promise<JobSummary> {
+    const summary = this.#summary
+    summary.duration = Math.round(performance.now() - this.#started)
+    if (this.#error) summary.error = this.#error
+    else if (this.#controller.signal.aborted) summary.interrupted = true
+    const ends = await Promise.allSettled([
+      this.#output?.hookParallel('jobEnd', summary),
+      ...this.#sinkCalls('jobEnd'),
+    ])
+    for (const end of ends) if (end.status === 'rejected') summary.error ??= toEventError(end.reason)
+    try {
+      await this.#observers?.hookParallel('jobEnd', summary)
+    } catch (error) {
+      summary.error ??= toEventError(error)
+    }
+    return summary
+  }
+}
+
+/** A stage's result as its file and the final line keep it: no input (the record holds it), with the host. */
+function stageLine(result: RecordResult, stage: StageDefinition): StageLine {
+  const { input: _input, error: _error, skipped: _skipped, stage: _stage, ...line } = result
+  line.host ??= stage.client.host
+  return line
+}
+
+function checkStages(options: StagesOptions): readonly StageDefinition[] {
+  const stages = options.stages
+  const invalid = (message: string) => new StageError('SPOUT_INVALID_OPTION', 'definition', message)
+  if (stages.length === 0) throw invalid('give at least one stage')
+  const names = new Set<string>()
+  for (const stage of stages) {
+    if (!/^[A-Za-z_][\w-]*$/.test(stage.name ?? '')) {
+      throw invalid(
+        `a stage name must be a word (letters, digits, _ or -), not ${JSON.stringify(stage.name)}`,
+      )
+    }
+    if (reservedNames.has(stage.name)) throw invalid(`"${stage.name}" is reserved; name the stage otherwise`)
+    if (names.has(stage.name)) throw invalid(`two stages are named "${stage.name}"`)
+    names.add(stage.name)
+    if (typeof stage.template !== 'string' || stage.template === '') {
+      throw invalid(`stage ${stage.name} needs a template`)
+    }
+  }
+  if (options.resume && options.stageDirectory === undefined) {
+    throw invalid('resume needs a stageDirectory (the stage files are the state a run resumes from)')
+  }
+  return stages
+}
