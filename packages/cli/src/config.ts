@@ -1,8 +1,9 @@
 import { access, readFile } from 'node:fs/promises'
-import { basename, resolve } from 'node:path'
+import { basename, dirname, resolve } from 'node:path'
 import type { Format, KeepAlive, Options, PluginOption, Think, Timeouts } from '@spout/core'
 import { CliError } from './cli-error.ts'
 import { importUserModule } from './load-module.ts'
+import { checkStageConfigs, type StageConfig } from './stage-config.ts'
 
 /** What `spout.config.*` may set. Command-line flags override each field. */
 export interface SpoutConfig {
@@ -40,6 +41,12 @@ export interface SpoutConfig {
   timeouts?: Timeouts
   /** Extra request headers, e.g. `{ Authorization: 'Bearer …' }` for a proxy; `--header` adds or overrides. */
   headers?: Record<string, string>
+  /** A staged run (teacher → student → judge): each stage's model, prompt, format, split, filter. */
+  stages?: StageConfig[]
+  /** The input file when the command names none; relative to the config file. */
+  input?: string
+  /** The output file when `-o` is not given; relative to the config file. */
+  output?: string
 }
 
 export type SpoutConfigInput = SpoutConfig | (() => SpoutConfig | Promise<SpoutConfig>)
@@ -85,6 +92,9 @@ const knownKeys = new Set<string>([
   'plugins',
   'timeouts',
   'headers',
+  'stages',
+  'input',
+  'output',
 ])
 
 export interface LoadedConfig {
@@ -179,7 +189,17 @@ function validateConfig(value: unknown, file: string): SpoutConfig {
     'an object of header names to string values',
     (field) => isObject(field) && Object.values(field as object).every(isString),
   )
+  expect('input', 'a string', isString)
+  expect('output', 'a string', isString)
+  if (config.stages !== undefined) config.stages = checkStageConfigs(config.stages, file)
   return config as SpoutConfig
+}
+
+/** The config's `input` or `output`, resolved against the config file's directory. */
+export function configPath(loaded: LoadedConfig, key: 'input' | 'output'): string | undefined {
+  const value = loaded.config[key]
+  if (value === undefined || value === '-') return value
+  return loaded.path ? resolve(dirname(loaded.path), value) : value
 }
 
 export function firstLine(error: unknown): string {

@@ -17,7 +17,7 @@ import {
 } from '@spout/core'
 import { broadcastSink } from '@spout/ws-server'
 import { CliError, exitCodes } from '../cli-error.ts'
-import { firstLine, loadConfig } from '../config.ts'
+import { configPath, firstLine, loadConfig } from '../config.ts'
 import { resolveConnection } from '../connection.ts'
 import {
   describeError,
@@ -46,12 +46,22 @@ import {
 } from '../request-options.ts'
 import { colorEnabled, createStyle, liveTerminal } from '../style.ts'
 import type { RunFlags } from './run.ts'
+import { runStagesCommand } from './run-stages.ts'
 import { abortOnInterrupt, requireModel, shellQuote } from './shared.ts'
 
 /** `spout run`: resolves to the exit code. */
-export async function runCommand(input: string, flags: RunFlags, context: CommandContext): Promise<number> {
+export async function runCommand(
+  inputArgument: string | undefined,
+  flags: RunFlags,
+  context: CommandContext,
+): Promise<number> {
   const { io } = context
-  const { config } = await loadConfig(io.cwd, flags.config)
+  const loaded = await loadConfig(io.cwd, flags.config)
+  if (loaded.config.stages) return runStagesCommand(inputArgument, flags, context, loaded)
+  const { config } = loaded
+  const input = inputArgument ?? configPath(loaded, 'input')
+  if (input === undefined)
+    throw new CliError('no input: pass a file (or - for stdin), or set "input" in spout.config')
 
   const model = requireModel(flags.model ?? config.model, 'run')
   const host = await resolveHost(flags.host, config.host, io.env)
@@ -83,6 +93,7 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
   const idField = flags.idField ?? config.idField
 
   // Where the dataset goes: a file, or stdout when it is not a terminal.
+  flags.output ??= configPath(loaded, 'output')
   const outputPath =
     flags.output === undefined || flags.output === '-' ? undefined : resolve(io.cwd, flags.output)
   if (flags.output === undefined && io.stdout.isTTY) {
@@ -294,9 +305,10 @@ export async function runCommand(input: string, flags: RunFlags, context: Comman
 }
 
 /** `spout: 98 ok, 2 failed, 3 skipped · 12,345 tokens · 35.2 tok/s · 1m 02s → out.jsonl` (cancelled: Ctrl-C) */
-function summaryLine(summary: JobSummary, cancelled: number, output: string | undefined): string {
+export function summaryLine(summary: JobSummary, cancelled: number, output: string | undefined): string {
   const counts = [`${summary.ok} ok`, `${summary.failed - cancelled} failed`]
   if (cancelled > 0) counts.push(`${cancelled} cancelled`)
+  if (summary.filtered) counts.push(`${summary.filtered} filtered`)
   if (summary.skipped > 0) counts.push(`${summary.skipped} skipped`)
   const parts = [counts.join(', '), `${formatCount(summary.tokens)} tokens`]
   if (summary.duration > 0 && summary.tokens > 0) {
@@ -307,7 +319,7 @@ function summaryLine(summary: JobSummary, cancelled: number, output: string | un
 }
 
 /** Each model's digest for the lines' provenance; none when the server does not list its models. */
-async function modelDigests(client: OllamaClient) {
+export async function modelDigests(client: OllamaClient) {
   try {
     return digestTable((await client.list({ retry: false })).models)
   } catch {
@@ -345,7 +357,7 @@ export function resumeCommand(argv: readonly string[]): string {
 }
 
 /** The hub's producer plugin for `--broadcast` (an address as `spout serve` prints it, or ws://…). */
-function hubSink(address: string, token: string | undefined): SpoutPlugin {
+export function hubSink(address: string, token: string | undefined): SpoutPlugin {
   try {
     return broadcastSink({ url: /^[a-z]+:\/\//i.test(address) ? address : `ws://${address}`, token })
   } catch (error) {

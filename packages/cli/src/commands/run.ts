@@ -47,7 +47,10 @@ export function registerRun(program: Command, context: CommandContext): void {
     .description(
       'Run a batch: one generation per input record, streamed, written as JSONL (one line per record).',
     )
-    .argument('<input>', 'a .jsonl, .csv (header row) or .txt (one prompt per line) file, or - for stdin')
+    .argument(
+      '[input]',
+      'a .jsonl, .csv (header row) or .txt (one prompt per line) file, or - for stdin (default: the config\'s "input")',
+    )
     .optionsGroup('Model and server:')
     .addOption(modelOption())
     .addOption(apiOption())
@@ -126,11 +129,12 @@ Examples:
   $ SPOUT_TOKEN=s3cret spout run questions.jsonl -m llama3.2 -o out.jsonl --broadcast ws://127.0.0.1:4317
   $ spout run questions.jsonl -m ./models/qwen3-0.6b.gguf -c 4 -o out.jsonl    (in process, no server)
   $ spout run questions.jsonl -m Qwen/Qwen3-8B --host http://gpu-box:8000/v1 -c 16 -o out.jsonl    (vLLM, OpenAI API)
+  $ spout run --config examples/teacher-student/spout.config.ts   (stages: teacher → student → judge)
 
 Exit codes: 0 all records succeeded, 1 some failed (their lines hold the error),
 2 usage or setup error (Ollama unreachable, model missing), 130 interrupted by Ctrl-C, 143 by SIGTERM (both resumable).`,
     )
-    .action(async (input: string, flags: RunFlags) => {
+    .action(async (input: string | undefined, flags: RunFlags) => {
       // Loaded when the command runs: `spout --help` does not pay for the pipeline, undici and the hub client.
       const { runCommand } = await import('./run-command.ts')
       context.exitCode = await runCommand(input, flags, context)

@@ -1,0 +1,184 @@
+// `spout run` with `stages` in the config: teacher → student → judge as one pipelined run.
+import { existsSync } from 'node:fs'
+import { basename, resolve } from 'node:path'
+import {
+  eventSink,
+  type JobSummary,
+  OllamaClient,
+  type PluginOption,
+  runStages,
+  type SpoutPlugin,
+} from '@spout/core'
+import { CliError, exitCodes } from '../cli-error.ts'
+import type { LoadedConfig } from '../config.ts'
+import { configPath } from '../config.ts'
+import { describeError, unreachableMessage } from '../describe-error.ts'
+import { resolveHost } from '../host.ts'
+import { countRecords, openInput } from '../input.ts'
+import { lineError } from '../input-line-error.ts'
+import { JobDisplay } from '../job-display.ts'
+import { loadPlugin } from '../load-plugin.ts'
+import type { CommandContext } from '../program.ts'
+import { parseInteger, parseOptionPairs } from '../request-options.ts'
+import { buildStages } from '../stage-config.ts'
+import { colorEnabled, createStyle, liveTerminal } from '../style.ts'
+import type { RunFlags } from './run.ts'
+import { hubSink, modelDigests, resumeCommand, summaryLine } from './run-command.ts'
+import { abortOnInterrupt } from './shared.ts'
+
+/** Where a staged run keeps one file per stage: `out.jsonl` → `out.stages/`. */
+export function stageDirectoryOf(outputPath: string): string {
+  return `${outputPath.replace(/\.jsonl?$/i, '')}.stages`
+}
+
+/** `spout run` for a config with `stages`: resolves to the exit code. */
+export async function runStagesCommand(
+  inputArgument: string | undefined,
+  flags: RunFlags,
+  context: CommandContext,
+  loaded: LoadedConfig,
+): Promise<number> {
+  const { io } = context
+  const config = loaded.config
+  const input = inputArgument ?? configPath(loaded, 'input')
+  if (input === undefined)
+    throw new CliError('no input: pass a file (or - for stdin), or set "input" in spout.config')
+  const output = flags.output ?? configPath(loaded, 'output')
+  const outputPath = output === undefined || output === '-' ? undefined : resolve(io.cwd, output)
+  if (output === undefined && io.stdout.isTTY) {
+    throw new CliError('stdout is a terminal: pass -o <file.jsonl> (or set "output" in spout.config)')
+  }
+  if (flags.resume && !outputPath) throw new CliError('--resume needs -o <file.jsonl>: the file to resume')
+
+  const clients = new Map<string, OllamaClient>()
+  try {
+    const flagConcurrency = flags.concurrency ?? flags.maxConcurrency
+    const stages = await buildStages(config.stages ?? [], {
+      model: flags.model ?? config.model,
+      host: (stageHost) => resolveHost(stageHost ?? flags.host, config.host, io.env),
+      concurrency:
+        flagConcurrency === undefined
+          ? config.concurrency
+          : parseInteger(flagConcurrency, '--concurrency', 1),
+      baseOptions: config.options,
+      options: parseOptionPairs(flags.option ?? []),
+      client: (host) => {
+        let client = clients.get(host)
+        if (!client) clients.set(host, (client = new OllamaClient({ host })))
+        return client
+      },
+    })
+    // Is every stage's server there? One line naming the URL, before reading the input.
+    for (const stage of stages) {
+      const client = stage.client as OllamaClient
+      try {
+        await client.version()
+      } catch (error) {
+        const described = describeError(error, { host: client.host, model: stage.model })
+        throw new CliError(`stage ${stage.name}: ${unreachableMessage(client.host, described.message)}`)
+      }
+      const digest = await modelDigests(client)
+      if (digest) stage.modelDigest = digest
+    }
+    const inputLines: SpoutPlugin = {
+      name: 'spout-cli-input-errors',
+      buildPrompt: {
+        order: 'pre',
+        handler(_request, record) {
+          const error = lineError(record.input as Record<string, unknown>)
+          if (error) throw error
+        },
+      },
+    }
+    stages[0]!.plugins = [inputLines]
+
+    const source = await openInput(input, { cwd: io.cwd, stdin: io.stdin, format: flags.inputFormat })
+    const quiet = flags.quiet === true
+    const showProgress = !quiet && flags.progress !== false
+    const total = showProgress ? await countRecords(source) : undefined
+    const live = liveTerminal(io) && outputPath !== undefined
+    const display = new JobDisplay({
+      stream: io.stderr,
+      mode: !showProgress ? 'silent' : live ? 'live' : 'plain',
+      style: createStyle(live && colorEnabled(io.stderr, io.env)),
+      layout: 'panel',
+      showFailures: !quiet,
+    })
+    const plugins: PluginOption[] = [config.plugins]
+    for (const specifier of flags.plugin ?? []) plugins.push(await loadPlugin(specifier, io.cwd))
+    const say = (line: string) => {
+      if (!quiet) io.stderr.write(`${line}\n`)
+    }
+    if (flags.resume && outputPath && existsSync(outputPath)) say(`spout: resuming ${output}`)
+
+    const controller = new AbortController()
+    const interruption = abortOnInterrupt(io, controller, () => {
+      display.finish()
+      say(
+        'spout: interrupted: stopping (the output and the stage files stay resumable); Ctrl-C again to quit now',
+      )
+    })
+    let summary: JobSummary
+    try {
+      summary = await runStages({
+        stages,
+        input: source.records(),
+        output: outputPath ?? io.stdout,
+        ...(outputPath ? { stageDirectory: stageDirectoryOf(outputPath) } : {}),
+        resume: flags.resume === true,
+        ...(config.idField || flags.idField ? { idField: flags.idField ?? config.idField } : {}),
+        ...(total === undefined ? {} : { total }),
+        name: flags.name ?? (source.path ? basename(source.path) : 'stdin'),
+        signal: controller.signal,
+        logger: {
+          info: (message) => quiet || display.log(`spout: ${message}`),
+          warn: (message) => quiet || display.log(`spout: warning: ${message}`),
+        },
+        plugins: [
+          eventSink((event) => display.onEvent(event), { name: 'spout-cli-display' }),
+          plugins,
+          flags.broadcast ? hubSink(flags.broadcast, flags.token) : undefined,
+        ],
+      })
+    } finally {
+      interruption.stop()
+      display.finish()
+    }
+    return finish(summary, {
+      io,
+      quiet,
+      output: outputPath ? output : undefined,
+      argv: context.argv,
+      exitCode: interruption.exitCode,
+    })
+  } finally {
+    for (const client of clients.values()) await client.close()
+  }
+}
+
+function finish(
+  summary: JobSummary,
+  how: {
+    io: CommandContext['io']
+    quiet: boolean
+    output: string | undefined
+    argv: readonly string[]
+    exitCode: number
+  },
+): number {
+  const say = (line: string) => {
+    if (!how.quiet) how.io.stderr.write(`${line}\n`)
+  }
+  if (summary.error && !summary.interrupted)
+    throw new CliError(summary.error.message.split('\n')[0] ?? 'the run failed')
+  say(summaryLine(summary, 0, how.output))
+  if (summary.interrupted) {
+    if (how.output) say(`spout: resume with: ${resumeCommand(how.argv)}`)
+    return how.exitCode
+  }
+  if (summary.failed > 0) {
+    if (how.output) say(`spout: ${summary.failed} failed; run again with --resume to retry only those`)
+    return exitCodes.failed
+  }
+  return exitCodes.ok
+}
