@@ -26,6 +26,6 @@ describe('spout', () => {
     expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/)
     const missing = await runCli(['run'], { cwd })
     expect(missing.code).toBe(2)
-    expect(missing.stderr).toMatch(/missing required argument 'input'/)
+    expect(missing.stderr).toMatch(/no input: pass a file \(or - for stdin\), or set "input" in spout.config/)
   })
 })

@@ -40,7 +40,8 @@ export type FormatOutcome = { ok: true; parsed: unknown } | { ok: false; error: 
  * keywords are ignored, as Ollama ignores them). Each schema object is compiled once.
  */
 export class FormatChecker {
-  readonly #ajv = new Ajv({ strict: false, allErrors: false, validateFormats: false })
+  /** Built at the first schema: a run without one never pays for ajv's meta-schemas. */
+  #ajv: Ajv | undefined
   readonly #compiled = new WeakMap<object, ValidateFunction>()
 
   /** True when `format` asks for structured output (`"json"` or a schema object). */
@@ -90,6 +91,7 @@ export class FormatChecker {
       // `$schema` names a dialect ajv may not have loaded (2020-12); Ollama ignores it too.
       const { $schema: _dialect, ...body } = schema as Record<string, unknown>
       try {
+        this.#ajv ??= new Ajv({ strict: false, allErrors: false, validateFormats: false })
         validate = this.#ajv.compile(body)
       } catch (error) {
         throw new SpoutError(

@@ -63,8 +63,8 @@ export async function runStagesCommand(
       baseOptions: config.options,
       options: parseOptionPairs(flags.option ?? []),
       client: (host) => {
-        let client = clients.get(host)
-        if (!client) clients.set(host, (client = new OllamaClient({ host })))
+        const client = clients.get(host) ?? new OllamaClient({ host })
+        clients.set(host, client)
         return client
       },
     })
