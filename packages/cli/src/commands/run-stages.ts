@@ -12,6 +12,7 @@ import {
 import { CliError, exitCodes } from '../cli-error.ts'
 import type { LoadedConfig } from '../config.ts'
 import { configPath } from '../config.ts'
+import { resolveConnection } from '../connection.ts'
 import { describeError, unreachableMessage } from '../describe-error.ts'
 import { resolveHost } from '../host.ts'
 import { countRecords, openInput } from '../input.ts'
@@ -50,6 +51,7 @@ export async function runStagesCommand(
   }
   if (flags.resume && !outputPath) throw new CliError('--resume needs -o <file.jsonl>: the file to resume')
 
+  const connection = resolveConnection(flags, config)
   const clients = new Map<string, OllamaClient>()
   try {
     const flagConcurrency = flags.concurrency ?? flags.maxConcurrency
@@ -63,7 +65,7 @@ export async function runStagesCommand(
       baseOptions: config.options,
       options: parseOptionPairs(flags.option ?? []),
       client: (host) => {
-        const client = clients.get(host) ?? new OllamaClient({ host })
+        const client = clients.get(host) ?? new OllamaClient({ host, ...connection })
         clients.set(host, client)
         return client
       },
