@@ -1,3 +1,6 @@
+// Loaded by every command, `--help` included: only the error classes of core, not its client.
+import { SpoutError, type SpoutErrorCode } from '@spout/core/errors'
+
 /** Exit codes: what a script calling `spout` can rely on. */
 export const exitCodes = {
   /** Every record succeeded (or the command did what it was asked). */
@@ -17,17 +20,18 @@ export const exitCodes = {
 export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes]
 
 /**
- * An error the CLI reports as one line (`spout: <message>`) and turns into an exit code.
- * Only the CLI throws these; library errors (`SpoutError`) are translated by `describeError`.
+ * An error the CLI reports as one line (`spout: <message>`) and turns into an exit code. A `SpoutError`
+ * like the library's (`SPOUT_USAGE` unless told otherwise); library errors are translated by `describeError`.
  */
-export class CliError extends Error {
+export class CliError extends SpoutError {
   override readonly name = 'CliError'
-  readonly code: string
   readonly exitCode: ExitCode
 
-  constructor(message: string, options: { exitCode?: ExitCode; code?: string; cause?: unknown } = {}) {
-    super(message, { cause: options.cause })
+  constructor(
+    message: string,
+    options: { exitCode?: ExitCode; code?: SpoutErrorCode; cause?: unknown } = {},
+  ) {
+    super(options.code ?? 'SPOUT_USAGE', message, { cause: options.cause })
     this.exitCode = options.exitCode ?? exitCodes.usage
-    this.code = options.code ?? 'SPOUT_USAGE'
   }
 }

@@ -4,6 +4,7 @@
 
 import { resolve } from 'node:path'
 import type { Backend, Options } from '@spout/core'
+import { SpoutError } from '@spout/core/errors'
 import { CliError } from './cli-error.ts'
 
 /** The backends `--api` names. */
@@ -56,7 +57,10 @@ export async function openLlama(model: string, options: OpenLlamaOptions): Promi
   try {
     await backend.load()
   } catch (error) {
-    throw new CliError((error as Error).message, { cause: error, code: (error as { code?: string }).code })
+    throw new CliError((error as Error).message, {
+      cause: error,
+      ...(error instanceof SpoutError ? { code: error.code } : {}),
+    })
   }
   return backend
 }

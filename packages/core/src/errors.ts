@@ -1,7 +1,12 @@
 // Every failure a user of @spout/core can hit: one base class, a few subclasses, each with a `code`.
 // Messages are one line and say what failed and where.
 
+/**
+ * Every error code of Spout, one naming scheme (`SPOUT_*`) across the packages; each is documented in
+ * docs/troubleshooting.md. Hub close codes stay numeric, as WebSocket requires (`hubCloseCodes`).
+ */
 export type SpoutErrorCode =
+  // The client and its transport (errors.ts)
   | 'SPOUT_HTTP_ERROR'
   | 'SPOUT_STREAM_ERROR'
   | 'SPOUT_STREAM_INCOMPLETE'
@@ -12,14 +17,38 @@ export type SpoutErrorCode =
   | 'SPOUT_FIRST_BYTE_TIMEOUT'
   | 'SPOUT_IDLE_TIMEOUT'
   | 'SPOUT_CONNECTION_ERROR'
-  | 'SPOUT_PLUGIN_ERROR'
   | 'SPOUT_INVALID_HOST'
+  | 'SPOUT_NO_HOST'
+  // The pipeline and its plugins
+  | 'SPOUT_PLUGIN_ERROR'
+  | 'SPOUT_INVALID_RECORD'
+  | 'SPOUT_INVALID_OPTION'
+  | 'SPOUT_ABORTED'
+  | 'SPOUT_TEMPLATE_FIELD_MISSING'
+  | 'SPOUT_FORMAT_ERROR'
+  | 'SPOUT_RESUME_CORRUPT'
+  /** On a result line: a failure that was not a `SpoutError` (its message is kept). */
+  | 'SPOUT_ERROR'
+  // @spout/ws-server (`HubError`)
+  | 'SPOUT_HUB_INSECURE_BIND'
+  | 'SPOUT_HUB_LISTEN'
+  | 'SPOUT_HUB_OPTIONS'
+  // @spout/cli (`CliError`, `InputLineError`)
+  | 'SPOUT_USAGE'
+  | 'SPOUT_INPUT_ERROR'
+  // @spout/llama
+  | 'SPOUT_MODEL_NOT_FOUND'
+  | 'SPOUT_NOT_GGUF'
+  | 'SPOUT_UNSUPPORTED_ARCHITECTURE'
+  | 'SPOUT_MODEL_LOAD'
+  | 'SPOUT_CONTEXT_TOO_SMALL'
+  | 'SPOUT_INVALID_FORMAT'
 
 export class SpoutError extends Error {
   override name = 'SpoutError'
-  readonly code: string
+  readonly code: SpoutErrorCode
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: SpoutErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.code = code
   }
@@ -254,6 +283,81 @@ export class PluginError extends SpoutError {
     })
     this.plugin = init.plugin
     this.hook = init.hook
+  }
+}
+
+// The errors of the pipeline, its plugins and backends.
+
+/** A record the pipeline cannot send (code `SPOUT_INVALID_RECORD`), or a job stopped (code `SPOUT_ABORTED`). */
+export class PipelineError extends SpoutError {
+  override name = 'PipelineError'
+}
+
+/** A template field the record does not have (code `SPOUT_TEMPLATE_FIELD_MISSING`). */
+export class TemplateFieldError extends SpoutError {
+  override name = 'TemplateFieldError'
+  /** The dotted path, e.g. `a.b`. */
+  readonly field: string
+
+  constructor(field: string) {
+    super('SPOUT_TEMPLATE_FIELD_MISSING', `the record has no field '${field}' (used as {{${field}}})`)
+    this.field = field
+  }
+}
+
+/** Why a structured response was refused. */
+export type FormatFailure =
+  /** The text is not JSON. */
+  | 'invalid-json'
+  /** The JSON does not match the schema. */
+  | 'schema'
+  /** The model stopped at its token limit (`done_reason: "length"`): the JSON was cut off. */
+  | 'length'
+
+/**
+ * A response that `format` asked to be JSON (or to match a schema) and that is not (code
+ * `SPOUT_FORMAT_ERROR`). The pipeline retries such a record up to `formatRetries` times, then
+ * writes it as failed: never as a success.
+ */
+export class FormatError extends SpoutError {
+  override name = 'FormatError'
+  readonly failure: FormatFailure
+  /** The record's id. */
+  readonly recordId: string
+  /** JSON pointer of the first schema error (`/answer/score`; `''` for the root), for `schema` failures. */
+  readonly path: string | undefined
+
+  constructor(init: { failure: FormatFailure; recordId: string; detail: string; path?: string }) {
+    super('SPOUT_FORMAT_ERROR', `record ${init.recordId}: ${init.detail}`)
+    this.failure = init.failure
+    this.recordId = init.recordId
+    this.path = init.path
+  }
+}
+
+/** An output file that cannot be resumed from (code `SPOUT_RESUME_CORRUPT`). */
+export class ResumeError extends SpoutError {
+  override name = 'ResumeError'
+  readonly path: string
+  /** 1-based line number. */
+  readonly line: number
+
+  constructor(path: string, line: number, reason: string) {
+    super('SPOUT_RESUME_CORRUPT', `${path}:${line}: ${reason}`)
+    this.path = path
+    this.line = line
+  }
+}
+
+/** A pool that cannot serve (code `SPOUT_NO_HOST`: no host has the model, or no host given). */
+export class HostPoolError extends SpoutError {
+  override name = 'HostPoolError'
+  /** The hosts asked. */
+  readonly hosts: readonly string[]
+
+  constructor(message: string, hosts: readonly string[]) {
+    super('SPOUT_NO_HOST', message)
+    this.hosts = hosts
   }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { FormatChecker, FormatError } from './format-check.ts'
+import { FormatError } from './errors.ts'
+import { FormatChecker } from './format-check.ts'
 
 const schema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',

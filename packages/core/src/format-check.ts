@@ -1,35 +1,5 @@
 import { Ajv, type ValidateFunction } from 'ajv'
-import { SpoutError } from './errors.ts'
-
-/** Why a structured response was refused. */
-export type FormatFailure =
-  /** The text is not JSON. */
-  | 'invalid-json'
-  /** The JSON does not match the schema. */
-  | 'schema'
-  /** The model stopped at its token limit (`done_reason: "length"`): the JSON was cut off. */
-  | 'length'
-
-/**
- * A response that `format` asked to be JSON (or to match a schema) and that is not (code
- * `SPOUT_FORMAT_ERROR`). The pipeline retries such a record up to `formatRetries` times, then
- * writes it as failed: never as a success.
- */
-export class FormatError extends SpoutError {
-  override name = 'FormatError'
-  readonly failure: FormatFailure
-  /** The record's id. */
-  readonly recordId: string
-  /** JSON pointer of the first schema error (`/answer/score`; `''` for the root), for `schema` failures. */
-  readonly path: string | undefined
-
-  constructor(init: { failure: FormatFailure; recordId: string; detail: string; path?: string }) {
-    super('SPOUT_FORMAT_ERROR', `record ${init.recordId}: ${init.detail}`)
-    this.failure = init.failure
-    this.recordId = init.recordId
-    this.path = init.path
-  }
-}
+import { FormatError, type FormatFailure, SpoutError } from './errors.ts'
 
 /** What the check found: the parsed value, or why the response is refused. */
 export type FormatOutcome = { ok: true; parsed: unknown } | { ok: false; error: FormatError }

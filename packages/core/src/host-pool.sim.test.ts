@@ -1,9 +1,10 @@
 import { type Simulator, type SimulatorOptions, startSimulator } from '@spout/ollama-sim'
 import { afterEach, describe, expect, it } from 'vitest'
 import { OllamaClient } from './client.ts'
+import { HostPoolError } from './errors.ts'
 import { eventSink } from './event-sink.ts'
 import type { RecordStartEvent, SpoutEvent } from './events.ts'
-import { HostPool, HostPoolError, type HostPoolMember } from './host-pool.ts'
+import { HostPool, type HostPoolMember } from './host-pool.ts'
 import { runPipeline } from './pipeline.ts'
 import type { InputRecord, RecordResult, SpoutPlugin } from './plugin.ts'
 

@@ -2,7 +2,7 @@
 // Backend), with concurrency learned per host, health checks and failover.
 
 import type { Backend, BackendCallOptions, BackendCapacity } from './backend.ts'
-import { ConnectionError, SpoutError } from './errors.ts'
+import { ConnectionError, HostPoolError, type SpoutError } from './errors.ts'
 import type { HostReport } from './events.ts'
 import { type HostInspector, inspectorOf, modelKey } from './host-inspector.ts'
 import { pickHost } from './host-scheduler.ts'
@@ -33,18 +33,6 @@ export interface HostPoolOptions {
   maxFailures?: number
   /** Backoff between probes of a host that is down. Default `{ base: 250, max: 10_000 }` ms. */
   probeDelay?: RetryDelay
-}
-
-/** A pool that cannot serve (code `SPOUT_NO_HOST`: no host has the model, or no host given). */
-export class HostPoolError extends SpoutError {
-  override name = 'HostPoolError'
-  /** The hosts asked. */
-  readonly hosts: readonly string[]
-
-  constructor(message: string, hosts: readonly string[]) {
-    super('SPOUT_NO_HOST', message)
-    this.hosts = hosts
-  }
 }
 
 interface Waiter {

@@ -6,16 +6,21 @@ export type { Backend, BackendCallOptions, BackendCapacity, BackendKind, Backend
 export type { OllamaClientOptions } from './client.ts'
 export { OllamaClient } from './client.ts'
 // Errors (client, NDJSON decoder, plugins)
-export type { SpoutErrorCode, TimeoutPhase } from './errors.ts'
+export type { FormatFailure, SpoutErrorCode, TimeoutPhase } from './errors.ts'
 export {
   ConnectionError,
+  FormatError,
   HostError,
+  HostPoolError,
   HttpError,
   IncompleteStreamError,
   ParseError,
+  PipelineError,
   PluginError,
+  ResumeError,
   SpoutError,
   StreamError,
+  TemplateFieldError,
   TimeoutError,
 } from './errors.ts'
 // Pipeline and plugin SDK
@@ -38,13 +43,11 @@ export type {
   SpoutEventType,
 } from './events.ts'
 export { eventTypes } from './events.ts'
-export type { FormatFailure } from './format-check.ts'
-export { FormatError } from './format-check.ts'
 export type { ResolvedHost } from './host.ts'
 export { defaultHost, parseHost, resolveHost } from './host.ts'
 export type { HostInspector } from './host-inspector.ts'
 export type { HostPoolMember, HostPoolOptions } from './host-pool.ts'
-export { HostPool, HostPoolError } from './host-pool.ts'
+export { HostPool } from './host-pool.ts'
 export type { HubErrorFrame, HubFrame, HubSnapshotFrame, JobSnapshot } from './hub-protocol.ts'
 export { formatResume, fromSnapshot, hubCloseCodes, parseResume, toSnapshot } from './hub-protocol.ts'
 export type { JsonlSinkOptions } from './jsonl-sink.ts'
@@ -55,7 +58,7 @@ export { decodeNdjson, defaultMaxLineLength, NdjsonDecoderStream, NdjsonParser }
 export type { OpenAIClientOptions, OpenAIModelList } from './openai-client.ts'
 export { OpenAIClient } from './openai-client.ts'
 export type { PipelineClient, PipelineOptions, RequestDefaults } from './pipeline.ts'
-export { PipelineError, runPipeline } from './pipeline.ts'
+export { runPipeline } from './pipeline.ts'
 export type {
   BuildPromptResult,
   FunctionPluginHooks,
@@ -84,7 +87,7 @@ export type { RetryOptions } from './request-retry.ts'
 export { defaultRetry } from './request-retry.ts'
 export { ResponseStream } from './response-stream.ts'
 export type { ResumeState } from './resume.ts'
-export { prepareResume, ResumeError } from './resume.ts'
+export { prepareResume } from './resume.ts'
 export type { SseEvent, SseOptions } from './sse.ts'
 export { decodeSse, SseDecoderStream, SseParser } from './sse.ts'
 export type { StageSplit } from './stage-split.ts'
@@ -94,7 +97,7 @@ export type { StageDefinition, StagedLine, StageRecord, StagesOptions } from './
 export { runStages } from './stages.ts'
 export { systemPrompt } from './system-prompt.ts'
 export type { CompiledTemplate, TemplatePromptOptions } from './template-prompt.ts'
-export { compileTemplate, TemplateFieldError, templatePrompt } from './template-prompt.ts'
+export { compileTemplate, templatePrompt } from './template-prompt.ts'
 export type { Timeouts } from './transport.ts'
 export { defaultTimeouts } from './transport.ts'
 export type {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { Backend, BackendCallOptions, BackendRoute } from './backend.ts'
 import { sleep } from './backoff.ts'
 import { ConcurrencyLimit, type Permit } from './concurrency-limit.ts'
-import { SpoutError } from './errors.ts'
+import { type FormatError, HttpError, PipelineError, PluginError, SpoutError } from './errors.ts'
 import type {
   ChunkEvent,
   EventError,
@@ -12,7 +12,7 @@ import type {
   RecordMetrics,
   RecordStartEvent,
 } from './events.ts'
-import { FormatChecker, type FormatError } from './format-check.ts'
+import { FormatChecker } from './format-check.ts'
 import type {
   InputRecord,
   PipelineRequest,
@@ -73,11 +73,6 @@ export interface PipelineOptions {
   signal?: AbortSignal
   /** Where plugins' `context.logger` messages go. Default: nowhere. */
   logger?: PluginLogger
-}
-
-/** A record the pipeline cannot send (code `SPOUT_INVALID_RECORD`), or a job stopped (code `SPOUT_ABORTED`). */
-export class PipelineError extends SpoutError {
-  override name = 'PipelineError'
 }
 
 const silentLogger: PluginLogger = { info() {}, warn() {} }
@@ -414,7 +409,7 @@ class PipelineRun {
         continue
       } catch (error) {
         if (error === refusal) throw error
-        if (this.#stop || (error as { code?: unknown })?.code === 'SPOUT_PLUGIN_ERROR') throw error
+        if (this.#stop || error instanceof PluginError) throw error
         const kind = classifyFailure(error)
         if (kind === 'busy') {
           outcome = 'busy'
@@ -589,8 +584,7 @@ export function recordId(record: InputRecord, idField: string, position: number)
 }
 
 function isModelNotFound(error: unknown): boolean {
-  const { code, status } = (error ?? {}) as { code?: unknown; status?: unknown }
-  return code === 'SPOUT_HTTP_ERROR' && status === 404
+  return error instanceof HttpError && error.status === 404
 }
 
 /** An error as plain JSON for events and result lines. */

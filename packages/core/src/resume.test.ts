@@ -2,7 +2,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { prepareResume, ResumeError } from './resume.ts'
+import { ResumeError } from './errors.ts'
+import { prepareResume } from './resume.ts'
 
 let directory: string
 let path: string

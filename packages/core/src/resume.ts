@@ -1,21 +1,7 @@
 import { createReadStream } from 'node:fs'
 import { open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { SpoutError } from './errors.ts'
-
-/** An output file that cannot be resumed from (code `SPOUT_RESUME_CORRUPT`). */
-export class ResumeError extends SpoutError {
-  override name = 'ResumeError'
-  readonly path: string
-  /** 1-based line number. */
-  readonly line: number
-
-  constructor(path: string, line: number, reason: string) {
-    super('SPOUT_RESUME_CORRUPT', `${path}:${line}: ${reason}`)
-    this.path = path
-    this.line = line
-  }
-}
+import { ResumeError } from './errors.ts'
 
 export interface ResumeState {
   /** Ids with a successful line: pass as `skip` to `runPipeline`. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { TemplateFieldError } from './errors.ts'
 import type { PipelineRequest, PluginContext } from './plugin.ts'
 import { systemPrompt } from './system-prompt.ts'
-import { compileTemplate, TemplateFieldError, templatePrompt } from './template-prompt.ts'
+import { compileTemplate, templatePrompt } from './template-prompt.ts'
 
 const context = {} as PluginContext
 const generate: PipelineRequest = { model: 'llama3.2' }

@@ -1,18 +1,6 @@
-import { SpoutError } from './errors.ts'
+import { TemplateFieldError } from './errors.ts'
 import type { InputRecord, PipelineRequest, SpoutPlugin } from './plugin.ts'
 import { withSystem, withUserText } from './prompt-request.ts'
-
-/** A template field the record does not have (code `SPOUT_TEMPLATE_FIELD_MISSING`). */
-export class TemplateFieldError extends SpoutError {
-  override name = 'TemplateFieldError'
-  /** The dotted path, e.g. `a.b`. */
-  readonly field: string
-
-  constructor(field: string) {
-    super('SPOUT_TEMPLATE_FIELD_MISSING', `the record has no field '${field}' (used as {{${field}}})`)
-    this.field = field
-  }
-}
 
 type TemplatePart = string | { readonly path: readonly string[]; readonly field: string }
 
