@@ -33,6 +33,10 @@ export type SpoutErrorCode =
   | 'SPOUT_HUB_INSECURE_BIND'
   | 'SPOUT_HUB_LISTEN'
   | 'SPOUT_HUB_OPTIONS'
+  // @spout/redis (`RedisError`)
+  | 'SPOUT_REDIS_URL'
+  | 'SPOUT_REDIS_CONNECT'
+  | 'SPOUT_REDIS_COMMAND'
   // @spout/cli (`CliError`, `InputLineError`)
   | 'SPOUT_USAGE'
   | 'SPOUT_INPUT_ERROR'

@@ -1,5 +1,7 @@
 // `spout serve --redis`: @spout/redis is imported only then, so a hub without Redis (and `spout
 // --help`) never loads a Redis client.
+
+import { SpoutError } from '@spout/core/errors'
 import type { HubBus } from '@spout/ws-server'
 import { CliError } from '../cli-error.ts'
 
@@ -31,7 +33,7 @@ export async function openHubBus(
   } catch (error) {
     throw new CliError(`--redis: ${(error as Error).message}`, {
       cause: error,
-      code: (error as { code?: string }).code,
+      ...(error instanceof SpoutError ? { code: error.code } : {}),
     })
   }
 }
