@@ -19,24 +19,35 @@ export interface RedisHubBusOptions {
 /**
  * Stamps one producer frame: per event, its job's counter (raised first to the hub's floor, so a
  * Redis that lost its data never hands out a sequence twice), then the frame goes onto the stream
- * with its sequences. Atomic, so the stream's order is the sequences' order on every hub.
- * KEYS: counters hash, stream. ARGV: maxLength, frame JSON, then job id and floor per event.
+ * with its sequences and its publisher's frame number. Atomic, so the stream's order is the
+ * sequences' order on every hub. A frame number not above the publisher's last is a resend (the
+ * client re-sends what got no reply before a reconnect): it is dropped.
+ * KEYS: counters hash, stream, publishers hash.
+ * ARGV: maxLength, frame JSON, publisher id, frame number, then job id and floor per event.
  */
 const stampScript = `
+local frameNumber = tonumber(ARGV[4])
+if frameNumber <= tonumber(redis.call('HGET', KEYS[3], ARGV[3]) or '0') then return 0 end
+redis.call('HSET', KEYS[3], ARGV[3], frameNumber)
 local sequences = {}
-for index = 3, #ARGV, 2 do
+for index = 5, #ARGV, 2 do
   local jobId = ARGV[index]
   local floor = tonumber(ARGV[index + 1])
   local current = tonumber(redis.call('HGET', KEYS[1], jobId) or '0')
   if current < floor then redis.call('HSET', KEYS[1], jobId, floor) end
   sequences[#sequences + 1] = redis.call('HINCRBY', KEYS[1], jobId, 1)
 end
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2], 's', table.concat(sequences, ','))
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2], 's', table.concat(sequences, ','), 'p', ARGV[3], 'n', frameNumber)
 return #sequences
 `
 
 type StampingRedis = Redis & {
-  spoutStamp(counters: string, stream: string, ...args: (string | number)[]): Promise<number>
+  spoutStamp(
+    counters: string,
+    stream: string,
+    publishers: string,
+    ...args: (string | number)[]
+  ): Promise<number>
 }
 
 const readCount = 1000
@@ -58,7 +69,7 @@ export async function redisHubBus(options: RedisHubBusOptions): Promise<HubBus> 
     writer.disconnect()
     throw error
   }
-  writer.defineCommand('spoutStamp', { numberOfKeys: 2, lua: stampScript })
+  writer.defineCommand('spoutStamp', { numberOfKeys: 3, lua: stampScript })
   await writer.set(`${key}:id`, randomUUID(), 'NX')
   const hubId = (await writer.get(`${key}:id`)) ?? randomUUID()
   return new RedisHubBus(options, key, hubId, writer, reader)
@@ -73,6 +84,11 @@ class RedisHubBus implements HubBus {
   readonly #url: string
   /** Highest sequence seen per job: the floor for the next stamp. */
   readonly #floors = new Map<string, number>()
+  /** This bus's frames are numbered under this id, so that a resent frame is known. */
+  readonly #publisherId = randomUUID()
+  #frameNumber = 0
+  /** Last frame number read per publisher: an entry not above it is a duplicate (see below). */
+  readonly #lastFrames = new Map<string, number>()
   #lastId = '0-0'
   #closed = false
   #reading: Promise<void> | undefined
@@ -87,9 +103,16 @@ class RedisHubBus implements HubBus {
   }
 
   publish(events: SpoutEvent[]): void {
-    const args: (string | number)[] = [this.#options.maxLength ?? 100_000, JSON.stringify(events)]
+    this.#frameNumber += 1
+    const args: (string | number)[] = [
+      this.#options.maxLength ?? 100_000,
+      JSON.stringify(events),
+      this.#publisherId,
+      this.#frameNumber,
+    ]
     for (const event of events) args.push(event.jobId, this.#floors.get(event.jobId) ?? 0)
-    this.#writer.spoutStamp(`${this.#key}:seq`, `${this.#key}:events`, ...args).catch((error: unknown) => {
+    const keys = [`${this.#key}:seq`, `${this.#key}:events`, `${this.#key}:publishers`] as const
+    this.#writer.spoutStamp(...keys, ...args).catch((error: unknown) => {
       if (!this.#closed) this.#report('SPOUT_REDIS_COMMAND', `cannot publish ${events.length} events`, error)
     })
   }
@@ -150,11 +173,21 @@ class RedisHubBus implements HubBus {
   #decode(fields: string[]): SpoutEvent[] | undefined {
     let frame: string | undefined
     let sequences: string | undefined
+    let publisher: string | undefined
+    let frameNumber = 0
     for (let index = 0; index + 1 < fields.length; index += 2) {
-      if (fields[index] === 'e') frame = fields[index + 1]
-      else if (fields[index] === 's') sequences = fields[index + 1]
+      const value = fields[index + 1]!
+      if (fields[index] === 'e') frame = value
+      else if (fields[index] === 's') sequences = value
+      else if (fields[index] === 'p') publisher = value
+      else if (fields[index] === 'n') frameNumber = Number(value)
     }
     if (frame === undefined || sequences === undefined) return undefined
+    // A Redis that lost its data forgets the frame numbers, so a resend can land twice: skip it here.
+    if (publisher !== undefined) {
+      if (frameNumber <= (this.#lastFrames.get(publisher) ?? 0)) return undefined
+      this.#lastFrames.set(publisher, frameNumber)
+    }
     let events: SpoutEvent[]
     try {
       events = JSON.parse(frame) as SpoutEvent[]

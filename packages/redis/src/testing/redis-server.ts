@@ -11,8 +11,11 @@ export interface RedisServer {
   readonly port: number
   /** Stops it (SIGKILL with `crash`, otherwise SHUTDOWN-like SIGTERM) and waits for the exit. */
   stop(options?: { crash?: boolean }): Promise<void>
-  /** Starts it again on the same port and directory (what it kept, with `persist`, comes back). */
-  restart(): Promise<void>
+  /**
+   * Stops it (SIGKILL with `crash`) and starts it again on the same port and directory: what it
+   * kept (with `persist`) comes back, the rest is gone.
+   */
+  restart(options?: { crash?: boolean }): Promise<void>
   /** Stops it and removes its directory. */
   close(): Promise<void>
 }
@@ -78,8 +81,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     stop: async (stopOptions) => {
       await stop(stopOptions)
     },
-    restart: async () => {
-      await stop()
+    restart: async (restartOptions) => {
+      await stop(restartOptions)
       child = await launch(port, dir, options)
     },
     close: async () => {
