@@ -23,16 +23,18 @@ const longLineBytes = 16 * 1024 * 1024
 const longLineRounds = 5
 const longLineRoundsOllamaJs = 2
 
-interface Outcome {
+export interface Outcome {
   chunks: number
   characters: number
 }
 
-type Contender = (url: string, body: { model: string; prompt: string }) => Promise<Outcome>
+export type Contender = (url: string, body: { model: string; prompt: string }) => Promise<Outcome>
 
 const simulatorBin = fileURLToPath(new URL('../packages/ollama-sim/dist/bin.js', import.meta.url))
 
-async function startSimulatorProcess(flags: string[] = []): Promise<{ url: string; close(): Promise<void> }> {
+export async function startSimulatorProcess(
+  flags: string[] = [],
+): Promise<{ url: string; close(): Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, [simulatorBin, '--port', '0', ...flags], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -124,12 +126,12 @@ const ollama: Contender = async (url, body) => {
 }
 
 /** A, B, C; then B, C, A; then C, A, B; …: interleaved, and no contender always runs first. */
-function rotate<T>(items: T[], round: number): T[] {
+export function rotate<T>(items: T[], round: number): T[] {
   const shift = round % items.length
   return [...items.slice(shift), ...items.slice(0, shift)]
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = sorted.length >> 1
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
@@ -144,7 +146,7 @@ function collectGarbage(): void {
  * shared and often loaded: CPU time does not count time spent waiting for a core or for the simulator
  * (another process), so its ratios are the stable ones.
  */
-async function timed(contender: Contender, url: string, body: { model: string; prompt: string }) {
+export async function timed(contender: Contender, url: string, body: { model: string; prompt: string }) {
   try {
     return await measure(contender, url, body)
   } catch (error) {
@@ -186,7 +188,7 @@ export interface ClientBenchRow {
 
 type Sample = { wall: number; cpu: number }
 
-function ratio(value: number, base: number): string {
+export function ratio(value: number, base: number): string {
   return `${(value / base).toFixed(2)}x`
 }
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
-import { jsonlSink, OllamaClient, runPipeline } from '@spout/core'
+import { jsonlSink, OllamaClient, OpenAIClient, runPipeline } from '@spout/core'
 
 const simulatorBin = fileURLToPath(new URL('../packages/ollama-sim/dist/bin.js', import.meta.url))
 const model = 'llama3.2'
@@ -60,6 +60,8 @@ export async function throughput(
   rate = 100,
   tokensPerRecord = 100,
   count = 24,
+  /** `api`: OllamaClient over NDJSON; `v1`: OpenAIClient over the simulator's OpenAI-compatible SSE. */
+  wire: 'api' | 'v1' = 'api',
 ): Promise<ThroughputResult> {
   const sim = await startSimulatorProcess([
     '--num-parallel',
@@ -67,7 +69,8 @@ export async function throughput(
     '--tokens-per-second',
     String(rate),
   ])
-  const client = new OllamaClient({ host: sim.url })
+  const client =
+    wire === 'v1' ? new OpenAIClient({ host: `${sim.url}/v1` }) : new OllamaClient({ host: sim.url })
   try {
     await runPipeline({ client, model, input: records(slots, 1), concurrency: slots }) // warm the connections
     const started = performance.now()
@@ -347,18 +350,22 @@ export async function run(): Promise<{
     )
   }
 
-  console.log('\npipeline throughput (K slots at R tokens/s each, 100-token records)')
-  console.log('K | R | records | tokens/s | K × R | ratio')
+  console.log('\npipeline throughput (K slots at R tokens/s each, 100-token records; over /api and /v1)')
+  console.log('wire | K | R | records | tokens/s | K × R | ratio')
   const throughputs: ThroughputResult[] = []
-  for (const [slots, rate] of [
-    [1, 100],
-    [4, 100],
-    [8, 50],
+  for (const [slots, rate, wire] of [
+    [1, 100, 'api'],
+    [4, 100, 'api'],
+    [8, 50, 'api'],
+    [1, 100, 'v1'],
+    [4, 100, 'v1'],
+    [8, 50, 'v1'],
   ] as const) {
-    const result = await throughput(slots, rate, 100, slots * 6)
+    const result = await throughput(slots, rate, 100, slots * 6, wire)
     throughputs.push(result)
     console.log(
       [
+        `/${wire}`,
         slots,
         rate,
         result.records,

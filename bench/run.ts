@@ -3,6 +3,7 @@
 const benches: [string, () => Promise<{ run(): Promise<unknown> }>][] = [
   ['hub', () => import('./hub.bench.ts')],
   ['client', () => import('./client.bench.ts')],
+  ['openai-client', () => import('./openai-client.bench.ts')],
   ['pipeline', () => import('./pipeline.bench.ts')],
   ['cli', () => import('./cli.bench.ts')],
   ['llama', () => import('./llama.bench.ts')],

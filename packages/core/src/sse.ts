@@ -28,6 +28,11 @@ export interface SseOptions {
    * buffers). `false` keeps a view instead: right for Node streams and undici bodies, which never reuse them.
    */
   copyChunks?: boolean
+  /**
+   * Called with each event's data and name instead of appending an `SseEvent` to `out`: for decoders
+   * built on this one, which turn the data into their own values (no event object in between).
+   */
+  onEvent?: (out: unknown[], data: string, event: string | undefined) => void
 }
 
 export const defaultMaxEventSize = 64 * 1024 * 1024
@@ -57,7 +62,10 @@ export class SseParser implements ByteParser {
   #eventStart = 0
   /** Bytes of the current event's lines so far. */
   #eventBytes = 0
-  #data: string[] = []
+  /** The event's first `data:` line; with more lines, all of them are in `#dataLines`. */
+  #data: string | undefined
+  #dataLines: string[] = []
+  readonly #onEvent: SseOptions['onEvent']
   #type: string | undefined
   #lastId = ''
 
@@ -67,6 +75,7 @@ export class SseParser implements ByteParser {
     this.maxEventSize = limit
     this.source = options.source
     this.#copyChunks = options.copyChunks ?? true
+    this.#onEvent = options.onEvent
   }
 
   /** Lines finished so far. */
@@ -126,9 +135,8 @@ export class SseParser implements ByteParser {
   /** Ends the unfinished line with the first line ending of `chunk`; returns where the rest starts. */
   #finishPending(chunk: Uint8Array, start: number, out: unknown[]): number {
     const feed = chunk.indexOf(lineFeed, start)
-    const head = feed === -1 ? chunk.subarray(start) : chunk.subarray(start, feed)
-    const ret = head.indexOf(carriageReturn)
-    const end = ret === -1 ? feed : start + ret
+    const ret = chunk.indexOf(carriageReturn, start)
+    const end = ret === -1 || (feed !== -1 && feed < ret) ? feed : ret
     if (end === -1) {
       this.#appendPending(chunk, start)
       return chunk.length
@@ -196,13 +204,13 @@ export class SseParser implements ByteParser {
     const first = line.charCodeAt(0)
     if (first === colon) return
     if (first === 0x64 && line.startsWith('data:')) {
-      this.#data.push(line.charCodeAt(5) === space ? line.slice(6) : line.slice(5))
+      this.#addData(line.charCodeAt(5) === space ? line.slice(6) : line.slice(5))
       return
     }
     const at = line.indexOf(':')
     const name = at === -1 ? line : line.slice(0, at)
     const value = at === -1 ? '' : line.slice(line.charCodeAt(at + 1) === space ? at + 2 : at + 1)
-    if (name === 'data') this.#data.push(value)
+    if (name === 'data') this.#addData(value)
     else if (name === 'event') this.#type = value
     else if (name === 'id' && !value.includes('\u0000')) this.#lastId = value
     // `retry:` and unknown fields are ignored, as EventSource does.
@@ -212,16 +220,25 @@ export class SseParser implements ByteParser {
     this.#eventBytes = 0
     this.#eventStart = this.#offset
     this.#eventLine = this.#line + 1
-    const data = this.#data
-    if (data.length > 0) {
-      out.push({
-        event: this.#type ?? 'message',
-        data: data.length === 1 ? data[0]! : data.join('\n'),
-        id: this.#lastId,
-      } satisfies SseEvent)
-      data.length = 0
+    const first = this.#data
+    if (first !== undefined) {
+      const lines = this.#dataLines
+      const data = lines.length === 0 ? first : lines.join('\n')
+      this.#data = undefined
+      lines.length = 0
+      const type = this.#type
+      this.#type = undefined
+      if (this.#onEvent) this.#onEvent(out, data, type)
+      else out.push({ event: type ?? 'message', data, id: this.#lastId } satisfies SseEvent)
+      return
     }
     this.#type = undefined
+  }
+
+  #addData(value: string): void {
+    if (this.#data === undefined) this.#data = value
+    else if (this.#dataLines.length === 0) this.#dataLines.push(this.#data, value)
+    else this.#dataLines.push(value)
   }
 
   #appendPending(chunk: Uint8Array, start: number): void {
@@ -239,7 +256,8 @@ export class SseParser implements ByteParser {
   #tooLong(): never {
     this.#pending = []
     this.#pendingLength = 0
-    this.#data.length = 0
+    this.#data = undefined
+    this.#dataLines.length = 0
     throw new ParseError({
       code: 'SPOUT_EVENT_TOO_LONG',
       message: `SSE event larger than ${this.maxEventSize} bytes (maxEventSize)`,
