@@ -27,6 +27,9 @@ export type SpoutErrorCode =
   | 'SPOUT_TEMPLATE_FIELD_MISSING'
   | 'SPOUT_FORMAT_ERROR'
   | 'SPOUT_RESUME_CORRUPT'
+  // Stages (teacher → student → judge)
+  | 'SPOUT_SPLIT_ERROR'
+  | 'SPOUT_STAGE_EMPTY'
   /** On a result line: a failure that was not a `SpoutError` (its message is kept). */
   | 'SPOUT_ERROR'
   // @spout/ws-server (`HubError`)

@@ -1,4 +1,4 @@
-import { SpoutError } from './errors.ts'
+import { SpoutError, type SpoutErrorCode } from './errors.ts'
 import type { StageLine } from './stage-state.ts'
 
 /**
@@ -11,7 +11,7 @@ export class StageError extends SpoutError {
   override name = 'StageError'
   readonly stage: string
 
-  constructor(code: string, stage: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: SpoutErrorCode, stage: string, message: string, options?: { cause?: unknown }) {
     super(code, `stage ${stage}: ${message}`, options)
     this.stage = stage
   }

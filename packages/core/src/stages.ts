@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
 import type { Writable } from 'node:stream'
 import type { Backend } from './backend.ts'
+import type { SpoutErrorCode } from './errors.ts'
 import type { EventError, JobStartEvent, JobSummary } from './events.ts'
 import { jsonlSink } from './jsonl-sink.ts'
 import { type RequestDefaults, recordId, runPipeline, toEventError } from './pipeline.ts'
@@ -231,7 +232,9 @@ class StagedRun {
         this.#summary.tokens += summary.tokens
         if (summary.error && !summary.interrupted) {
           this.#error ??= summary.error
-          this.#controller.abort(new StageError(summary.error.code, stage.name, summary.error.message))
+          // An event's code is one the pipeline wrote from a SpoutError (or SPOUT_ERROR).
+          const code = summary.error.code as SpoutErrorCode
+          this.#controller.abort(new StageError(code, stage.name, summary.error.message))
         }
         return summary
       }),
