@@ -7,7 +7,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createHub, hubDefaults } from '@spout/ws-server'
 import { type WebSocket, WebSocketServer } from 'ws'
 
-export type HubKind = 'hub' | 'reference' | 'naive'
+/** `shared`: our hub on a Redis bus (`@spout/redis`); the bench runs two of them. */
+export type HubKind = 'hub' | 'shared' | 'reference' | 'naive'
 
 export type ServerMessage =
   | { type: 'ready'; port: number }
@@ -70,14 +71,19 @@ async function referenceHub(): Promise<{ port: number }> {
   return { port: (server.address() as AddressInfo).port }
 }
 
-async function ourHub(): Promise<{ port: number }> {
-  const hub = await createHub({ port: 0 })
+async function ourHub(redisUrl?: string): Promise<{ port: number }> {
+  const bus = redisUrl ? await (await import('@spout/redis')).redisHubBus({ url: redisUrl }) : undefined
+  const hub = await createHub({ port: 0, ...(bus ? { bus } : {}) })
   return { port: hub.port }
 }
 
 const kind = process.argv[2] as HubKind
 const server =
-  kind === 'naive' ? await naiveHub() : kind === 'reference' ? await referenceHub() : await ourHub()
+  kind === 'naive'
+    ? await naiveHub()
+    : kind === 'reference'
+      ? await referenceHub()
+      : await ourHub(kind === 'shared' ? process.argv[3] : undefined)
 const loopDelay = monitorEventLoopDelay({ resolution: 5 })
 let rssPeak = 0
 let rssSampler: NodeJS.Timeout | undefined

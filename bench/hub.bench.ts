@@ -25,6 +25,8 @@ export interface HubBenchOptions {
   drainSeconds?: number
   /** Runs of our hub (the one with the median p99 is reported); the naive hub runs once. */
   hubRepeats?: number
+  /** Also run two of our hubs sharing one Redis (a `redis-server` of its own), half the viewers on each. */
+  shared?: boolean
 }
 
 export interface HubBenchRow {
@@ -185,16 +187,31 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
 }
 
-async function phase(kind: HubKind, options: Required<HubBenchOptions>): Promise<HubBenchRow> {
-  const server = child('./hub-server-process.ts', [kind])
+async function phase(
+  kind: HubKind,
+  options: Required<HubBenchOptions>,
+  redisUrl?: string,
+): Promise<HubBenchRow> {
+  // `shared`: two hubs on one Redis; the producer on the first, one viewer process on each.
+  const servers = (kind === 'shared' ? [0, 1] : [0]).map(() =>
+    child('./hub-server-process.ts', redisUrl ? [kind, redisUrl] : [kind]),
+  )
+  const server = servers[0]!
   const viewerProcesses: ChildProcess[] = []
   const producerSockets: WebSocket[] = []
   try {
-    const { port } = await nextMessage<ServerMessage & { type: 'ready' }>(server, 'ready')
+    const ports = await Promise.all(
+      servers.map(async (each) => (await nextMessage<ServerMessage & { type: 'ready' }>(each, 'ready')).port),
+    )
+    const port = ports[0]!
     const perProcess = [Math.ceil(options.viewers / 2), Math.floor(options.viewers / 2)]
-    for (const count of perProcess) {
-      viewerProcesses.push(child('./hub-viewer-process.ts', [`ws://127.0.0.1:${port}/ws`, String(count)]))
+    for (const [index, count] of perProcess.entries()) {
+      const viewerPort = ports[index % ports.length]!
+      viewerProcesses.push(
+        child('./hub-viewer-process.ts', [`ws://127.0.0.1:${viewerPort}/ws`, String(count)]),
+      )
     }
+    const hubsCpu = () => servers.reduce((sum, each) => sum + cpuSeconds(each.pid), 0)
     await Promise.all(viewerProcesses.map((viewer) => nextMessage(viewer, 'ready')))
     const viewersCpu = () => viewerProcesses.reduce((sum, viewer) => sum + cpuSeconds(viewer.pid), 0)
     const producer = new WebSocket(`ws://127.0.0.1:${port}/publish`, { perMessageDeflate: false })
@@ -219,8 +236,8 @@ async function phase(kind: HubKind, options: Required<HubBenchOptions>): Promise
     for (let elapsed = 0; elapsed < durationMs; elapsed = performance.now() - started) {
       if (!measuring && elapsed >= warmUpMs) {
         measuring = true
-        cpuAtStart = { hub: cpuSeconds(server.pid), viewers: viewersCpu(), at: performance.now() }
-        server.send({ type: 'start' } satisfies ServerCommand)
+        cpuAtStart = { hub: hubsCpu(), viewers: viewersCpu(), at: performance.now() }
+        for (const each of servers) each.send({ type: 'start' } satisfies ServerCommand)
       }
       const due = Math.floor((elapsed * options.chunksPerSecond) / 1000)
       for (; chunks < due; chunks++) send(job.chunk(!measuring))
@@ -228,13 +245,13 @@ async function phase(kind: HubKind, options: Required<HubBenchOptions>): Promise
     }
     send(job.end())
     const measuredSeconds = (performance.now() - cpuAtStart.at) / 1000
-    const hubCpu = (cpuSeconds(server.pid) - cpuAtStart.hub) / measuredSeconds
+    const hubCpu = (hubsCpu() - cpuAtStart.hub) / measuredSeconds
     const viewerCpu = (viewersCpu() - cpuAtStart.viewers) / measuredSeconds
     for (const viewer of viewerProcesses) viewer.send({ type: 'mark' } satisfies ViewerCommand)
     // A hub that is behind answers only once it has caught up: read its answer after the drain.
     const loop = nextMessage<ServerMessage & { type: 'loop' }>(server, 'loop')
     loop.catch(() => undefined) // killed before it answered: the race below has moved on
-    server.send({ type: 'stop' } satisfies ServerCommand)
+    for (const each of servers) each.send({ type: 'stop' } satisfies ServerCommand)
 
     // Let the viewers receive the rest, up to the drain time.
     const drainUntil = performance.now() + options.drainSeconds * 1000
@@ -286,7 +303,7 @@ async function phase(kind: HubKind, options: Required<HubBenchOptions>): Promise
   } finally {
     // Killed, not asked: a hub that is behind would read an `exit` only after its backlog.
     for (const socket of producerSockets) socket.terminate()
-    const children = [server, ...viewerProcesses]
+    const children = [...servers, ...viewerProcesses]
     const exits = children.map((process) =>
       process.exitCode === null && process.signalCode === null
         ? new Promise((resolve) => process.once('exit', resolve))
@@ -305,6 +322,7 @@ export async function run(options: HubBenchOptions = {}): Promise<HubBenchRow[]>
     viewers: options.viewers ?? 500,
     drainSeconds: options.drainSeconds ?? 5,
     hubRepeats: options.hubRepeats ?? 3,
+    shared: options.shared ?? false,
   }
   const hubRuns: HubBenchRow[] = []
   for (let round = 0; round < resolved.hubRepeats; round++) hubRuns.push(await phase('hub', resolved))
@@ -314,6 +332,15 @@ export async function run(options: HubBenchOptions = {}): Promise<HubBenchRow[]>
   const reference = await phase('reference', resolved)
   const naive = await phase('naive', resolved)
   const rows = [hub, reference, naive]
+  if (resolved.shared) {
+    const { startRedisServer } = await import('@spout/redis/testing')
+    const redis = await startRedisServer()
+    try {
+      rows.push(await phase('shared', resolved, redis.url))
+    } finally {
+      await redis.close()
+    }
+  }
   const format = (value: number, digits = 0) =>
     Number.isFinite(value) ? value.toFixed(digits) : 'none arrived'
   console.log(
@@ -354,7 +381,12 @@ export async function run(options: HubBenchOptions = {}): Promise<HubBenchRow[]>
       'p99 and CPU no worse than the reference',
       hub.p99 <= reference.p99 && hub.cpuPercent <= reference.cpuPercent,
     ],
-  ] as const
+  ] as [string, boolean][]
+  const shared = rows.find((row) => row.hub === 'shared')
+  if (shared) {
+    targets.push(['two hubs on Redis: every event held by every viewer', shared.missingEvents === 0])
+    targets.push(['two hubs on Redis: p99 within 1.5x of one hub', shared.p99 <= 1.5 * hub.p99])
+  }
   console.log(
     `targets (our hub): ${targets.map(([name, met]) => `${name}: ${met ? 'met' : 'NOT met'}`).join('; ')}`,
   )
@@ -363,5 +395,6 @@ export async function run(options: HubBenchOptions = {}): Promise<HubBenchRow[]>
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [chunksPerSecond, hubRepeats] = process.argv.slice(2).map(Number)
-  await run({ chunksPerSecond: chunksPerSecond || undefined, hubRepeats: hubRepeats || undefined })
+  const shared = process.argv.includes('shared')
+  await run({ chunksPerSecond: chunksPerSecond || undefined, hubRepeats: hubRepeats || undefined, shared })
 }
