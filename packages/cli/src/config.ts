@@ -13,7 +13,12 @@ export interface SpoutConfig {
   host?: string
   /** The backend (`--api`): `ollama`, `openai` (an OpenAI-compatible server), `llama-cpp`. */
   api?: 'ollama' | 'openai' | 'llama-cpp'
-  /** Requests in flight at once (`-c`). */
+  /**
+   * Several hosts in one run (a pool; `--host` repeated overrides it): addresses, or objects with
+   * the host's `api`, fixed `concurrency` (default: learned), `weight` and `models`.
+   */
+  hosts?: (string | HostConfig)[]
+  /** Requests in flight at once (`-c`); with several hosts, each host's fixed concurrency. */
   concurrency?: number
   /** Extra attempts per record after a retryable failure (`--retries`). */
   retries?: number
@@ -49,6 +54,20 @@ export interface SpoutConfig {
   output?: string
 }
 
+/** One host of `hosts`. */
+export interface HostConfig {
+  /** The host's address, as `--host` takes it. */
+  address: string
+  /** Its API: Ollama's (`/api`, default) or OpenAI-compatible (`/v1`). */
+  api?: 'ollama' | 'openai'
+  /** Requests in flight there, fixed. Default: learned from how it answers. */
+  concurrency?: number
+  /** Preference among hosts with free slots (free slots × weight). Default 1. */
+  weight?: number
+  /** The models it may serve. Default: every model it lists. */
+  models?: string[]
+}
+
 export type SpoutConfigInput = SpoutConfig | (() => SpoutConfig | Promise<SpoutConfig>)
 
 /**
@@ -78,6 +97,7 @@ const knownKeys = new Set<string>([
   'model',
   'host',
   'api',
+  'hosts',
   'concurrency',
   'retries',
   'system',
@@ -192,6 +212,7 @@ function validateConfig(value: unknown, file: string): SpoutConfig {
   expect('input', 'a string', isString)
   expect('output', 'a string', isString)
   if (config.stages !== undefined) config.stages = checkStageConfigs(config.stages, file)
+  if (config.hosts !== undefined) checkHosts(config.hosts, file)
   return config as SpoutConfig
 }
 
@@ -205,4 +226,36 @@ export function configPath(loaded: LoadedConfig, key: 'input' | 'output'): strin
 export function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error)
   return message.split('\n')[0] ?? message
+}
+
+const hostKeys = new Set(['address', 'api', 'concurrency', 'weight', 'models'])
+
+function checkHosts(hosts: unknown, file: string): void {
+  if (!Array.isArray(hosts))
+    throw new CliError(`${file}: "hosts" must be an array of addresses or { address, … }`)
+  hosts.forEach((entry: unknown, index) => {
+    const where = `${file}: hosts[${index}]`
+    if (typeof entry === 'string') return
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+      throw new CliError(`${where} must be an address or { address, api, concurrency, weight, models }`)
+    const host = entry as Record<string, unknown>
+    for (const key of Object.keys(host))
+      if (!hostKeys.has(key))
+        throw new CliError(`${where}: unknown key "${key}" (known: ${[...hostKeys].join(', ')})`)
+    if (typeof host.address !== 'string') throw new CliError(`${where}: "address" must be a string`)
+    if (host.api !== undefined && host.api !== 'ollama' && host.api !== 'openai')
+      throw new CliError(`${where}: "api" must be "ollama" or "openai"`)
+    if (
+      host.concurrency !== undefined &&
+      !(Number.isInteger(host.concurrency) && (host.concurrency as number) >= 1)
+    )
+      throw new CliError(`${where}: "concurrency" must be a whole number ≥ 1`)
+    if (host.weight !== undefined && !(typeof host.weight === 'number' && host.weight > 0))
+      throw new CliError(`${where}: "weight" must be a number > 0`)
+    if (
+      host.models !== undefined &&
+      !(Array.isArray(host.models) && host.models.every((model) => typeof model === 'string'))
+    )
+      throw new CliError(`${where}: "models" must be an array of model names`)
+  })
 }

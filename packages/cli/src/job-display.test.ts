@@ -112,6 +112,55 @@ describe('JobDisplay', () => {
     expect(stream.text.split('\x1b[?25l').length).toBe(stream.text.split('\x1b[?25h').length)
   })
 
+  it('shows a line per host of a pool above the status line', () => {
+    vi.useFakeTimers()
+    const stream = new Capture(true)
+    stream.columns = 120
+    const hosts = [
+      {
+        host: 'http://a:11434',
+        backend: 'ollama',
+        state: 'up' as const,
+        slots: 4,
+        inFlight: 2,
+        records: 5,
+        failures: 0,
+        tokens: 50,
+        tokensPerSecond: 40,
+      },
+      {
+        host: 'http://b:11434',
+        backend: 'ollama',
+        state: 'down' as const,
+        slots: 1,
+        inFlight: 0,
+        records: 1,
+        failures: 2,
+        tokens: 9,
+        tokensPerSecond: 0,
+        reason: 'connection refused',
+      },
+    ]
+    const view = new JobDisplay({
+      stream,
+      mode: 'live',
+      layout: 'panel',
+      style: createStyle(false),
+      hosts: () => hosts,
+    })
+    view.onEvent(start(3))
+    view.onEvent(recordStart('a'))
+    vi.advanceTimersByTime(100)
+    const frame = stripAnsi(stream.text)
+    expect(frame).toContain('● http://a:11434  2/4 learned · 40.0 tok/s · 5 done')
+    expect(frame).toContain(
+      '○ http://b:11434  0/1 learned · 0.0 tok/s · 1 done · 2 failed attempts · down: connection refused',
+    )
+    expect(frame.indexOf('http://b:11434')).toBeLessThan(frame.lastIndexOf(' done · '))
+    view.finish()
+    vi.useRealTimers()
+  })
+
   it('redraws the panel in place, within the terminal width, on its timer', () => {
     vi.useFakeTimers()
     const { stream, view } = display('live', 'panel')

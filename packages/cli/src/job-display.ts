@@ -1,5 +1,6 @@
-import type { EventError, SpoutEvent } from '@spout/core'
+import type { EventError, HostReport, SpoutEvent } from '@spout/core'
 import { displayWidth, fitLine, formatDuration, formatRate } from './format.ts'
+import { hostPanelLines } from './host-lines.ts'
 import type { OutputStream } from './io.ts'
 import { JobStats } from './job-stats.ts'
 import { type JobCounts, JobView, type RecordFailure, type RecordView } from './job-view.ts'
@@ -30,6 +31,8 @@ export interface JobDisplayOptions {
   showFailures?: boolean
   /** Failures the command reports itself (e.g. the model-missing 404): not printed per record. */
   hideFailure?: (error: EventError) => boolean
+  /** A pool's hosts: the panel shows a line per host (in flight / slots, tokens/s, up or down). */
+  hosts?: () => HostReport[]
   now?: () => number
 }
 
@@ -54,7 +57,10 @@ const panelTextLimit = 4096
  * `1000 / frameInterval` times a second.
  */
 export class JobDisplay {
-  #options: Required<Omit<JobDisplayOptions, 'now'>> & { now: () => number }
+  #options: Required<Omit<JobDisplayOptions, 'now' | 'hosts'>> &
+    Pick<JobDisplayOptions, 'hosts'> & {
+      now: () => number
+    }
   readonly #stats = new JobStats()
   readonly #view: JobView
   #queue: SpoutEvent[] = []
@@ -302,7 +308,8 @@ export class JobDisplay {
     }
     const lines: string[] = []
     if (job) {
-      const room = rows - 2
+      const hostLines = this.#options.hosts ? hostPanelLines(this.#options.hosts(), width, style) : []
+      const room = rows - 2 - hostLines.length
       const records = [...this.#view.records()]
       const shown = records.length > room ? records.slice(0, room - 1) : records
       const idWidth = Math.min(16, Math.max(2, ...shown.map((record) => displayWidth(record.recordId))))
@@ -319,6 +326,7 @@ export class JobDisplay {
       }
       if (shown.length < records.length)
         lines.push(style.dim(`… ${records.length - shown.length} more in flight`))
+      lines.push(...hostLines)
       lines.push(style.bold(fitLine(this.#stats.statusLine(job, now, this.#startedAt), width)))
     }
     if (lines.length > 0) output += wrapOff + lines.join('\n') + wrapOn

@@ -6,11 +6,10 @@ import {
   eventSink,
   type JobSummary,
   jsonlSink,
-  OllamaClient,
+  type OllamaClient,
   type PluginOption,
   prepareResume,
   type RequestDefaults,
-  type RequestOptions,
   runPipeline,
   type SpoutPlugin,
   templatePrompt,
@@ -25,16 +24,14 @@ import {
   isUnreachable,
   missingModelMessage,
   unreachableMessage,
-  unreachableReason,
 } from '../describe-error.ts'
 import { formatCount, formatDuration, formatRate } from '../format.ts'
-import { resolveHost } from '../host.ts'
+import { hostSummaryLines } from '../host-lines.ts'
 import { countRecords, openInput } from '../input.ts'
 import { inputLineErrors } from '../input-line-error.ts'
 import { JobDisplay } from '../job-display.ts'
 import { openLlama, usesLlama } from '../llama.ts'
 import { loadPlugin } from '../load-plugin.ts'
-import { createOpenAIClient, usesOpenAI } from '../openai.ts'
 import type { CommandContext } from '../program.ts'
 import {
   parseFormat,
@@ -47,6 +44,7 @@ import {
 import { colorEnabled, createStyle, liveTerminal } from '../style.ts'
 import type { RunFlags } from './run.ts'
 import { runStagesCommand } from './run-stages.ts'
+import { hostSpecs, inProcessTarget, openRunTarget } from './run-target.ts'
 import { abortOnInterrupt, requireModel, shellQuote } from './shared.ts'
 
 /** `spout run`: resolves to the exit code. */
@@ -64,7 +62,9 @@ export async function runCommand(
     throw new CliError('no input: pass a file (or - for stdin), or set "input" in spout.config')
 
   const model = requireModel(flags.model ?? config.model, 'run')
-  const host = await resolveHost(flags.host, config.host, io.env)
+  const api = flags.api ?? config.api
+  const hosts = await hostSpecs(flags.host, config, io.env, api)
+  const concurrencyGiven = (flags.concurrency ?? flags.maxConcurrency ?? config.concurrency) !== undefined
   const concurrency = parseInteger(
     flags.concurrency ?? flags.maxConcurrency ?? config.concurrency ?? 1,
     '--concurrency',
@@ -116,35 +116,21 @@ export async function runCommand(
     if (!quiet) io.stderr.write(`${line}\n`)
   }
 
-  // A .gguf model (or --api llama-cpp) loads in this process; else: is Ollama there at all? One
-  // line naming the URL (or the file) and the fix, before reading the input.
-  // An OpenAI-compatible server (`--api openai`, or a host ending in /v1) answers /v1/models instead.
-  const api = flags.api ?? config.api
-  const connection = resolveConnection(flags, config)
-  const llama = usesLlama(model, api)
-  const openai = !llama && usesOpenAI(api, flags.host ?? config.host)
-  const ollama = llama || openai ? undefined : new OllamaClient({ host, ...connection })
-  const openaiClient = openai ? await createOpenAIClient(flags, config.host, io.env, connection) : undefined
-  const client =
-    ollama ?? openaiClient ?? (await openLlama(model, { cwd: io.cwd, sequences: concurrency, options }))
-  const serverApi = openai ? 'openai' : 'ollama'
-  /** Asks the server something cheap: is it there? */
-  const ask = ollama
-    ? (options: RequestOptions) => ollama.version(options)
-    : openaiClient
-      ? (options: RequestOptions) => openaiClient.models(options)
-      : undefined
+  // A .gguf model (or --api llama-cpp) loads in this process; else one server (Ollama, or an
+  // OpenAI-compatible one: `--api openai`, or a host ending in /v1), or a pool of servers when several
+  // are given: is it there, has it the model? One line naming the URL (or the file) and the fix,
+  // before reading the input.
+  const target = usesLlama(model, api)
+    ? inProcessTarget(await openLlama(model, { cwd: io.cwd, sequences: concurrency, options }))
+    : await openRunTarget(hosts, {
+        concurrency: concurrencyGiven ? concurrency : undefined,
+        connection: resolveConnection(flags, config),
+        openai: { host: flags.host?.[0], apiKey: flags.apiKey, configuredHost: config.host, env: io.env },
+      })
+  const client = target.client
+  const serverApi = target.api
   try {
-    try {
-      await ask?.({})
-    } catch (error) {
-      const described = describeError(error, { host: client.host, model, api: serverApi })
-      throw new CliError(
-        described.exitCode === exitCodes.usage
-          ? described.message
-          : unreachableMessage(client.host, described.message, serverApi),
-      )
-    }
+    await target.connect(model)
 
     let skip: Set<string> | undefined
     if (flags.resume && outputPath && existsSync(outputPath)) {
@@ -175,10 +161,10 @@ export async function runCommand(
     // next record would fail the same way: stop. Records that fail together share one question.
     let probe: Promise<void> | undefined
     const checkOllama = (): Promise<void> => {
-      if (stopReason || !ask) return Promise.resolve()
-      probe ??= probeServer(ask, controller.signal).then((reason) => {
+      if (stopReason) return Promise.resolve()
+      probe ??= target.probe(controller.signal).then((reason) => {
         probe = undefined
-        if (reason !== undefined) stop('unreachable', unreachableMessage(client.host, reason, serverApi))
+        if (reason !== undefined) stop('unreachable', unreachableMessage(target.label, reason, serverApi))
       })
       return probe
     }
@@ -187,7 +173,8 @@ export async function runCommand(
       stream: io.stderr,
       mode: !showProgress ? 'silent' : live ? 'live' : 'plain',
       style,
-      layout: concurrency === 1 || total === 1 ? 'stream' : 'panel',
+      layout: (concurrency === 1 && !target.hosts) || total === 1 ? 'stream' : 'panel',
+      ...(target.hosts ? { hosts: target.hosts } : {}),
       showFailures: !quiet,
       // The command reports these itself, in one line.
       hideFailure: (error) =>
@@ -210,7 +197,7 @@ export async function runCommand(
         if (!result.error || stopReason) return
         // Ollama answers 404 when the model is missing: stop at the first one, not one error per record.
         if (isModelNotFound(result.error))
-          stop('model-missing', missingModelMessage(result.model || model, client.host, serverApi))
+          stop('model-missing', missingModelMessage(result.model || model, target.label, serverApi))
         else if (isUnreachable(result.error)) await checkOllama()
       },
     }
@@ -240,7 +227,7 @@ export async function runCommand(
         concurrency,
         ...(retries === undefined ? {} : { retries }),
         ...(formatRetries === undefined ? {} : { formatRetries }),
-        modelDigest: ollama ? await modelDigests(ollama) : undefined,
+        modelDigest: target.lister && (await modelDigests(target.lister)),
         ...(idField === undefined ? {} : { idField }),
         ...(skip ? { skip } : {}),
         ...(total === undefined ? {} : { total }),
@@ -280,10 +267,11 @@ export async function runCommand(
       return exitCodes.usage
     }
     if (summary.error && !summary.interrupted) {
-      const described = describeError(summary.error, { host: client.host, model, api: serverApi })
+      const described = describeError(summary.error, { host: target.label, model, api: serverApi })
       throw new CliError(summary.error.message.split('\n')[0] ?? described.message)
     }
     if (!quiet) io.stderr.write(summaryLine(summary, cancelled, outputPath ? flags.output : undefined) + '\n')
+    if (!quiet && summary.hosts) for (const line of hostSummaryLines(summary.hosts)) say(line)
     if (summary.interrupted || stopReason === 'interrupted') {
       if (outputPath) say(`spout: resume with: ${resumeCommand(context.argv)}`)
       else say('spout: the output went to stdout; write it with -o <file> to be able to resume')
@@ -300,7 +288,7 @@ export async function runCommand(
     }
     return exitCodes.ok
   } finally {
-    await client.close()
+    await target.close()
   }
 }
 
@@ -324,29 +312,6 @@ export async function modelDigests(client: OllamaClient) {
     return digestTable((await client.list({ retry: false })).models)
   } catch {
     return undefined
-  }
-}
-
-/** How long the mid-run check waits for Ollama to connect and to answer `GET /api/version`. */
-const probeTimeoutMs = 5_000
-
-/**
- * Asks the server once (Ollama its version, an OpenAI-compatible one its models), with short
- * timeouts: resolves to undefined when it answers, else to why it did not (`connection refused`).
- */
-async function probeServer(
-  ask: (options: RequestOptions) => Promise<unknown>,
-  signal: AbortSignal,
-): Promise<string | undefined> {
-  try {
-    await ask({
-      signal,
-      retry: false,
-      timeouts: { connect: probeTimeoutMs, firstByte: probeTimeoutMs, idle: probeTimeoutMs },
-    })
-    return undefined
-  } catch (error) {
-    return unreachableReason(error) ?? 'no answer'
   }
 }
 

@@ -51,13 +51,15 @@ export async function runStagesCommand(
   }
   if (flags.resume && !outputPath) throw new CliError('--resume needs -o <file.jsonl>: the file to resume')
 
+  if ((flags.host?.length ?? 0) > 1)
+    throw new CliError('--host given more than once: stages run on one host each (set "host" per stage)')
   const connection = resolveConnection(flags, config)
   const clients = new Map<string, OllamaClient>()
   try {
     const flagConcurrency = flags.concurrency ?? flags.maxConcurrency
     const stages = await buildStages(config.stages ?? [], {
       model: flags.model ?? config.model,
-      host: (stageHost) => resolveHost(stageHost ?? flags.host, config.host, io.env),
+      host: (stageHost) => resolveHost(stageHost ?? flags.host?.[0], config.host, io.env),
       concurrency:
         flagConcurrency === undefined
           ? config.concurrency

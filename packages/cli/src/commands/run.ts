@@ -8,13 +8,14 @@ import {
 } from '../connection.ts'
 import { type InputFormat, inputFormats } from '../input-format.ts'
 import type { CommandContext } from '../program.ts'
-import { apiKeyOption, apiOption, collect, hostOption, modelOption } from './shared.ts'
+import { apiKeyOption, apiOption, collect, modelOption } from './shared.ts'
 
 export interface RunFlags extends ConnectionFlags {
   model?: string
   api?: string
   apiKey?: string
-  host?: string
+  /** Repeatable: several make a pool. */
+  host?: string[]
   output?: string
   concurrency?: string
   maxConcurrency?: string
@@ -54,11 +55,15 @@ export function registerRun(program: Command, context: CommandContext): void {
     .optionsGroup('Model and server:')
     .addOption(modelOption())
     .addOption(apiOption())
-    .addOption(hostOption())
+    .option(
+      '--host <url>',
+      'Ollama address (default: $OLLAMA_HOST, then http://127.0.0.1:11434); repeat it to spread the batch over several hosts',
+      collect,
+    )
     .addOption(apiKeyOption())
     .option(
       '-c, --concurrency <n>',
-      'records in flight at once; match OLLAMA_NUM_PARALLEL, or the sequences of a .gguf model (default: 1)',
+      'records in flight at once; match OLLAMA_NUM_PARALLEL, or the sequences of a .gguf model (default: 1); with several hosts: per host, fixed (default: learned)',
     )
     .option('--retries <n>', 'extra attempts per record on retryable errors (default: 2)')
     .addOption(new Option('-j, --max-concurrency <n>', "promptfoo's name for -c").hideHelp())
@@ -130,6 +135,7 @@ Examples:
   $ spout run questions.jsonl -m ./models/qwen3-0.6b.gguf -c 4 -o out.jsonl    (in process, no server)
   $ spout run questions.jsonl -m Qwen/Qwen3-8B --host http://gpu-box:8000/v1 -c 16 -o out.jsonl    (vLLM, OpenAI API)
   $ spout run --config examples/teacher-student/spout.config.ts   (stages: teacher → student → judge)
+  $ spout run questions.jsonl -m llama3.2 --host gpu-a --host gpu-b --host old-box -o out.jsonl
 
 Exit codes: 0 all records succeeded, 1 some failed (their lines hold the error),
 2 usage or setup error (Ollama unreachable, model missing), 130 interrupted by Ctrl-C, 143 by SIGTERM (both resumable).`,
