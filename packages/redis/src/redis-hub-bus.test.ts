@@ -126,9 +126,13 @@ afterAll(async () => {
   await redis.close()
 })
 
+/** Servers of single tests: stopped here, so that a test that fails or times out leaves none behind. */
+const ownServers: RedisServer[] = []
+
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.terminate()
   await Promise.all(hubs.splice(0).map((hub) => hub.close()))
+  await Promise.all(ownServers.splice(0).map((server) => server.close()))
 })
 
 describe('redisHubBus: hubs that share their jobs through Redis', () => {
@@ -181,41 +185,35 @@ describe('redisHubBus: hubs that share their jobs through Redis', () => {
     ['crashes and comes back empty', false],
   ])('goes on when Redis %s mid-job: every event once, in order, on both hubs', async (_, persist) => {
     const restartable = await startRedisServer({ persist })
-    try {
-      const [hubA, hubB] = await Promise.all(
-        [0, 1].map(async () => {
-          const hub = await createHub({ port: 0, bus: await redisHubBus({ url: restartable.url }) })
-          hubs.push(hub)
-          return hub
-        }),
-      )
-      const [onA, onB] = [viewer(hubA!), viewer(hubB!)]
-      const events = jobEvents('job-r', 2, 40)
-      const half = 40
-      await publish(hubA!, events.slice(0, half))
-      await onB.waitFor(() => onB.state.jobs['job-r']?.lastSequence === half, 'the first half')
-      // A graceful restart, then the rest; or a crash with the rest sent while Redis is away and
-      // comes back empty: queued by the client, then stamped (counters go on from the hubs' floor).
-      // (Sending during the graceful restart too left the test hanging now and then: not yet understood.)
-      const restarted = restartable.restart({ crash: !persist })
-      if (persist) await restarted
-      await Promise.all([restarted, publish(hubA!, events.slice(half), 1)])
-      for (const each of [onA, onB]) await each.jobDone('job-r')
-      expect(onA.trace('job-r')).toEqual(onB.trace('job-r'))
-      const received = onA.events.filter((event) => event.jobId === 'job-r')
-      expect(received.map((event) => event.type)).toEqual(events.map((event) => event.type))
-      const sequences = received.map((event) => event.sequence!)
-      if (persist) expect(sequences).toEqual(events.map((_, index) => index + 1))
-      // Without its data, Redis may stamp a resent frame again; hubs drop the copy, leaving a gap.
-      else
-        expect(sequences.every((sequence, index) => index === 0 || sequence > sequences[index - 1]!)).toBe(
-          true,
-        )
-      expect(onB.text('job-r', 'r1')).toBe(onA.text('job-r', 'r1'))
-    } finally {
-      for (const hub of hubs.splice(0)) await hub.close()
-      await restartable.close()
-    }
+    ownServers.push(restartable)
+    const [hubA, hubB] = await Promise.all(
+      [0, 1].map(async () => {
+        const hub = await createHub({ port: 0, bus: await redisHubBus({ url: restartable.url }) })
+        hubs.push(hub)
+        return hub
+      }),
+    )
+    const [onA, onB] = [viewer(hubA!), viewer(hubB!)]
+    const events = jobEvents('job-r', 2, 40)
+    const half = 40
+    await publish(hubA!, events.slice(0, half))
+    await onB.waitFor(() => onB.state.jobs['job-r']?.lastSequence === half, 'the first half')
+    // A graceful restart, then the rest; or a crash with the rest sent while Redis is away and
+    // comes back empty: queued by the client, then stamped (counters go on from the hubs' floor).
+    // (Sending during the graceful restart too left the test hanging now and then: not yet understood.)
+    const restarted = restartable.restart({ crash: !persist })
+    if (persist) await restarted
+    await Promise.all([restarted, publish(hubA!, events.slice(half), 1)])
+    for (const each of [onA, onB]) await each.jobDone('job-r')
+    expect(onA.trace('job-r')).toEqual(onB.trace('job-r'))
+    const received = onA.events.filter((event) => event.jobId === 'job-r')
+    expect(received.map((event) => event.type)).toEqual(events.map((event) => event.type))
+    const sequences = received.map((event) => event.sequence!)
+    if (persist) expect(sequences).toEqual(events.map((_, index) => index + 1))
+    // Without its data, Redis may stamp a resent frame again; hubs drop the copy, leaving a gap.
+    else
+      expect(sequences.every((sequence, index) => index === 0 || sequence > sequences[index - 1]!)).toBe(true)
+    expect(onB.text('job-r', 'r1')).toBe(onA.text('job-r', 'r1'))
   })
 
   it('lets a hub that starts later rebuild the jobs from the stream', async () => {
