@@ -1,5 +1,6 @@
-// `pnpm demo`: a real job end to end. A hub with the viewer, the teacher/student sample batch with the
-// live terminal panel, its dataset written to demo-output/, and the viewer URL printed for the browser.
+// `pnpm demo`: a real job end to end. A hub with the viewer, the teacher → student → judge example
+// (examples/teacher-student/spout.config.ts) as one pipelined `spout run` with the live terminal
+// panel, its dataset written to demo-output/, and the viewer URL printed for the browser.
 // Uses an Ollama answering at OLLAMA_HOST (or the default address) when it has a model; otherwise the
 // simulator. `pnpm demo --once` exits when the job ends.
 import { spawn } from 'node:child_process'
@@ -37,9 +38,12 @@ async function findOllama(): Promise<{ host: string; teacher: string; student: s
   }
 }
 
-function runCli(args: string[]): Promise<number> {
+function runCli(args: string[], env: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliBin, ...args], { stdio: 'inherit' })
+    const child = spawn(process.execPath, [cliBin, ...args], {
+      stdio: 'inherit',
+      env: { ...process.env, ...env },
+    })
     child.on('error', reject)
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1)))
   })
@@ -67,51 +71,40 @@ async function main(): Promise<number> {
 
   await rm(outputDir, { recursive: true, force: true })
   await mkdir(outputDir, { recursive: true })
-  const questions = join(outputDir, 'questions.jsonl')
-  const answers = join(outputDir, 'answers.jsonl')
-  const common = ['--host', host, '-c', '4', '--broadcast', hub.url]
+  const dataset = join(outputDir, 'teacher-student.jsonl')
+  // The models each stage uses (the config reads them): with a real Ollama, the ones it has.
+  const models = { SPOUT_TEACHER_MODEL: teacher, SPOUT_STUDENT_MODEL: student, SPOUT_JUDGE_MODEL: teacher }
   try {
-    console.log(`\nStage 1: the teacher (${teacher}) writes one question per topic`)
-    const teacherExit = await runCli([
-      'run',
-      join(example, 'topics.jsonl'),
-      '-m',
-      teacher,
-      '--system-file',
-      join(example, 'teacher.system.txt'),
-      '--template',
-      'Write one exam question for a {{level}} student about {{topic}}.',
-      '-o',
-      questions,
-      '--name',
-      'teacher: questions',
-      ...common,
-    ])
-    if (teacherExit !== 0) return teacherExit
-
-    console.log(`\nStage 2: the student (${student}) answers them`)
-    const studentExit = await runCli([
-      'run',
-      questions,
-      '-m',
-      student,
-      '--system-file',
-      join(example, 'student.system.txt'),
-      '--template',
-      '{{response}}',
-      '-o',
-      answers,
-      '--name',
-      'student: answers',
-      ...common,
-    ])
-    if (studentExit !== 0) return studentExit
-
-    const lines = (await readFile(answers, 'utf8')).trim().split('\n')
-    const sample = JSON.parse(lines[0] ?? '{}') as { id?: string; system?: string; response?: string }
-    console.log(`\nDataset: ${relative(process.cwd(), answers)} (${lines.length} records)`)
     console.log(
-      `  e.g. ${sample.id}: system "${sample.system?.slice(0, 40)}…" → "${sample.response?.slice(0, 60)}…"`,
+      `\nOne run, three stages, pipelined: the teacher (${teacher}) writes questions, the student (${student}) answers each as soon as it exists, the judge (${teacher}) grades each answer`,
+    )
+    const exit = await runCli(
+      [
+        'run',
+        '--config',
+        join(example, 'spout.config.ts'),
+        '--host',
+        host,
+        '-o',
+        dataset,
+        '--name',
+        'teacher → student → judge',
+        '--broadcast',
+        hub.url,
+      ],
+      models,
+    )
+    if (exit !== 0) return exit
+    const lines = (await readFile(dataset, 'utf8')).trim().split('\n')
+    const sample = JSON.parse(lines[0] ?? '{}') as {
+      id?: string
+      stages?: Record<string, { system?: string; response?: string }>
+    }
+    console.log(
+      `\nDataset: ${relative(process.cwd(), dataset)} (${lines.length} records; one file per stage in teacher-student.stages/)`,
+    )
+    console.log(
+      `  e.g. ${sample.id}: question "${sample.stages?.teacher?.response?.slice(0, 40)}…" → answer "${sample.stages?.student?.response?.slice(0, 50)}…" → verdict ${sample.stages?.judge?.response?.slice(0, 40)}`,
     )
     if (once) return 0
     console.log(`\nThe viewer stays up at ${hub.url}. Press Ctrl-C to stop.`)
