@@ -1,5 +1,5 @@
 import { formatDuration, formatRate } from './format.ts'
-import type { JobCounts } from './job-view.ts'
+import type { JobCounts, StageCounts } from './job-view.ts'
 
 /**
  * Rates and ETA for a running job: tokens per second over a sliding window of the live chunk
@@ -43,13 +43,27 @@ export class JobStats {
   /** `12/100 done · 1 failed · 2 retries · 35.2 tok/s · 12s · ETA 1m 30s` */
   statusLine(job: JobCounts, now: number, startedAt: number): string {
     const processed = job.ok + job.failed + job.skipped
-    const parts = [job.total === undefined ? `${processed} done` : `${processed}/${job.total} done`]
+    const parts = job.stages?.size
+      ? [stagesText(job.stages)]
+      : [job.total === undefined ? `${processed} done` : `${processed}/${job.total} done`]
     parts.push(`${job.failed} failed`)
     if (job.retries > 0) parts.push(`${job.retries} ${job.retries === 1 ? 'retry' : 'retries'}`)
     parts.push(`${formatRate(this.tokensPerSecond())} tok/s`)
     parts.push(formatDuration(now - startedAt))
-    const eta = this.eta(job, now)
+    const eta = job.stages?.size ? undefined : this.eta(job, now)
     if (eta !== undefined) parts.push(`ETA ${formatDuration(eta)}`)
     return parts.join(' · ')
   }
+}
+
+/** `teacher 12 ✓ · student 30 ✓ 1 ✗ 4 … · judge 25 ✓ 3 …`: each stage's done, failed and in-flight records. */
+function stagesText(stages: ReadonlyMap<string, StageCounts>): string {
+  const parts: string[] = []
+  for (const [name, counts] of stages) {
+    let text = `${name} ${counts.ok} ✓`
+    if (counts.failed > 0) text += ` ${counts.failed} ✗`
+    if (counts.inFlight > 0) text += ` ${counts.inFlight} …`
+    parts.push(text)
+  }
+  return parts.join(' · ')
 }

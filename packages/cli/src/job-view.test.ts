@@ -1,5 +1,6 @@
 import type { SpoutEvent } from '@spout/core'
 import { describe, expect, it } from 'vitest'
+import { JobStats } from './job-stats.ts'
 import { JobView } from './job-view.ts'
 
 const jobId = 'job-1'
@@ -89,5 +90,43 @@ describe('JobView', () => {
     const [record] = [...view.records()]
     expect(record!.text.length).toBeLessThanOrEqual(200)
     expect(record!.text.endsWith('998 999 ')).toBe(true)
+  })
+
+  it('counts each stage of a staged run, and the status line shows them instead of a total', () => {
+    const view = new JobView()
+    const start = (stage: string, id: string): SpoutEvent => ({
+      type: 'record-start',
+      jobId,
+      recordId: `${stage}:${id}`,
+      attempt: 1,
+      model: 'llama3.2',
+      stage,
+    })
+    const end = (stage: string, id: string, failed = false): SpoutEvent => ({
+      type: 'record-end',
+      jobId,
+      recordId: `${stage}:${id}`,
+      response: '',
+      attempts: 1,
+      stage,
+      ...(failed ? { error: { code: 'SPOUT_FORMAT_ERROR', message: 'x' } } : {}),
+    })
+    for (const event of [
+      events.start(2),
+      start('teacher', 't1'),
+      start('teacher', 't2'),
+      end('teacher', 't1'),
+      start('student', 't1.q1'),
+      start('student', 't1.q2'),
+      end('student', 't1.q1', true),
+    ])
+      view.apply(event)
+    expect([...view.counts.stages!]).toEqual([
+      ['teacher', { inFlight: 1, ok: 1, failed: 0 }],
+      ['student', { inFlight: 1, ok: 0, failed: 1 }],
+    ])
+    const line = new JobStats().statusLine(view.counts, 2000, 0)
+    expect(line).toMatch(/^teacher 1 ✓ 1 … · student 0 ✓ 1 ✗ 1 … · 1 failed · /)
+    expect(line).not.toMatch(/ETA|\/2/)
   })
 })

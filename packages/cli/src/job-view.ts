@@ -32,6 +32,15 @@ export interface JobCounts {
   /** Attempts after the first, over all records. */
   retries: number
   chunks: number
+  /** Staged runs: each stage's records, in the order the stages first showed up. */
+  stages?: Map<string, StageCounts>
+}
+
+/** One stage's records in a staged run (events with `stage`). */
+export interface StageCounts {
+  inFlight: number
+  ok: number
+  failed: number
 }
 
 export interface RecordFailure {
@@ -113,6 +122,7 @@ export class JobView {
           return
         }
         this.counts.started += 1
+        if (event.stage !== undefined) this.#stage(event.stage).inFlight += 1
         if (event.attempt > 1) this.counts.retries += event.attempt - 1
         this.#records.set(event.recordId, {
           recordId: event.recordId,
@@ -138,6 +148,12 @@ export class JobView {
           this.counts.skipped += 1
           this.#records.delete(event.recordId)
           return
+        }
+        if (event.stage !== undefined) {
+          const stage = this.#stage(event.stage)
+          if (this.#records.has(event.recordId)) stage.inFlight = Math.max(0, stage.inFlight - 1)
+          if (event.error) stage.failed += 1
+          else stage.ok += 1
         }
         if (event.error) {
           this.counts.failed += 1
@@ -170,6 +186,16 @@ export class JobView {
       case 'job-end':
         return
     }
+  }
+
+  #stage(name: string): StageCounts {
+    this.counts.stages ??= new Map()
+    let stage = this.counts.stages.get(name)
+    if (!stage) {
+      stage = { inFlight: 0, ok: 0, failed: 0 }
+      this.counts.stages.set(name, stage)
+    }
+    return stage
   }
 
   /** Text cut to its newest `textLimit` characters, once it is twice as long (so cutting stays rare). */
