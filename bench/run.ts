@@ -8,6 +8,7 @@ const benches: [string, () => Promise<{ run(): Promise<unknown> }>][] = [
   ['cli', () => import('./cli.bench.ts')],
   ['llama', () => import('./llama.bench.ts')],
   ['markdown', () => import('./markdown.bench.ts')],
+  ['stages', () => import('./stages.bench.ts')],
 ]
 
 export {}
