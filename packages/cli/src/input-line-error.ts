@@ -1,5 +1,4 @@
-import { PluginError, type SpoutPlugin } from '@spout/core'
-import type { InputRecord } from './input.ts'
+import { type InputRecord, PluginError, type SpoutPlugin } from '@spout/core'
 
 /**
  * A malformed input line (bad JSON, a CSV row with the wrong number of columns): that record fails

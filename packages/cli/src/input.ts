@@ -3,6 +3,7 @@ import { access } from 'node:fs/promises'
 import { extname, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
+import type { InputRecord } from '@spout/core'
 import { parse } from 'csv-parse'
 import { CliError } from './cli-error.ts'
 import type { InputFormat } from './input-format.ts'
@@ -10,8 +11,8 @@ import { malformedLine } from './input-line-error.ts'
 
 export { type InputFormat, inputFormats } from './input-format.ts'
 
-/** A record read from the input, with the line it started on (for error messages). */
-export type InputRecord = Record<string, unknown>
+/** A record read from the input: core's `InputRecord`. */
+export type { InputRecord }
 
 export interface InputSource {
   /** What to call the input in messages: the path, or `stdin`. */

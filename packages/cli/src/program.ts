@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import packageJson from '../package.json' with { type: 'json' }
 import { exitCodes } from './cli-error.ts'
+import type { CommandContext } from './command-context.ts'
 import { registerGenerate } from './commands/generate.ts'
 import { registerModels } from './commands/models.ts'
 import { registerPull } from './commands/pull.ts'
@@ -9,13 +10,7 @@ import { registerServe } from './commands/serve.ts'
 import { describeError } from './describe-error.ts'
 import type { CliIo } from './io.ts'
 
-/** What every command gets: the outside world, and where it leaves its exit code. */
-export interface CommandContext {
-  io: CliIo
-  /** The arguments after `spout` (to print a resume command). */
-  argv: readonly string[]
-  exitCode: number
-}
+export type { CommandContext }
 
 /** Builds the `spout` program with its commands, writing through `context.io`. */
 export function createProgram(context: CommandContext): Command {

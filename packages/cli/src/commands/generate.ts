@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { CliError, exitCodes } from '../cli-error.ts'
+import type { CommandContext } from '../command-context.ts'
 import {
   type ConnectionFlags,
   connectTimeoutOption,
@@ -13,7 +14,6 @@ import { resolveHost } from '../host.ts'
 import { write } from '../io.ts'
 import { openLlama, usesLlama } from '../llama.ts'
 import { createOpenAIClient, usesOpenAI } from '../openai.ts'
-import type { CommandContext } from '../program.ts'
 import {
   parseFormat,
   parseKeepAlive,

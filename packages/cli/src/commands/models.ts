@@ -1,6 +1,7 @@
 import type { OllamaClient } from '@spout/core'
 import type { Command } from 'commander'
 import { exitCodes } from '../cli-error.ts'
+import type { CommandContext } from '../command-context.ts'
 import {
   type ConnectionFlags,
   connectTimeoutOption,
@@ -14,7 +15,6 @@ import { formatBytes, formatRelativeTime, formatTable } from '../format.ts'
 import { resolveHost } from '../host.ts'
 import { write } from '../io.ts'
 import { createOpenAIClient, usesOpenAI } from '../openai.ts'
-import type { CommandContext } from '../program.ts'
 import { apiKeyOption, apiOption, hostOption } from './shared.ts'
 
 interface ListFlags extends ConnectionFlags {

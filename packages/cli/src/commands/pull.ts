@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { exitCodes } from '../cli-error.ts'
+import type { CommandContext } from '../command-context.ts'
 import {
   type ConnectionFlags,
   connectTimeoutOption,
@@ -10,7 +11,6 @@ import {
 } from '../connection.ts'
 import { describeError } from '../describe-error.ts'
 import { resolveHost } from '../host.ts'
-import type { CommandContext } from '../program.ts'
 import { PullProgressView } from '../pull-progress.ts'
 import { abortOnInterrupt, hostOption } from './shared.ts'
 

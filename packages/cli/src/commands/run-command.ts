@@ -2,11 +2,9 @@
 import { existsSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
 import {
-  digestTable,
   eventSink,
   type JobSummary,
   jsonlSink,
-  type OllamaClient,
   type PluginOption,
   prepareResume,
   type RequestDefaults,
@@ -14,8 +12,8 @@ import {
   type SpoutPlugin,
   templatePrompt,
 } from '@spout/core'
-import { broadcastSink } from '@spout/ws-server'
 import { CliError, exitCodes } from '../cli-error.ts'
+import type { CommandContext } from '../command-context.ts'
 import { configPath, firstLine, loadConfig } from '../config.ts'
 import { resolveConnection } from '../connection.ts'
 import {
@@ -25,14 +23,13 @@ import {
   missingModelMessage,
   unreachableMessage,
 } from '../describe-error.ts'
-import { formatCount, formatDuration, formatRate } from '../format.ts'
+import { formatCount } from '../format.ts'
 import { hostSummaryLines } from '../host-lines.ts'
 import { countRecords, openInput } from '../input.ts'
 import { inputLineErrors } from '../input-line-error.ts'
 import { JobDisplay } from '../job-display.ts'
 import { openLlama, usesLlama } from '../llama.ts'
 import { loadPlugin } from '../load-plugin.ts'
-import type { CommandContext } from '../program.ts'
 import {
   parseFormat,
   parseInteger,
@@ -43,9 +40,10 @@ import {
 } from '../request-options.ts'
 import { colorEnabled, createStyle, liveTerminal } from '../style.ts'
 import type { RunFlags } from './run.ts'
+import { hubSink, modelDigests, resumeCommand, summaryLine } from './run-shared.ts'
 import { runStagesCommand } from './run-stages.ts'
 import { hostSpecs, inProcessTarget, openRunTarget } from './run-target.ts'
-import { abortOnInterrupt, requireModel, shellQuote } from './shared.ts'
+import { abortOnInterrupt, requireModel } from './shared.ts'
 
 /** `spout run`: resolves to the exit code. */
 export async function runCommand(
@@ -289,43 +287,5 @@ export async function runCommand(
     return exitCodes.ok
   } finally {
     await target.close()
-  }
-}
-
-/** `spout: 98 ok, 2 failed, 3 skipped · 12,345 tokens · 35.2 tok/s · 1m 02s → out.jsonl` (cancelled: Ctrl-C) */
-export function summaryLine(summary: JobSummary, cancelled: number, output: string | undefined): string {
-  const counts = [`${summary.ok} ok`, `${summary.failed - cancelled} failed`]
-  if (cancelled > 0) counts.push(`${cancelled} cancelled`)
-  if (summary.filtered) counts.push(`${summary.filtered} filtered`)
-  if (summary.skipped > 0) counts.push(`${summary.skipped} skipped`)
-  const parts = [counts.join(', '), `${formatCount(summary.tokens)} tokens`]
-  if (summary.duration > 0 && summary.tokens > 0) {
-    parts.push(`${formatRate((summary.tokens * 1000) / summary.duration)} tok/s`)
-  }
-  parts.push(formatDuration(summary.duration))
-  return `spout: ${summary.interrupted ? 'interrupted: ' : ''}${parts.join(' · ')}${output ? ` → ${output}` : ''}`
-}
-
-/** Each model's digest for the lines' provenance; none when the server does not list its models. */
-export async function modelDigests(client: OllamaClient) {
-  try {
-    return digestTable((await client.list({ retry: false })).models)
-  } catch {
-    return undefined
-  }
-}
-
-/** The same command with `--resume` added (promptfoo prints its resume command the same way). */
-export function resumeCommand(argv: readonly string[]): string {
-  const words = argv.includes('--resume') ? [...argv] : [...argv, '--resume']
-  return ['spout', ...words].map(shellQuote).join(' ')
-}
-
-/** The hub's producer plugin for `--broadcast` (an address as `spout serve` prints it, or ws://…). */
-export function hubSink(address: string, token: string | undefined): SpoutPlugin {
-  try {
-    return broadcastSink({ url: /^[a-z]+:\/\//i.test(address) ? address : `ws://${address}`, token })
-  } catch (error) {
-    throw new CliError(`--broadcast ${address}: ${firstLine(error)}`, { cause: error })
   }
 }

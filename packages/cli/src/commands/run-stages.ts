@@ -10,6 +10,7 @@ import {
   type SpoutPlugin,
 } from '@spout/core'
 import { CliError, exitCodes } from '../cli-error.ts'
+import type { CommandContext } from '../command-context.ts'
 import type { LoadedConfig } from '../config.ts'
 import { configPath } from '../config.ts'
 import { resolveConnection } from '../connection.ts'
@@ -19,12 +20,11 @@ import { countRecords, openInput } from '../input.ts'
 import { lineError } from '../input-line-error.ts'
 import { JobDisplay } from '../job-display.ts'
 import { loadPlugin } from '../load-plugin.ts'
-import type { CommandContext } from '../program.ts'
 import { parseInteger, parseOptionPairs } from '../request-options.ts'
 import { buildStages } from '../stage-config.ts'
 import { colorEnabled, createStyle, liveTerminal } from '../style.ts'
 import type { RunFlags } from './run.ts'
-import { hubSink, modelDigests, resumeCommand, summaryLine } from './run-command.ts'
+import { hubSink, modelDigests, resumeCommand, summaryLine } from './run-shared.ts'
 import { abortOnInterrupt } from './shared.ts'
 
 /** Where a staged run keeps one file per stage: `out.jsonl` → `out.stages/`. */

@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander'
+import type { CommandContext } from '../command-context.ts'
 import {
   type ConnectionFlags,
   connectTimeoutOption,
@@ -7,7 +8,6 @@ import {
   idleTimeoutOption,
 } from '../connection.ts'
 import { type InputFormat, inputFormats } from '../input-format.ts'
-import type { CommandContext } from '../program.ts'
 import { apiKeyOption, apiOption, collect, modelOption } from './shared.ts'
 
 export interface RunFlags extends ConnectionFlags {
