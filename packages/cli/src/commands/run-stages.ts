@@ -8,6 +8,7 @@ import {
   type PluginOption,
   runStages,
   type SpoutPlugin,
+  type StageDefinition,
 } from '@spout/core'
 import { CliError, exitCodes } from '../cli-error.ts'
 import type { CommandContext } from '../command-context.ts'
@@ -41,60 +42,17 @@ export async function runStagesCommand(
 ): Promise<number> {
   const { io } = context
   const config = loaded.config
-  const input = inputArgument ?? configPath(loaded, 'input')
-  if (input === undefined)
-    throw new CliError('no input: pass a file (or - for stdin), or set "input" in spout.config')
-  const output = flags.output ?? configPath(loaded, 'output')
-  const outputPath = output === undefined || output === '-' ? undefined : resolve(io.cwd, output)
-  if (output === undefined && io.stdout.isTTY) {
-    throw new CliError('stdout is a terminal: pass -o <file.jsonl> (or set "output" in spout.config)')
-  }
-  if (flags.resume && !outputPath) throw new CliError('--resume needs -o <file.jsonl>: the file to resume')
-
+  const { input, output, outputPath } = inputAndOutput(inputArgument, flags, io, loaded)
   if ((flags.host?.length ?? 0) > 1)
     throw new CliError('--host given more than once: stages run on one host each (set "host" per stage)')
   const connection = resolveConnection(flags, config)
   const clients = new Map<string, OllamaClient>()
   try {
-    const flagConcurrency = flags.concurrency ?? flags.maxConcurrency
-    const stages = await buildStages(config.stages ?? [], {
-      model: flags.model ?? config.model,
-      host: (stageHost) => resolveHost(stageHost ?? flags.host?.[0], config.host, io.env),
-      concurrency:
-        flagConcurrency === undefined
-          ? config.concurrency
-          : parseInteger(flagConcurrency, '--concurrency', 1),
-      baseOptions: config.options,
-      options: parseOptionPairs(flags.option ?? []),
-      client: (host) => {
-        const client = clients.get(host) ?? new OllamaClient({ host, ...connection })
-        clients.set(host, client)
-        return client
-      },
+    const stages = await prepareStages(config, flags, io, (host) => {
+      const client = clients.get(host) ?? new OllamaClient({ host, ...connection })
+      clients.set(host, client)
+      return client
     })
-    // Is every stage's server there? One line naming the URL, before reading the input.
-    for (const stage of stages) {
-      const client = stage.client as OllamaClient
-      try {
-        await client.version()
-      } catch (error) {
-        const described = describeError(error, { host: client.host, model: stage.model })
-        throw new CliError(`stage ${stage.name}: ${unreachableMessage(client.host, described.message)}`)
-      }
-      const digest = await modelDigests(client)
-      if (digest) stage.modelDigest = digest
-    }
-    const inputLines: SpoutPlugin = {
-      name: 'spout-cli-input-errors',
-      buildPrompt: {
-        order: 'pre',
-        handler(_request, record) {
-          const error = lineError(record.input as Record<string, unknown>)
-          if (error) throw error
-        },
-      },
-    }
-    stages[0]!.plugins = [inputLines]
 
     const source = await openInput(input, { cwd: io.cwd, stdin: io.stdin, format: flags.inputFormat })
     const quiet = flags.quiet === true
@@ -110,17 +68,12 @@ export async function runStagesCommand(
     })
     const plugins: PluginOption[] = [config.plugins]
     for (const specifier of flags.plugin ?? []) plugins.push(await loadPlugin(specifier, io.cwd))
-    const say = (line: string) => {
-      if (!quiet) io.stderr.write(`${line}\n`)
-    }
+    const say = (line: string) => quiet || io.stderr.write(`${line}\n`)
     if (flags.resume && outputPath && existsSync(outputPath)) say(`spout: resuming ${output}`)
-
     const controller = new AbortController()
     const interruption = abortOnInterrupt(io, controller, () => {
       display.finish()
-      say(
-        'spout: interrupted: stopping (the output and the stage files stay resumable); Ctrl-C again to quit now',
-      )
+      say('spout: interrupted: stopping (output and stage files stay resumable); Ctrl-C again to quit now')
     })
     let summary: JobSummary
     try {
@@ -185,4 +138,71 @@ function finish(
     return exitCodes.failed
   }
   return exitCodes.ok
+}
+
+/**
+ * The stages of the config as `runStages` takes them, each server asked once for its version (a
+ * stage whose server is not there fails the command in one line) and its models' digests.
+ */
+async function prepareStages(
+  config: LoadedConfig['config'],
+  flags: RunFlags,
+  io: CommandContext['io'],
+  client: (host: string) => OllamaClient,
+): Promise<StageDefinition[]> {
+  const flagConcurrency = flags.concurrency ?? flags.maxConcurrency
+  const stages = await buildStages(config.stages ?? [], {
+    model: flags.model ?? config.model,
+    host: (stageHost) => resolveHost(stageHost ?? flags.host?.[0], config.host, io.env),
+    concurrency:
+      flagConcurrency === undefined ? config.concurrency : parseInteger(flagConcurrency, '--concurrency', 1),
+    baseOptions: config.options,
+    options: parseOptionPairs(flags.option ?? []),
+    client,
+  })
+  // Is every stage's server there? One line naming the URL, before reading the input.
+  for (const stage of stages) {
+    const client = stage.client as OllamaClient
+    try {
+      await client.version()
+    } catch (error) {
+      const described = describeError(error, { host: client.host, model: stage.model })
+      throw new CliError(`stage ${stage.name}: ${unreachableMessage(client.host, described.message)}`)
+    }
+    const digest = await modelDigests(client)
+    if (digest) stage.modelDigest = digest
+  }
+  const inputLines: SpoutPlugin = {
+    name: 'spout-cli-input-errors',
+    buildPrompt: {
+      order: 'pre',
+      handler(_request, record) {
+        const error = lineError(record.input as Record<string, unknown>)
+        if (error) throw error
+      },
+    },
+  }
+  stages[0]!.plugins = [inputLines]
+
+  return stages
+}
+
+/** The input (argument, else the config's), and the output (`-o`, else the config's; stdout when neither). */
+function inputAndOutput(
+  inputArgument: string | undefined,
+  flags: RunFlags,
+  io: CommandContext['io'],
+  loaded: LoadedConfig,
+): { input: string; output: string | undefined; outputPath: string | undefined } {
+  const input = inputArgument ?? configPath(loaded, 'input')
+  if (input === undefined)
+    throw new CliError('no input: pass a file (or - for stdin), or set "input" in spout.config')
+  const output = flags.output ?? configPath(loaded, 'output')
+  const outputPath = output === undefined || output === '-' ? undefined : resolve(io.cwd, output)
+  if (output === undefined && io.stdout.isTTY) {
+    throw new CliError('stdout is a terminal: pass -o <file.jsonl> (or set "output" in spout.config)')
+  }
+  if (flags.resume && !outputPath) throw new CliError('--resume needs -o <file.jsonl>: the file to resume')
+
+  return { input, output, outputPath }
 }
