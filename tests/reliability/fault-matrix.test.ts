@@ -4,10 +4,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
-  applyEvents,
-  createState,
   eventSink,
-  getRecord,
   jsonlSink,
   OllamaClient,
   OpenAIClient,
@@ -17,6 +14,7 @@ import {
   type SpoutEvent,
   type SpoutPlugin,
 } from '@spout/core'
+import { applyEvents, createState, getRecord } from '@spout/core/events'
 import { type Chunking, expectedResponse, type Simulator, startSimulator } from '@spout/ollama-sim'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { builtCli, spawnCli } from '../support/cli.ts'

@@ -1,13 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { connect } from 'node:net'
-import {
-  applyEvent,
-  createState,
-  fromSnapshot,
-  type HubFrame,
-  type SpoutEvent,
-  type SpoutState,
-} from '@spout/core'
+import type { SpoutEvent } from '@spout/core'
+import { applyEvent, createState, fromSnapshot, type HubFrame, type SpoutState } from '@spout/core/events'
 
 /** `ws://HOST:PORT` for a hub's `http://HOST:PORT`. */
 export const webSocketBase = (hubUrl: string): string => hubUrl.replace(/^http/, 'ws')

@@ -1,3 +1,4 @@
+import type { SpoutEvent } from '@spout/core'
 import {
   applyEvents,
   createState,
@@ -5,9 +6,8 @@ import {
   getRecord,
   type HubFrame,
   type HubSnapshotFrame,
-  type SpoutEvent,
   type SpoutState,
-} from '@spout/core'
+} from '@spout/core/events'
 import { createHub, type Hub } from '@spout/ws-server'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'

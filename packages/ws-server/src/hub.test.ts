@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http'
-import { applyEvents, formatResume, hubCloseCodes, type SpoutEvent } from '@spout/core'
+import type { SpoutEvent } from '@spout/core'
+import { applyEvents, formatResume, hubCloseCodes } from '@spout/core/events'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { createHub, type Hub } from './hub.ts'

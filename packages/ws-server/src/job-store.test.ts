@@ -1,3 +1,4 @@
+import type { SpoutEvent } from '@spout/core'
 import {
   applyEvents,
   createState,
@@ -7,10 +8,9 @@ import {
   type HubSnapshotFrame,
   type JobState,
   parseResume,
-  type SpoutEvent,
   type SpoutState,
   toSnapshot,
-} from '@spout/core'
+} from '@spout/core/events'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { HistoryRing } from './history.ts'

@@ -1,12 +1,12 @@
+import type { SpoutEvent } from '@spout/core'
 import {
   applyEvents,
   createState,
   pruneRecords,
   removeJob,
-  type SpoutEvent,
   type SpoutState,
   toSnapshot,
-} from '@spout/core'
+} from '@spout/core/events'
 import { HistoryRing } from './history.ts'
 
 export interface JobStoreLimits {

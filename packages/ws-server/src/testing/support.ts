@@ -1,4 +1,5 @@
 // Test helpers shared by this package's tests: real `ws` clients acting as viewers and producers.
+import type { SpoutEvent } from '@spout/core'
 import {
   applyEvents,
   createState,
@@ -7,9 +8,8 @@ import {
   type HubErrorFrame,
   type HubFrame,
   type HubSnapshotFrame,
-  type SpoutEvent,
   type SpoutState,
-} from '@spout/core'
+} from '@spout/core/events'
 import { WebSocket } from 'ws'
 
 export interface Closed {
