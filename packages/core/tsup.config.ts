@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/events-entry.ts', 'src/errors-entry.ts'],
+  entry: ['src/index.ts', 'src/events-entry.ts', 'src/errors-entry.ts', 'src/ndjson-entry.ts'],
   format: ['esm'],
   dts: true,
   sourcemap: true,
