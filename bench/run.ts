@@ -9,6 +9,7 @@ const benches: [string, () => Promise<{ run(): Promise<unknown> }>][] = [
   ['llama', () => import('./llama.bench.ts')],
   ['markdown', () => import('./markdown.bench.ts')],
   ['stages', () => import('./stages.bench.ts')],
+  ['host-pool', () => import('./host-pool.bench.ts')],
 ]
 
 export {}
