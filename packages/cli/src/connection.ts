@@ -1,5 +1,5 @@
 import type { Timeouts } from '@spout/core'
-import { Option } from 'commander'
+import { type Command, Option } from 'commander'
 import { CliError } from './cli-error.ts'
 import { collect } from './commands/shared.ts'
 
@@ -34,19 +34,18 @@ const timeoutFlags = [
   ['idleTimeout', '--idle-timeout', 'idle', 'longest silence inside a streaming response (default 5m)'],
 ] as const
 
-/** The flags, one `Option` each, to add to a command (after `.optionsGroup('Connection:')`). */
-export const connectTimeoutOption = () => timeoutOption(0)
-export const firstByteTimeoutOption = () => timeoutOption(1)
-export const idleTimeoutOption = () => timeoutOption(2)
-export const headerOption = () =>
-  new Option(
-    '--header <header>',
-    'extra request header "Name: value", e.g. a token for a proxy in front of Ollama (repeatable)',
-  ).argParser(collect)
-
-function timeoutOption(index: 0 | 1 | 2): Option {
-  const [, flag, , description] = timeoutFlags[index]
-  return new Option(`${flag} <duration>`, `${description}; 0 = none; e.g. 30s, 2m, 1500 (ms)`)
+/** Adds the timeout and header flags to a command, in their own help group, after its other options. */
+export function addConnectionOptions(command: Command): Command {
+  command.optionsGroup('Connection:')
+  for (const [, flag, , description] of timeoutFlags) {
+    command.addOption(new Option(`${flag} <duration>`, `${description}; 0 = none; e.g. 30s, 2m, 1500 (ms)`))
+  }
+  return command.addOption(
+    new Option(
+      '--header <header>',
+      'extra request header "Name: value", e.g. a token for a proxy in front of Ollama (repeatable)',
+    ).argParser(collect),
+  )
 }
 
 /** Timeouts and headers from the flags over the config file's `timeouts` and `headers`. */

@@ -7,12 +7,16 @@ import { registerModels } from './commands/models.ts'
 import { registerPull } from './commands/pull.ts'
 import { registerRun } from './commands/run.ts'
 import { registerServe } from './commands/serve.ts'
+import { addConnectionOptions } from './connection.ts'
 import { describeError } from './describe-error.ts'
 import type { CliIo } from './io.ts'
 
 export type { CommandContext }
 
 /** Builds the `spout` program with its commands, writing through `context.io`. */
+/** The commands that talk to a server (and so take `--connect-timeout`, …, `--header`). */
+const serverCommands = new Set(['run', 'generate', 'models', 'ps', 'show', 'pull'])
+
 export function createProgram(context: CommandContext): Command {
   const { io } = context
   const program = new Command('spout')
@@ -45,6 +49,10 @@ Environment:
   registerModels(program, context)
   registerPull(program, context)
   registerServe(program, context)
+  // Every command that talks to a server takes the same timeout and header flags, listed last.
+  for (const command of program.commands) {
+    if (serverCommands.has(command.name())) addConnectionOptions(command)
+  }
   return program
 }
 

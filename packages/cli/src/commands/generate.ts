@@ -1,14 +1,7 @@
 import type { Command } from 'commander'
 import { CliError, exitCodes } from '../cli-error.ts'
 import type { CommandContext } from '../command-context.ts'
-import {
-  type ConnectionFlags,
-  connectTimeoutOption,
-  firstByteTimeoutOption,
-  headerOption,
-  idleTimeoutOption,
-  resolveConnection,
-} from '../connection.ts'
+import { type ConnectionFlags, resolveConnection } from '../connection.ts'
 import { describeError } from '../describe-error.ts'
 import { resolveHost } from '../host.ts'
 import { write } from '../io.ts'
@@ -67,11 +60,6 @@ export function registerGenerate(program: Command, context: CommandContext): voi
     .option('--option <key=value>', 'model option, repeatable; numbers stay numbers (e.g. seed=42)', collect)
     .option('--keep-alive <duration>', 'how long Ollama keeps the model loaded (e.g. 10m)')
     .option('--json', "print Ollama's raw chunk objects as NDJSON instead of text")
-    .optionsGroup('Connection:')
-    .addOption(connectTimeoutOption())
-    .addOption(firstByteTimeoutOption())
-    .addOption(idleTimeoutOption())
-    .addOption(headerOption())
     .addHelpText(
       'after',
       `

@@ -2,14 +2,7 @@ import type { OllamaClient } from '@spout/core'
 import type { Command } from 'commander'
 import { exitCodes } from '../cli-error.ts'
 import type { CommandContext } from '../command-context.ts'
-import {
-  type ConnectionFlags,
-  connectTimeoutOption,
-  firstByteTimeoutOption,
-  headerOption,
-  idleTimeoutOption,
-  resolveConnection,
-} from '../connection.ts'
+import { type ConnectionFlags, resolveConnection } from '../connection.ts'
 import { describeError } from '../describe-error.ts'
 import { formatBytes, formatRelativeTime, formatTable } from '../format.ts'
 import { resolveHost } from '../host.ts'
@@ -59,11 +52,6 @@ export function registerModels(program: Command, context: CommandContext): void 
     .addOption(apiOption().choices(['ollama', 'openai']))
     .addOption(apiKeyOption())
     .option('--json', "print the server's answer as JSON")
-    .optionsGroup('Connection:')
-    .addOption(connectTimeoutOption())
-    .addOption(firstByteTimeoutOption())
-    .addOption(idleTimeoutOption())
-    .addOption(headerOption())
     .addHelpText(
       'after',
       '\nExamples:\n  $ spout models\n  $ spout models --json | jq -r ".models[].name"\n  $ spout models --host http://gpu-box:8000/v1    (an OpenAI-compatible server: vLLM, llama.cpp, LM Studio)',
@@ -92,11 +80,6 @@ export function registerModels(program: Command, context: CommandContext): void 
     .description('List the models loaded in memory now, and until when.')
     .addOption(hostOption())
     .option('--json', "print Ollama's answer as JSON")
-    .optionsGroup('Connection:')
-    .addOption(connectTimeoutOption())
-    .addOption(firstByteTimeoutOption())
-    .addOption(idleTimeoutOption())
-    .addOption(headerOption())
     .addHelpText('after', '\nExamples:\n  $ spout ps\n  $ spout ps --host http://gpu-box:11434')
     .action(async (flags: ListFlags) => {
       context.exitCode = await withClient(context, flags, undefined, async (client) => {
@@ -121,11 +104,6 @@ export function registerModels(program: Command, context: CommandContext): void 
     .argument('<model>', 'model name')
     .addOption(hostOption())
     .option('--json', "print Ollama's answer as JSON")
-    .optionsGroup('Connection:')
-    .addOption(connectTimeoutOption())
-    .addOption(firstByteTimeoutOption())
-    .addOption(idleTimeoutOption())
-    .addOption(headerOption())
     .option('--modelfile', 'print the Modelfile only')
     .addHelpText(
       'after',

@@ -1,14 +1,7 @@
 import type { Command } from 'commander'
 import { exitCodes } from '../cli-error.ts'
 import type { CommandContext } from '../command-context.ts'
-import {
-  type ConnectionFlags,
-  connectTimeoutOption,
-  firstByteTimeoutOption,
-  headerOption,
-  idleTimeoutOption,
-  resolveConnection,
-} from '../connection.ts'
+import { type ConnectionFlags, resolveConnection } from '../connection.ts'
 import { describeError } from '../describe-error.ts'
 import { resolveHost } from '../host.ts'
 import { PullProgressView } from '../pull-progress.ts'
@@ -24,11 +17,6 @@ export function registerPull(program: Command, context: CommandContext): void {
     .argument('<model>', 'model name, e.g. llama3.2 or qwen3:8b')
     .addOption(hostOption())
     .option('--insecure', 'allow an insecure (http) registry')
-    .optionsGroup('Connection:')
-    .addOption(connectTimeoutOption())
-    .addOption(firstByteTimeoutOption())
-    .addOption(idleTimeoutOption())
-    .addOption(headerOption())
     .addHelpText(
       'after',
       '\nExamples:\n  $ spout pull llama3.2\n  $ spout pull qwen3:8b --host http://gpu-box:11434',

@@ -1,12 +1,6 @@
 import { type Command, Option } from 'commander'
 import type { CommandContext } from '../command-context.ts'
-import {
-  type ConnectionFlags,
-  connectTimeoutOption,
-  firstByteTimeoutOption,
-  headerOption,
-  idleTimeoutOption,
-} from '../connection.ts'
+import type { ConnectionFlags } from '../connection.ts'
 import { type InputFormat, inputFormats } from '../input-format.ts'
 import { apiKeyOption, apiOption, collect, modelOption } from './shared.ts'
 
@@ -117,11 +111,6 @@ export function registerRun(program: Command, context: CommandContext): void {
     .option('--name <name>', 'job name shown in the viewer (default: the input file name)')
     .option('-q, --quiet', 'print nothing but fatal errors (failed records are in the output; exit code 1)')
     .option('--no-progress', 'no live display or progress lines (the summary still prints)')
-    .optionsGroup('Connection:')
-    .addOption(connectTimeoutOption())
-    .addOption(firstByteTimeoutOption())
-    .addOption(idleTimeoutOption())
-    .addOption(headerOption())
     .addHelpText(
       'after',
       `
