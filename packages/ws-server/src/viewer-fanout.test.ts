@@ -175,7 +175,7 @@ describe('a hub under overload', () => {
     for (let seq = 1; seq < 1000 && behind === 0; seq++) {
       source.send({ type: 'chunk', jobId: 'big', recordId: 'r', seq, text })
       length += text.length
-      await paced.waitFor(() => paced.text('big', 'r').length === length, `chunk ${seq}`)
+      await paced.waitFor(() => (paced.text('big', 'r') ?? '').length === length, `chunk ${seq}`)
       behind = (await readMetrics(hub.url)).get('spout_hub_viewers_behind')!
     }
     expect(behind).toBe(1)
