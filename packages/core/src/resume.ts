@@ -14,35 +14,43 @@ export interface ResumeState {
   repaired: boolean
 }
 
-interface Line {
+export interface FileLine {
   /** 1-based. */
   readonly number: number
   readonly text: string
   /** False for a last line without `\n`. */
   readonly terminated: boolean
+  /** Where the line starts in the file, in bytes. */
+  readonly offset: number
+  /** Its length in bytes, without the `\n`. */
+  readonly bytes: number
 }
 
 /** Reads a file line by line from bytes; memory stays linear in the longest line. */
-async function* readLines(path: string): AsyncGenerator<Line> {
+export async function* readLines(path: string): AsyncGenerator<FileLine> {
   let pending: Buffer[] = []
   let number = 0
+  let offset = 0
+  const line = (terminated: boolean): FileLine => {
+    const bytes = Buffer.concat(pending)
+    number += 1
+    const result = { number, text: bytes.toString('utf8'), terminated, offset, bytes: bytes.length }
+    offset += bytes.length + 1
+    pending = []
+    return result
+  }
   for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
     let start = 0
     let newline = chunk.indexOf(10, start)
     while (newline !== -1) {
       pending.push(chunk.subarray(start, newline))
-      number += 1
-      yield { number, text: Buffer.concat(pending).toString('utf8'), terminated: true }
-      pending = []
+      yield line(true)
       start = newline + 1
       newline = chunk.indexOf(10, start)
     }
     if (start < chunk.length) pending.push(chunk.subarray(start))
   }
-  if (pending.length > 0) {
-    number += 1
-    yield { number, text: Buffer.concat(pending).toString('utf8'), terminated: false }
-  }
+  if (pending.length > 0) yield line(false)
 }
 
 type Verdict = 'keep' | 'drop' | 'complete'

@@ -57,6 +57,12 @@ export interface StagesOptions {
   output?: string | Writable
   /** A directory for one file per stage (`<stage>.jsonl`): the run's state on disk. Needed for `resume`. */
   stageDirectory?: string
+  /**
+   * Records waiting between two stages at most (back-pressure: a stage whose next one is behind
+   * waits, its slot busy, rather than piling records up in memory). Default: twice the receiving
+   * stage's `concurrency`, at least 8.
+   */
+  queueSize?: number
   /** Keep what `output` and the stage files hold; ask no stage again for a result written there. */
   resume?: boolean
   /** Observers: they get one job-start and job-end, and every stage's record events (with `stage`). */
@@ -98,6 +104,10 @@ export function checkStages(options: StagesOptions): readonly StageDefinition[] 
     if (typeof stage.template !== 'string' || stage.template === '') {
       throw invalid(`stage ${stage.name} needs a template`)
     }
+  }
+  const queueSize = options.queueSize
+  if (queueSize !== undefined && (!Number.isInteger(queueSize) || queueSize < 1)) {
+    throw invalid(`queueSize must be a whole number ≥ 1, not ${queueSize}`)
   }
   if (options.resume && options.stageDirectory === undefined) {
     throw invalid('resume needs a stageDirectory (the stage files are the state a run resumes from)')

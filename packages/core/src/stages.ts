@@ -16,7 +16,7 @@ import {
   type StagesOptions,
 } from './stage-definition.ts'
 import { childId, StageError, splitResult } from './stage-split.ts'
-import { readStageFile, type StageLine, stageFile } from './stage-state.ts'
+import { StageIndex, type StageLine, stageFile } from './stage-state.ts'
 import { templatePrompt } from './template-prompt.ts'
 
 export type { StageDefinition, StagedLine, StageRecord, StagesOptions } from './stage-definition.ts'
@@ -43,7 +43,8 @@ class StagedRun {
   readonly #job: PluginJob
   readonly #channels: StageChannel<StageRecord>[]
   #done = new Set<string>()
-  #stored: Map<string, StageLine>[] = []
+  /** On resume: each stage file's results by id (read back from the file when their record arrives). */
+  #stored: StageIndex[] = []
   #observers!: PluginDriver
   #output!: PluginDriver
   #stageSinks: PluginDriver[] = []
@@ -59,7 +60,9 @@ class StagedRun {
       model: this.#stages.map((stage) => stage.model).join(' → '),
       host: first.client.host,
     }
-    this.#channels = this.#stages.map(() => new StageChannel<StageRecord>(this.#controller.signal))
+    this.#channels = this.#stages.map(
+      (stage) => new StageChannel<StageRecord>(this.#controller.signal, queueSize(options, stage)),
+    )
   }
 
   async run(): Promise<JobSummary> {
@@ -100,7 +103,7 @@ class StagedRun {
     if (resume) {
       if (typeof output === 'string') this.#done = (await prepareResume(output)).done
       for (const stage of this.#stages)
-        this.#stored.push(await readStageFile(stageFile(stageDirectory!, stage.name)))
+        this.#stored.push(await StageIndex.open(stageFile(stageDirectory!, stage.name)))
     }
     const append = resume === true
     this.#output = new PluginDriver(output === undefined ? [] : [jsonlSink(output, { append })], context)
@@ -179,7 +182,7 @@ class StagedRun {
       position += 1
       const record: StageRecord = { id: recordId(input, idField, position), input }
       if (this.#isFinal(record)) continue
-      const stored = this.#stored[0]?.get(record.id)
+      const stored = await this.#stored[0]?.take(record.id)
       if (stored) await this.#advance(record, 0, stored)
       else yield record
     }
@@ -196,9 +199,9 @@ class StagedRun {
   async #enter(record: StageRecord, index: number): Promise<void> {
     if (this.#isFinal(record)) return
     if (index === this.#stages.length) return this.#finish(record, {})
-    const stored = this.#stored[index]?.get(record.id)
+    const stored = await this.#stored[index]?.take(record.id)
     if (stored) return this.#advance(record, index, stored)
-    this.#channels[index]!.push(record)
+    await this.#channels[index]!.push(record)
   }
 
   /** After stage `index` ended a record with `line`: filter, split, and on to the next stage. */
@@ -305,6 +308,7 @@ class StagedRun {
       ...this.#sinkCalls('jobEnd'),
     ])
     for (const end of ends) if (end.status === 'rejected') summary.error ??= toEventError(end.reason)
+    await Promise.allSettled(this.#stored.map((index) => index.close()))
     try {
       await this.#observers?.hookParallel('jobEnd', summary)
     } catch (error) {
@@ -312,6 +316,11 @@ class StagedRun {
     }
     return summary
   }
+}
+
+/** Records waiting for `stage` at most: `queueSize`, else twice its concurrency (at least 8). */
+function queueSize(options: StagesOptions, stage: StageDefinition): number {
+  return options.queueSize ?? Math.max(8, 2 * (stage.concurrency ?? 1))
 }
 
 /** A stage's result as its file and the final line keep it: no input (the record holds it), with the host. */
