@@ -23,9 +23,10 @@ export {
   TemplateFieldError,
   TimeoutError,
 } from './errors.ts'
+export { recordEndEvent } from './event-builders.ts'
 // Pipeline and plugin SDK
 export type { EventSinkOptions } from './event-sink.ts'
-export { eventSink, recordEndEvent } from './event-sink.ts'
+export { eventSink } from './event-sink.ts'
 // Event model (also available browser-safe from `@spout/core/events`, which alone carries the zod
 // validator `parseEvent`: a program that only runs batches does not load zod)
 export type {
@@ -53,8 +54,8 @@ export { jsonlSink } from './jsonl-sink.ts'
 export type { LearnedConcurrencyOptions } from './learned-concurrency.ts'
 export type { OpenAIClientOptions, OpenAIModelList } from './openai-client.ts'
 export { OpenAIClient } from './openai-client.ts'
-export type { PipelineClient, PipelineOptions, RequestDefaults } from './pipeline.ts'
 export { runPipeline } from './pipeline.ts'
+export type { PipelineClient, PipelineOptions, RequestDefaults } from './pipeline-options.ts'
 export type {
   BuildPromptResult,
   FunctionPluginHooks,

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
 import type { SpoutErrorCode } from './errors.ts'
+import { jobStartEvent, toEventError } from './event-builders.ts'
 import type { EventError, JobStartEvent, JobSummary } from './events.ts'
 import { jsonlSink } from './jsonl-sink.ts'
-import { recordId, runPipeline, toEventError } from './pipeline.ts'
+import { runPipeline } from './pipeline.ts'
 import type { PluginJob, PluginLogger, RecordResult, SpoutPlugin } from './plugin.ts'
 import { PluginDriver } from './plugin-driver.ts'
+import { recordId } from './record-request.ts'
 import { prepareResume } from './resume.ts'
 import { StageChannel } from './stage-channel.ts'
 import {
@@ -121,16 +123,7 @@ class StagedRun {
   }
 
   #jobStart(): JobStartEvent {
-    const event: JobStartEvent = {
-      type: 'job-start',
-      jobId: this.#job.jobId,
-      name: this.#job.name,
-      model: this.#job.model,
-      host: this.#job.host,
-      startedAt: new Date().toISOString(),
-    }
-    if (this.#options.total !== undefined) event.total = this.#options.total
-    return event
+    return jobStartEvent({ ...this.#job, startedAt: new Date().toISOString(), total: this.#options.total })
   }
 
   /** Every stage's pipeline at once; stage n+1's queue closes when stage n has ended every record. */

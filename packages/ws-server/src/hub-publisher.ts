@@ -4,7 +4,7 @@ import {
   createState,
   type HubErrorFrame,
   hubCloseCodes,
-  type JobState,
+  jobResync,
   pruneRecords,
   type RecordLimits,
   removeJob,
@@ -388,66 +388,6 @@ export function resyncEvents(state: SpoutState): SpoutEvent[] {
   for (const jobId of state.jobOrder) {
     const job = state.jobs[jobId]
     if (job) events.push(...jobResync(job))
-  }
-  return events
-}
-
-function jobResync(job: JobState): SpoutEvent[] {
-  const jobId = job.jobId
-  const start: SpoutEvent = {
-    type: 'job-start',
-    jobId,
-    name: job.name,
-    model: job.model,
-    host: job.host,
-    startedAt: job.startedAt,
-  }
-  if (job.total !== undefined) start.total = job.total
-  const events: SpoutEvent[] = [start]
-  for (const record of job.records) {
-    if (record.status === 'streaming') {
-      const recordStart: SpoutEvent = {
-        type: 'record-start',
-        jobId,
-        recordId: record.recordId,
-        attempt: record.attempt,
-        model: record.model,
-      }
-      if (record.system !== undefined) recordStart.system = record.system
-      if (record.prompt !== undefined) recordStart.prompt = record.prompt
-      if (record.messages !== undefined) recordStart.messages = [...record.messages]
-      events.push(recordStart)
-      if (record.chunks > 0) {
-        const chunk: SpoutEvent = {
-          type: 'chunk',
-          jobId,
-          recordId: record.recordId,
-          seq: 0,
-          text: record.text,
-        }
-        if (record.thinking) chunk.thinking = record.thinking
-        events.push(chunk)
-      }
-      continue
-    }
-    const end: SpoutEvent = {
-      type: 'record-end',
-      jobId,
-      recordId: record.recordId,
-      response: record.text,
-      attempts: record.attempts ?? record.attempt,
-    }
-    if (record.thinking) end.thinking = record.thinking
-    if (record.doneReason !== undefined) end.doneReason = record.doneReason
-    if (record.metrics !== undefined) end.metrics = record.metrics
-    if (record.error !== undefined) end.error = record.error
-    if (record.status === 'skipped') end.skipped = true
-    events.push(end)
-  }
-  if (job.status !== 'running' && job.summary) {
-    const end: SpoutEvent = { type: 'job-end', jobId, summary: job.summary }
-    if (job.endedAt !== undefined) end.endedAt = job.endedAt
-    events.push(end)
   }
   return events
 }
