@@ -2,8 +2,11 @@ import { access, readFile } from 'node:fs/promises'
 import { basename, dirname, resolve } from 'node:path'
 import type { Format, KeepAlive, Options, PluginOption, Think, Timeouts } from '@spout/core'
 import { CliError } from './cli-error.ts'
+import { checkHosts, type HostConfig } from './host-config.ts'
 import { importUserModule } from './load-module.ts'
 import { checkStageConfigs, type StageConfig } from './stage-config.ts'
+
+export type { HostConfig } from './host-config.ts'
 
 /** What `spout.config.*` may set. Command-line flags override each field. */
 export interface SpoutConfig {
@@ -52,20 +55,6 @@ export interface SpoutConfig {
   input?: string
   /** The output file when `-o` is not given; relative to the config file. */
   output?: string
-}
-
-/** One host of `hosts`. */
-export interface HostConfig {
-  /** The host's address, as `--host` takes it. */
-  address: string
-  /** Its API: Ollama's (`/api`, default) or OpenAI-compatible (`/v1`). */
-  api?: 'ollama' | 'openai'
-  /** Requests in flight there, fixed. Default: learned from how it answers. */
-  concurrency?: number
-  /** Preference among hosts with free slots (free slots × weight). Default 1. */
-  weight?: number
-  /** The models it may serve. Default: every model it lists. */
-  models?: string[]
 }
 
 export type SpoutConfigInput = SpoutConfig | (() => SpoutConfig | Promise<SpoutConfig>)
@@ -226,36 +215,4 @@ export function configPath(loaded: LoadedConfig, key: 'input' | 'output'): strin
 export function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error)
   return message.split('\n')[0] ?? message
-}
-
-const hostKeys = new Set(['address', 'api', 'concurrency', 'weight', 'models'])
-
-function checkHosts(hosts: unknown, file: string): void {
-  if (!Array.isArray(hosts))
-    throw new CliError(`${file}: "hosts" must be an array of addresses or { address, … }`)
-  hosts.forEach((entry: unknown, index) => {
-    const where = `${file}: hosts[${index}]`
-    if (typeof entry === 'string') return
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
-      throw new CliError(`${where} must be an address or { address, api, concurrency, weight, models }`)
-    const host = entry as Record<string, unknown>
-    for (const key of Object.keys(host))
-      if (!hostKeys.has(key))
-        throw new CliError(`${where}: unknown key "${key}" (known: ${[...hostKeys].join(', ')})`)
-    if (typeof host.address !== 'string') throw new CliError(`${where}: "address" must be a string`)
-    if (host.api !== undefined && host.api !== 'ollama' && host.api !== 'openai')
-      throw new CliError(`${where}: "api" must be "ollama" or "openai"`)
-    if (
-      host.concurrency !== undefined &&
-      !(Number.isInteger(host.concurrency) && (host.concurrency as number) >= 1)
-    )
-      throw new CliError(`${where}: "concurrency" must be a whole number ≥ 1`)
-    if (host.weight !== undefined && !(typeof host.weight === 'number' && host.weight > 0))
-      throw new CliError(`${where}: "weight" must be a number > 0`)
-    if (
-      host.models !== undefined &&
-      !(Array.isArray(host.models) && host.models.every((model) => typeof model === 'string'))
-    )
-      throw new CliError(`${where}: "models" must be an array of model names`)
-  })
 }

@@ -1,7 +1,8 @@
 import type {
+  Backend,
   Format,
   KeepAlive,
-  OllamaClient,
+  ModelDigest,
   Options,
   RequestDefaults,
   StageDefinition,
@@ -10,15 +11,23 @@ import type {
   Think,
 } from '@spout/core'
 import { CliError } from './cli-error.ts'
+import { checkHosts, type HostConfig } from './host-config.ts'
 
 /** One stage of a staged run in `spout.config.ts` (`stages: [...]`). */
 export interface StageConfig {
   /** A word: templates of later stages read its result as `{{name.response}}`, `{{name.parsed.x}}`. */
   name: string
-  /** Default: `-m`, then the config's `model`. */
+  /**
+   * Default: `-m`, then the config's `model`. A `.gguf` path runs in this process (`@spout/llama`),
+   * as with `spout run -m ./model.gguf`.
+   */
   model?: string
-  /** Default: `--host`, then the config's `host`, then `OLLAMA_HOST`. */
+  /** Default: `--host`, then the config's `host`, then `OLLAMA_HOST`. A host ending in `/v1` is OpenAI-compatible. */
   host?: string
+  /** Several servers for this stage: a pool, as the config's `hosts` (which is the default, after `--host`). */
+  hosts?: (string | HostConfig)[]
+  /** `ollama`, `openai` (an OpenAI-compatible `/v1` server) or `llama-cpp` (in process). Default: `--api`, then the config's `api`, then picked from the model and host as `spout run` does. */
+  api?: 'ollama' | 'openai' | 'llama-cpp'
   /** System prompt template. */
   system?: string
   /** Prompt template over `{{input.field}}`, `{{item}}` (what a split made) and earlier stages. */
@@ -46,6 +55,8 @@ const stageKeys = new Set([
   'name',
   'model',
   'host',
+  'hosts',
+  'api',
   'system',
   'template',
   'concurrency',
@@ -95,6 +106,10 @@ export function checkStageConfigs(value: unknown, file: string): StageConfig[] {
     expect('chat', 'a boolean', (field) => typeof field === 'boolean')
     expect('format', '"json" or a JSON schema object', (field) => field === 'json' || isPlainObject(field))
     expect('options', 'an object', isPlainObject)
+    expect('api', 'one of ollama, openai, llama-cpp', (field) =>
+      ['ollama', 'openai', 'llama-cpp'].includes(field as string),
+    )
+    if (fields.hosts !== undefined) checkHosts(fields.hosts, where)
     expect(
       'split',
       "'lines', 'json-array' or a function",
@@ -112,16 +127,20 @@ function isPlainObject(field: unknown): boolean {
 /** What the command decided for every stage alike. */
 export interface StageDefaults {
   model: string | undefined
-  host: (stageHost: string | undefined) => Promise<string>
   concurrency: number | undefined
   /** The config's `options` (a stage's own win over them). */
   baseOptions: Options | undefined
   /** `--option` entries (they win over every stage's). */
   options: Options
-  client: (host: string) => OllamaClient
+  /** Where a stage runs (its server, its pool, or its model in this process): `openTarget`'s choice. */
+  backend: (
+    stage: StageConfig,
+    model: string,
+    options: Options,
+  ) => Promise<{ backend: Backend; modelDigest: ModelDigest | undefined }>
 }
 
-/** The stage definitions `runStages` takes, with one client per distinct host. */
+/** The stage definitions `runStages` takes, each with its backend. */
 export async function buildStages(
   configs: readonly StageConfig[],
   defaults: StageDefaults,
@@ -136,14 +155,16 @@ export async function buildStages(
     if (stage.format !== undefined) request.format = stage.format
     if (stage.think !== undefined) request.think = stage.think
     if (stage.keepAlive !== undefined) request.keep_alive = stage.keepAlive
+    const { backend, modelDigest } = await defaults.backend(stage, model, options)
     const definition: StageDefinition = {
       name: stage.name,
-      client: defaults.client(await defaults.host(stage.host)),
+      client: backend,
       model,
       template: stage.template,
       request,
       concurrency: stage.concurrency ?? defaults.concurrency ?? 1,
     }
+    if (modelDigest) definition.modelDigest = modelDigest
     if (stage.system !== undefined) definition.system = stage.system
     if (stage.retries !== undefined) definition.retries = stage.retries
     if (stage.formatRetries !== undefined) definition.formatRetries = stage.formatRetries

@@ -28,7 +28,6 @@ import { hostSummaryLines } from '../host-lines.ts'
 import { countRecords, openInput } from '../input.ts'
 import { inputLineErrors } from '../input-line-error.ts'
 import { JobDisplay } from '../job-display.ts'
-import { openLlama, usesLlama } from '../llama.ts'
 import { loadPlugin } from '../load-plugin.ts'
 import {
   parseFormat,
@@ -42,7 +41,7 @@ import { colorEnabled, createStyle, liveTerminal } from '../style.ts'
 import type { RunFlags } from './run.ts'
 import { hubSink, modelDigests, resumeCommand, summaryLine } from './run-shared.ts'
 import { runStagesCommand } from './run-stages.ts'
-import { hostSpecs, inProcessTarget, openRunTarget } from './run-target.ts'
+import { hostSpecs, openTarget } from './run-target.ts'
 import { abortOnInterrupt, requireModel } from './shared.ts'
 
 /** `spout run`: resolves to the exit code. */
@@ -118,13 +117,14 @@ export async function runCommand(
   // OpenAI-compatible one: `--api openai`, or a host ending in /v1), or a pool of servers when several
   // are given: is it there, has it the model? One line naming the URL (or the file) and the fix,
   // before reading the input.
-  const target = usesLlama(model, api)
-    ? inProcessTarget(await openLlama(model, { cwd: io.cwd, sequences: concurrency, options }))
-    : await openRunTarget(hosts, {
-        concurrency: concurrencyGiven ? concurrency : undefined,
-        connection: resolveConnection(flags, config),
-        openai: { host: flags.host?.[0], apiKey: flags.apiKey, configuredHost: config.host, env: io.env },
-      })
+  const target = await openTarget(model, api, hosts, {
+    cwd: io.cwd,
+    sequences: concurrency,
+    options,
+    concurrency: concurrencyGiven ? concurrency : undefined,
+    connection: resolveConnection(flags, config),
+    openai: { host: flags.host?.[0], apiKey: flags.apiKey, configuredHost: config.host, env: io.env },
+  })
   const client = target.client
   const serverApi = target.api
   try {

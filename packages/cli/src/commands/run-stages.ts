@@ -4,7 +4,6 @@ import { basename, resolve } from 'node:path'
 import {
   eventSink,
   type JobSummary,
-  OllamaClient,
   type PluginOption,
   runStages,
   type SpoutPlugin,
@@ -14,9 +13,6 @@ import { CliError, exitCodes } from '../cli-error.ts'
 import type { CommandContext } from '../command-context.ts'
 import type { LoadedConfig } from '../config.ts'
 import { configPath } from '../config.ts'
-import { resolveConnection } from '../connection.ts'
-import { describeError, unreachableMessage } from '../describe-error.ts'
-import { resolveHost } from '../host.ts'
 import { countRecords, openInput } from '../input.ts'
 import { lineError } from '../input-line-error.ts'
 import { JobDisplay } from '../job-display.ts'
@@ -25,8 +21,9 @@ import { parseInteger, parseOptionPairs } from '../request-options.ts'
 import { buildStages } from '../stage-config.ts'
 import { colorEnabled, createStyle, liveTerminal } from '../style.ts'
 import type { RunFlags } from './run.ts'
-import { hubSink, modelDigests, resumeCommand, summaryLine } from './run-shared.ts'
+import { hubSink, resumeCommand, summaryLine } from './run-shared.ts'
 import { abortOnInterrupt } from './shared.ts'
+import { StageTargets } from './stage-targets.ts'
 
 /** Where a staged run keeps one file per stage: `out.jsonl` → `out.stages/`. */
 export function stageDirectoryOf(outputPath: string): string {
@@ -43,16 +40,12 @@ export async function runStagesCommand(
   const { io } = context
   const config = loaded.config
   const { input, output, outputPath } = inputAndOutput(inputArgument, flags, io, loaded)
-  if ((flags.host?.length ?? 0) > 1)
-    throw new CliError('--host given more than once: stages run on one host each (set "host" per stage)')
-  const connection = resolveConnection(flags, config)
-  const clients = new Map<string, OllamaClient>()
+  const flagConcurrency = flags.concurrency ?? flags.maxConcurrency
+  const concurrency =
+    flagConcurrency === undefined ? config.concurrency : parseInteger(flagConcurrency, '--concurrency', 1)
+  const targets = new StageTargets(flags, config, io, concurrency)
   try {
-    const stages = await prepareStages(config, flags, io, (host) => {
-      const client = clients.get(host) ?? new OllamaClient({ host, ...connection })
-      clients.set(host, client)
-      return client
-    })
+    const stages = await prepareStages(config, flags, concurrency, targets)
 
     const source = await openInput(input, { cwd: io.cwd, stdin: io.stdin, format: flags.inputFormat })
     const quiet = flags.quiet === true
@@ -94,7 +87,7 @@ export async function runStagesCommand(
         plugins: [
           eventSink((event) => display.onEvent(event), { name: 'spout-cli-display' }),
           plugins,
-          flags.broadcast ? hubSink(flags.broadcast, flags.token) : undefined,
+          flags.broadcast ? hubSink(flags.broadcast, flags.token ?? io.env.SPOUT_TOKEN) : undefined,
         ],
       })
     } finally {
@@ -109,7 +102,7 @@ export async function runStagesCommand(
       exitCode: interruption.exitCode,
     })
   } finally {
-    for (const client of clients.values()) await client.close()
+    await targets.close()
   }
 }
 
@@ -141,37 +134,23 @@ function finish(
 }
 
 /**
- * The stages of the config as `runStages` takes them, each server asked once for its version (a
- * stage whose server is not there fails the command in one line) and its models' digests.
+ * The stages of the config as `runStages` takes them, each on its backend, checked before the input
+ * is read (a stage whose server is not there, or whose model file does not load, fails the command
+ * in one line naming the stage), with its models' digests.
  */
 async function prepareStages(
   config: LoadedConfig['config'],
   flags: RunFlags,
-  io: CommandContext['io'],
-  client: (host: string) => OllamaClient,
+  concurrency: number | undefined,
+  targets: StageTargets,
 ): Promise<StageDefinition[]> {
-  const flagConcurrency = flags.concurrency ?? flags.maxConcurrency
   const stages = await buildStages(config.stages ?? [], {
     model: flags.model ?? config.model,
-    host: (stageHost) => resolveHost(stageHost ?? flags.host?.[0], config.host, io.env),
-    concurrency:
-      flagConcurrency === undefined ? config.concurrency : parseInteger(flagConcurrency, '--concurrency', 1),
+    concurrency,
     baseOptions: config.options,
     options: parseOptionPairs(flags.option ?? []),
-    client,
+    backend: (stage, model, options) => targets.open(stage, model, options),
   })
-  // Is every stage's server there? One line naming the URL, before reading the input.
-  for (const stage of stages) {
-    const client = stage.client as OllamaClient
-    try {
-      await client.version()
-    } catch (error) {
-      const described = describeError(error, { host: client.host, model: stage.model })
-      throw new CliError(`stage ${stage.name}: ${unreachableMessage(client.host, described.message)}`)
-    }
-    const digest = await modelDigests(client)
-    if (digest) stage.modelDigest = digest
-  }
   const inputLines: SpoutPlugin = {
     name: 'spout-cli-input-errors',
     buildPrompt: {

@@ -7,6 +7,7 @@ import {
   type HostPoolMember,
   type HostReport,
   OllamaClient,
+  type Options,
   type RequestOptions,
 } from '@spout/core'
 import { CliError, exitCodes } from '../cli-error.ts'
@@ -14,6 +15,7 @@ import { firstLine, type HostConfig, type SpoutConfig } from '../config.ts'
 import type { ConnectionOptions } from '../connection.ts'
 import { describeError, unreachableMessage, unreachableReason } from '../describe-error.ts'
 import { resolveHost } from '../host.ts'
+import { openLlama, usesLlama } from '../llama.ts'
 import { createOpenAIClient, type OpenAIClientFlags, usesOpenAI } from '../openai.ts'
 
 /** One host as `spout run` takes it. */
@@ -91,6 +93,32 @@ export interface RunTargetOptions {
     configuredHost: string | undefined
     env: Readonly<Record<string, string | undefined>>
   }
+}
+
+/** What an in-process model needs besides the server options. */
+export interface TargetOptions extends RunTargetOptions {
+  cwd: string
+  /** Records at once: the context's sequences of a `.gguf` model. */
+  sequences: number
+  /** Model options: `num_ctx`, `num_thread`, `num_gpu: 0` are load-time for a `.gguf` model. */
+  options: Options
+}
+
+/**
+ * Where `model` runs: in this process when it is a `.gguf` path or the API is `llama-cpp`, else on
+ * `hosts` (one server, or a pool). `spout run` and each stage of a staged run choose here.
+ */
+export async function openTarget(
+  model: string,
+  api: string | undefined,
+  hosts: HostSpec[],
+  options: TargetOptions,
+): Promise<RunTarget> {
+  if (usesLlama(model, api)) {
+    const { cwd, sequences, options: modelOptions } = options
+    return inProcessTarget(await openLlama(model, { cwd, sequences, options: modelOptions }))
+  }
+  return openRunTarget(hosts, options)
 }
 
 /** One server (exactly what `spout run` did before pools), or a pool when several hosts are given. */

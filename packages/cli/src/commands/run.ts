@@ -126,6 +126,10 @@ Examples:
   $ spout run --config examples/teacher-student/spout.config.ts   (stages: teacher → student → judge)
   $ spout run questions.jsonl -m llama3.2 --host gpu-a --host gpu-b --host old-box -o out.jsonl
 
+Stages (a config with "stages": teacher → student → judge): each stage runs where its model and host
+say, chosen as for a single run: a .gguf model in process, a host ending in /v1 (or api: 'openai'),
+"hosts" for a pool, else Ollama. -m, --host, --api, -c and --option are every stage's defaults.
+
 Exit codes: 0 all records succeeded, 1 some failed (their lines hold the error),
 2 usage or setup error (Ollama unreachable, model missing), 130 interrupted by Ctrl-C, 143 by SIGTERM (both resumable).`,
     )
