@@ -1,15 +1,23 @@
 import { randomUUID } from 'node:crypto'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import { hubCloseCodes, parseEvent, parseResume, type SpoutEvent } from '@spout/core/events'
+import { hubCloseCodes, parseResume, type SpoutEvent } from '@spout/core/events'
 import { WebSocket, WebSocketServer } from 'ws'
-import { hostAllowed, originAllowed, presentedToken, tokenMatches } from './access.ts'
+import { hostAllowed } from './access.ts'
 import { HubError } from './errors.ts'
+import { admissionVerdict, type HubRole, refuseHandshake, roleOf } from './hub-admission.ts'
+import { ProducerIntake } from './hub-intake.ts'
+import { type HubRoutesContext, handleHubRequest } from './hub-routes.ts'
 import { JobStore } from './job-store.ts'
-import { formatMetrics, HubMetrics } from './metrics.ts'
+import { HubMetrics } from './metrics.ts'
 import { type HubOptions, type ResolvedHubOptions, resolveHubOptions } from './options.ts'
 import { StaticFiles } from './static-files.ts'
+import { TickThrottle } from './tick-throttle.ts'
 import { type Viewer, ViewerFanOut } from './viewer-fanout.ts'
+
+// The hub's lifecycle and its viewers. Its other parts each have a file: the HTTP routes
+// (`hub-routes.ts`), who may connect (`hub-admission.ts`), the producers' frames (`hub-intake.ts`),
+// the jobs it holds (`job-store.ts`) and the fan-out to viewers (`viewer-fanout.ts`).
 
 /** A running hub. */
 export interface Hub {
@@ -26,13 +34,6 @@ export interface Hub {
 /** Header the hub adds to every WebSocket handshake response, so producers can tell a restart. */
 export const hubIdHeader = 'x-spout-hub-id'
 
-/** Error codes of `hub-error` frames. */
-export const hubErrorCodes = {
-  invalidJson: 'invalid-json',
-  invalidEvent: 'invalid-event',
-  invalidFrame: 'invalid-frame',
-} as const
-
 const viewerMaxPayload = 4 * 1024
 const closeGraceMs = 1000
 const catchUpIntervalMs = 100
@@ -40,10 +41,6 @@ const catchUpIntervalMs = 100
 interface Peer {
   readonly socket: WebSocket
   alive: boolean
-}
-
-interface Producer extends Peer {
-  invalidFrames: number
 }
 
 /**
@@ -63,15 +60,12 @@ class HubServer implements Hub {
   readonly #store: JobStore
   readonly #metrics = new HubMetrics()
   readonly #fanOut: ViewerFanOut
-  readonly #producers = new Set<Producer>()
+  readonly #intake: ProducerIntake
+  readonly #routes: HubRoutesContext
+  readonly #flushes: TickThrottle
   readonly #http: Server
   readonly #viewerServer: WebSocketServer
   readonly #publishServer: WebSocketServer
-  readonly #staticFiles: StaticFiles | undefined
-  readonly #startedAt = Date.now()
-  #flushTimeout: NodeJS.Timeout | undefined
-  #flushImmediate: NodeJS.Immediate | undefined
-  #lastFlush = 0
   #heartbeat: NodeJS.Timeout | undefined
   #pruneTimer: NodeJS.Timeout | undefined
   #catchUpTimer: NodeJS.Timeout | undefined
@@ -83,9 +77,23 @@ class HubServer implements Hub {
     this.hubId = options.bus?.hubId ?? randomUUID()
     this.#store = new JobStore(options)
     this.#fanOut = new ViewerFanOut(options, this.#metrics)
-    this.#staticFiles = options.staticDir ? new StaticFiles(options.staticDir) : undefined
+    this.#intake = new ProducerIntake(this.#metrics, options.maxInvalidFrames, (events) =>
+      this.#publish(events),
+    )
+    this.#flushes = new TickThrottle(options.tickMs, () => this.#flush())
+    this.#routes = {
+      options,
+      hubId: this.hubId,
+      startedAt: Date.now(),
+      metrics: this.#metrics,
+      store: this.#store,
+      fanOut: this.#fanOut,
+      staticFiles: options.staticDir ? new StaticFiles(options.staticDir) : undefined,
+      closing: () => this.#closing !== undefined,
+      producers: () => this.#intake.producers.size,
+    }
     this.#http = createServer((request, response) => {
-      this.#handleRequest(request, response).catch(() => {
+      handleHubRequest(this.#routes, request, response).catch(() => {
         if (!response.headersSent) response.writeHead(500)
         response.end()
       })
@@ -175,9 +183,8 @@ class HubServer implements Hub {
     clearInterval(this.#heartbeat)
     clearInterval(this.#pruneTimer)
     clearInterval(this.#catchUpTimer)
-    this.#cancelFlush()
-    this.#flush()
-    const peers: Peer[] = [...this.#fanOut.viewers, ...this.#producers]
+    this.#flushes.runNow()
+    const peers: Peer[] = [...this.#fanOut.viewers, ...this.#intake.producers]
     this.#fanOut.viewers.clear()
     const closed = peers.map(
       (peer) =>
@@ -205,119 +212,44 @@ class HubServer implements Hub {
     })
   }
 
-  // ---- HTTP ---------------------------------------------------------------------------------
-
-  async #handleRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    if (!hostAllowed(request, this.#options.loopback, this.#options.allowedHosts)) {
-      response.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' })
-      response.end('forbidden host\n')
-      return
-    }
-    const url = new URL(request.url ?? '/', 'http://hub.invalid')
-    switch (url.pathname) {
-      case '/healthz': {
-        const body = JSON.stringify({
-          status: this.#closing ? 'closing' : 'ok',
-          hubId: this.hubId,
-          uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000),
-          viewers: this.#fanOut.viewers.size,
-          producers: this.#producers.size,
-        })
-        response.writeHead(this.#closing ? 503 : 200, {
-          'content-type': 'application/json; charset=utf-8',
-          'cache-control': 'no-store',
-        })
-        response.end(body)
-        return
-      }
-      case '/metrics': {
-        const counts = this.#store.jobCounts()
-        const body = formatMetrics(this.#metrics, {
-          viewers: this.#fanOut.viewers.size,
-          viewersBehind: this.#fanOut.behind,
-          viewerBufferedBytes: this.#fanOut.bufferedBytes(),
-          producers: this.#producers.size,
-          jobsRunning: counts.running,
-          jobsFinished: counts.finished,
-          recordsHeld: this.#store.recordsHeld,
-          historyEvents: this.#store.historyLength,
-          historyBytes: this.#store.historyBytes,
-        })
-        response.writeHead(200, {
-          'content-type': 'text/plain; version=0.0.4; charset=utf-8',
-          'cache-control': 'no-store',
-        })
-        response.end(body)
-        return
-      }
-      case '/ws':
-      case '/publish':
-        response.writeHead(426, { upgrade: 'websocket', 'content-type': 'text/plain; charset=utf-8' })
-        response.end('this endpoint takes WebSocket connections\n')
-        return
-    }
-    if (this.#staticFiles) {
-      await this.#staticFiles.handle(request, response, url.pathname)
-      return
-    }
-    response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
-    response.end('not found: this hub serves no viewer build (start it with staticDir)\n')
-  }
-
   // ---- WebSocket handshakes -------------------------------------------------------------------
 
   #handleUpgrade(request: IncomingMessage, socket: Socket, head: Buffer): void {
     socket.on('error', () => socket.destroy())
     if (this.#closing || !hostAllowed(request, this.#options.loopback, this.#options.allowedHosts)) {
-      socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
+      refuseHandshake(socket, '403 Forbidden')
       return
     }
     const url = new URL(request.url ?? '/', 'http://hub.invalid')
-    const server =
-      url.pathname === '/ws'
-        ? this.#viewerServer
-        : url.pathname === '/publish'
-          ? this.#publishServer
-          : undefined
-    if (!server) {
-      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
+    const role = roleOf(url.pathname)
+    if (!role) {
+      refuseHandshake(socket, '404 Not Found')
       return
     }
+    const server = role === 'viewer' ? this.#viewerServer : this.#publishServer
     server.handleUpgrade(request, socket, head, (webSocket) => {
       webSocket.on('error', () => webSocket.terminate())
       try {
-        this.#admit(server, webSocket, request, url)
+        this.#admit(role, webSocket, request, url)
       } catch {
         webSocket.terminate()
       }
     })
   }
 
-  #admit(server: WebSocketServer, webSocket: WebSocket, request: IncomingMessage, url: URL): void {
-    if (!originAllowed(request, this.#options.allowedOrigins)) {
+  #admit(role: HubRole, webSocket: WebSocket, request: IncomingMessage, url: URL): void {
+    const verdict = admissionVerdict(role, request, url, this.#options)
+    if (verdict === 'forbidden-origin') {
       this.#metrics.rejectedOrigin += 1
       webSocket.close(hubCloseCodes.forbiddenOrigin, 'origin not allowed')
-      return
+    } else if (verdict === 'unauthorized') {
+      this.#metrics.rejectedUnauthorized += 1
+      webSocket.close(hubCloseCodes.unauthorized, 'missing or wrong token')
+    } else if (role === 'producer') {
+      this.#intake.accept(webSocket)
+    } else {
+      this.#acceptViewer(webSocket, url)
     }
-    const token = presentedToken(request, url)
-    if (server === this.#publishServer) {
-      const expected = this.#options.token
-      if (expected !== undefined && !tokenMatches(token, expected)) this.#refuse(webSocket)
-      else this.#acceptProducer(webSocket)
-      return
-    }
-    const { viewerToken, token: publishToken } = this.#options
-    const viewerAllowed =
-      viewerToken === undefined ||
-      tokenMatches(token, viewerToken) ||
-      (publishToken !== undefined && tokenMatches(token, publishToken))
-    if (viewerAllowed) this.#acceptViewer(webSocket, url)
-    else this.#refuse(webSocket)
-  }
-
-  #refuse(webSocket: WebSocket): void {
-    this.#metrics.rejectedUnauthorized += 1
-    webSocket.close(hubCloseCodes.unauthorized, 'missing or wrong token')
   }
 
   // ---- Viewers --------------------------------------------------------------------------------
@@ -349,62 +281,17 @@ class HubServer implements Hub {
   readonly #catchUpSnapshot = (full: boolean, jobIds: readonly string[]): Buffer =>
     Buffer.from(this.#store.snapshotJson(this.hubId, full, full ? undefined : jobIds))
 
-  // ---- Producers ------------------------------------------------------------------------------
+  // ---- Producers' events ---------------------------------------------------------------------
 
-  #acceptProducer(socket: WebSocket): void {
-    const producer: Producer = { socket, alive: true, invalidFrames: 0 }
-    this.#producers.add(producer)
-    socket.on('pong', () => {
-      producer.alive = true
-    })
-    socket.on('close', () => this.#producers.delete(producer))
-    socket.on('message', (data, isBinary) => {
-      producer.alive = true
-      try {
-        this.#receive(producer, data as Buffer | Buffer[] | ArrayBuffer, isBinary)
-      } catch {
-        socket.terminate()
-      }
-    })
-  }
-
-  #receive(producer: Producer, data: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean): undefined {
-    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
-    this.#metrics.framesIn += 1
-    this.#metrics.bytesIn += bytes.length
-    if (isBinary)
-      return this.#reject(producer, hubErrorCodes.invalidFrame, 'frames must be JSON text, not binary')
-    let value: unknown
-    try {
-      value = JSON.parse(bytes.toString('utf8'))
-    } catch (error) {
-      return this.#reject(
-        producer,
-        hubErrorCodes.invalidJson,
-        `frame is not JSON: ${(error as Error).message}`,
-      )
-    }
-    const items = Array.isArray(value) ? value : [value]
-    if (items.length === 0)
-      return this.#reject(producer, hubErrorCodes.invalidFrame, 'frame is an empty array')
-    const events: SpoutEvent[] = new Array(items.length)
-    for (let index = 0; index < items.length; index++) {
-      const result = parseEvent(items[index])
-      if (!result.ok) {
-        const where = Array.isArray(value) ? `event ${index}: ` : ''
-        return this.#reject(producer, hubErrorCodes.invalidEvent, `${where}${result.message} (frame dropped)`)
-      }
-      events[index] = result.event
-    }
-    this.#metrics.eventsIn += events.length
+  /** A producer's valid frame: stamped here, or on the bus (and back through #deliver on every hub). */
+  #publish(events: SpoutEvent[]): void {
     if (this.#options.bus) {
-      this.#options.bus.publish(events) // stamped on the bus; back through #deliver, on every hub
-      return undefined
+      this.#options.bus.publish(events)
+      return
     }
     const now = Date.now()
     for (const event of events) this.#store.stamp(event, now)
     this.#scheduleFlush()
-    return undefined
   }
 
   /** Events stamped on the bus (from any hub's producers), in the bus's order. */
@@ -414,42 +301,14 @@ class HubServer implements Hub {
     this.#scheduleFlush()
   }
 
-  #reject(producer: Producer, code: string, message: string): undefined {
-    this.#metrics.invalidFrames += 1
-    producer.invalidFrames += 1
-    const socket = producer.socket
-    if (socket.readyState !== WebSocket.OPEN) return undefined
-    socket.send(JSON.stringify({ type: 'hub-error', code, message }))
-    if (producer.invalidFrames > this.#options.maxInvalidFrames) {
-      socket.close(hubCloseCodes.invalidFrames, 'too many invalid frames')
-    }
-    return undefined
-  }
-
   // ---- Fan-out --------------------------------------------------------------------------------
 
-  /** Throttle with a leading edge: an event after a quiet spell goes out at once, a busy stream once per tick. */
   #scheduleFlush(): void {
-    if (this.#flushTimeout !== undefined || this.#flushImmediate !== undefined || this.#closing) return
-    const wait = this.#lastFlush + this.#options.tickMs - performance.now()
-    if (wait <= 0) {
-      this.#flushImmediate = setImmediate(() => this.#flush())
-    } else {
-      this.#flushTimeout = setTimeout(() => this.#flush(), wait)
-    }
+    if (!this.#closing) this.#flushes.schedule()
   }
 
-  #cancelFlush(): void {
-    clearTimeout(this.#flushTimeout)
-    clearImmediate(this.#flushImmediate)
-    this.#flushTimeout = undefined
-    this.#flushImmediate = undefined
-  }
-
+  /** Sends what the store gathered since the last tick to every viewer that keeps up. */
   #flush(): void {
-    this.#flushTimeout = undefined
-    this.#flushImmediate = undefined
-    this.#lastFlush = performance.now()
     const batch = this.#store.flush(Date.now())
     if (!batch) return
     const tick = { frame: Buffer.from(batch.frame), events: batch.events, jobIds: batch.jobIds }
@@ -457,7 +316,7 @@ class HubServer implements Hub {
   }
 
   #beat(): void {
-    for (const peer of [...this.#fanOut.viewers, ...this.#producers] as Peer[]) {
+    for (const peer of [...this.#fanOut.viewers, ...this.#intake.producers] as Peer[]) {
       if (!peer.alive) {
         this.#metrics.peersDroppedDead += 1
         peer.socket.terminate()
