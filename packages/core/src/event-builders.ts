@@ -24,6 +24,7 @@ export interface JobStartFields {
   host: string
   startedAt: string
   total?: number | undefined
+  stages?: readonly string[] | undefined
 }
 
 export function jobStartEvent(fields: JobStartFields): JobStartEvent {
@@ -36,6 +37,7 @@ export function jobStartEvent(fields: JobStartFields): JobStartEvent {
     startedAt: fields.startedAt,
   }
   if (fields.total !== undefined) event.total = fields.total
+  if (fields.stages !== undefined) event.stages = [...fields.stages]
   return event
 }
 
@@ -99,6 +101,8 @@ export function recordEndEvent(jobId: string, result: RecordResult): RecordEndEv
   if (result.error !== undefined) event.error = result.error
   if (result.skipped) event.skipped = true
   if (result.stage !== undefined) event.stage = result.stage
+  if (result.filtered !== undefined) event.filtered = result.filtered
+  if (result.children !== undefined) event.children = result.children
   return event
 }
 
@@ -151,6 +155,8 @@ function finishedRecordEnd(jobId: string, record: RecordState): RecordEndEvent {
   if (record.metrics !== undefined) end.metrics = record.metrics
   if (record.error !== undefined) end.error = record.error
   if (record.status === 'skipped') end.skipped = true
+  if (record.filtered !== undefined) end.filtered = record.filtered
+  if (record.children !== undefined) end.children = record.children
   return end
 }
 

@@ -71,6 +71,7 @@ export const spoutEventSchema = z.discriminatedUnion('type', [
     host: z.string().max(1000),
     total: z.number().int().nonnegative().optional(),
     startedAt: z.string().max(100),
+    stages: z.array(z.string().min(1).max(200)).max(1000).optional(),
   }),
   z.object({
     type: z.literal('record-start'),
@@ -110,6 +111,8 @@ export const spoutEventSchema = z.discriminatedUnion('type', [
     error: eventError.optional(),
     skipped: z.boolean().optional(),
     stage,
+    filtered: z.string().max(10_000).optional(),
+    children: z.number().int().nonnegative().optional(),
   }),
   z.object({
     type: z.literal('job-end'),

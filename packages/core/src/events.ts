@@ -89,6 +89,8 @@ export interface JobStartEvent extends EventBase {
   total?: number
   /** ISO 8601 time. */
   startedAt: string
+  /** Staged runs: the stages' names, in order; each record's `recordId` is then `<stage>:<id>`. */
+  stages?: string[]
 }
 
 export interface RecordStartEvent extends EventBase {
@@ -134,6 +136,10 @@ export interface RecordEndEvent extends EventBase {
   skipped?: boolean
   /** Staged runs: the stage this record is in (`teacher`, `student`, …); `recordId` is then `<stage>:<id>`. */
   stage?: string
+  /** Staged runs: why this stage's filter dropped the record (it goes no further; its final line says so). */
+  filtered?: string
+  /** Staged runs: the records this stage's split made of this one for the next stage (`<id>.<prefix><n>`). */
+  children?: number
 }
 
 export interface JobEndEvent extends EventBase {

@@ -80,6 +80,10 @@ export interface RecordResult {
   skipped?: true
   /** Staged runs, on the results observers get: the stage (the `id` is then `<stage>:<id>`). */
   stage?: string
+  /** Staged runs, on the results observers get: why the stage's filter dropped the record. */
+  filtered?: string
+  /** Staged runs, on the results observers get: the records the stage's split made of this one. */
+  children?: number
 }
 
 /** What a prompt builder returns: a new request, or nothing to keep the one it got. */

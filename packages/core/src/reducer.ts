@@ -20,6 +20,10 @@ export interface RecordState {
   readonly metrics?: RecordMetrics
   readonly error?: EventError
   readonly attempts?: number
+  /** Staged runs: why the stage's filter dropped the record after it. */
+  readonly filtered?: string
+  /** Staged runs: the records the stage's split made of this one. */
+  readonly children?: number
 }
 
 export type JobStatus = 'running' | 'done' | 'failed' | 'interrupted'
@@ -30,6 +34,8 @@ export interface JobState {
   readonly model: string
   readonly host: string
   readonly total?: number
+  /** Staged runs: the stages' names, in order (records' ids are `<stage>:<id>`). */
+  readonly stages?: readonly string[]
   readonly startedAt: string
   readonly endedAt?: string
   readonly status: JobStatus
@@ -220,6 +226,7 @@ class StateDraft {
         job.model = event.model
         job.host = event.host
         job.total = event.total
+        if (event.stages !== undefined) job.stages = event.stages
         job.startedAt = event.startedAt
         return
       case 'record-start': {
@@ -266,6 +273,8 @@ class StateDraft {
         if (event.doneReason !== undefined) draft.doneReason = event.doneReason
         if (event.metrics !== undefined) draft.metrics = event.metrics
         if (event.error !== undefined) draft.error = event.error
+        if (event.filtered !== undefined) draft.filtered = event.filtered
+        if (event.children !== undefined) draft.children = event.children
         if (draft.status === 'done') job.ok += 1
         else if (draft.status === 'failed') job.failed += 1
         else job.skipped += 1

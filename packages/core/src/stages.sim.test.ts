@@ -5,7 +5,7 @@ import { expectedResponse, type Simulator, startSimulator } from '@spout/ollama-
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { OllamaClient } from './client.ts'
 import { eventSink } from './event-sink.ts'
-import type { SpoutEvent } from './events.ts'
+import type { RecordEndEvent, SpoutEvent } from './events.ts'
 import { runStages, type StagedLine, type StageRecord } from './stages.ts'
 
 const model = 'llama3.2'
@@ -163,7 +163,15 @@ describe('runStages against the simulator', () => {
     )
     expect(firstStudent).toBeGreaterThan(-1)
     expect(firstStudent).toBeLessThan(lastTeacher)
-    expect(events.filter((event) => event.type === 'job-start')).toHaveLength(1)
+    expect(events.filter((event) => event.type === 'job-start')).toEqual([
+      expect.objectContaining({ stages: ['teacher', 'student', 'judge'] }),
+    ])
+    // What a viewer needs for per-stage progress: each teacher record's children, each judge's drops.
+    const ends = (stage: string) =>
+      events.filter((event) => event.type === 'record-end' && event.stage === stage) as RecordEndEvent[]
+    expect(ends('teacher').map((event) => event.children)).toEqual(Array(20).fill(3))
+    expect(ends('student').every((event) => event.children === undefined && !event.filtered)).toBe(true)
+    expect(ends('judge').filter((event) => event.filtered?.startsWith('score '))).toHaveLength(filtered)
     expect(events.at(-1)).toMatchObject({ type: 'job-end', summary: { ok: 60 - filtered } })
     const recordEnd = events.find((event) => event.type === 'record-end' && event.stage === 'judge')
     expect(recordEnd).toMatchObject({ recordId: expect.stringMatching(/^judge:topic-\d+\.q[123]$/) })

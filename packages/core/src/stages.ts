@@ -35,6 +35,8 @@ export async function runStages(options: StagesOptions): Promise<JobSummary> {
 }
 
 type Outcome = { filtered?: StagedLine['filtered']; error?: StagedLine['error'] }
+/** A record's final line now, or the records it becomes for the next stage (`split`: made by a split). */
+type Decision = { record: StageRecord; outcome: Outcome } | { records: StageRecord[]; split?: true }
 
 class StagedRun {
   readonly #options: StagesOptions
@@ -123,7 +125,12 @@ class StagedRun {
   }
 
   #jobStart(): JobStartEvent {
-    return jobStartEvent({ ...this.#job, startedAt: new Date().toISOString(), total: this.#options.total })
+    return jobStartEvent({
+      ...this.#job,
+      startedAt: new Date().toISOString(),
+      total: this.#options.total,
+      stages: this.#stages.map((stage) => stage.name),
+    })
   }
 
   /** Every stage's pipeline at once; stage n+1's queue closes when stage n has ended every record. */
@@ -199,28 +206,40 @@ class StagedRun {
 
   /** After stage `index` ended a record with `line`: filter, split, and on to the next stage. */
   async #advance(record: StageRecord, index: number, line: StageLine): Promise<void> {
+    return this.#act(this.#decide(record, index, line), index)
+  }
+
+  /** What becomes of a record stage `index` ended with `line`: its final line now, or the next stage's records. */
+  #decide(record: StageRecord, index: number, line: StageLine): Decision {
     const stage = this.#stages[index]!
     const next: StageRecord = { ...record, [stage.name]: line }
     let children: unknown[] | undefined
     try {
       const reason = stage.filter?.(next)
       if (typeof reason === 'string' && reason !== '') {
-        return this.#finish(next, { filtered: { stage: stage.name, reason } })
+        return { record: next, outcome: { filtered: { stage: stage.name, reason } } }
       }
       if (stage.split) children = splitResult(stage.name, stage.split, line, next)
     } catch (error) {
-      return this.#finish(next, { error: { ...toEventError(error), stage: stage.name } })
+      return { record: next, outcome: { error: { ...toEventError(error), stage: stage.name } } }
     }
-    if (!children) return this.#enter(next, index + 1)
+    if (!children) return { records: [next] }
     if (children.length === 0) {
-      return this.#finish(next, { filtered: { stage: stage.name, reason: 'split: no items' } })
+      return { record: next, outcome: { filtered: { stage: stage.name, reason: 'split: no items' } } }
     }
-    for (const [position, item] of children.entries()) {
-      await this.#enter(
-        { ...next, id: childId(next.id, stage.childPrefix ?? '', position + 1), item },
-        index + 1,
-      )
+    return {
+      records: children.map((item, position) => ({
+        ...next,
+        id: childId(next.id, stage.childPrefix ?? '', position + 1),
+        item,
+      })),
+      split: true,
     }
+  }
+
+  async #act(decision: Decision, index: number): Promise<void> {
+    if ('outcome' in decision) return this.#finish(decision.record, decision.outcome)
+    for (const record of decision.records) await this.#enter(record, index + 1)
   }
 
   /** Stage `index`'s `recordEnd`: its line to the stage file first, then the record moves on. */
@@ -243,8 +262,9 @@ class StagedRun {
         }
         const line = stageLine(result, stage)
         await this.#stageSinks[index]!.hookParallel('recordEnd', line as RecordResult)
-        await this.#observe(stage, result)
-        await this.#advance(record, index, line)
+        const decision = this.#decide(record, index, line)
+        await this.#observe(stage, withDecision(result, decision))
+        await this.#act(decision, index)
       },
     }
   }
@@ -314,6 +334,14 @@ class StagedRun {
 /** Records waiting for `stage` at most: `queueSize`, else twice its concurrency (at least 8). */
 function queueSize(options: StagesOptions, stage: StageDefinition): number {
   return options.queueSize ?? Math.max(8, 2 * (stage.concurrency ?? 1))
+}
+
+/** The result observers get: with the filter's reason, the split's children, or the split's error. */
+function withDecision(result: RecordResult, decision: Decision): RecordResult {
+  if ('records' in decision) return decision.split ? { ...result, children: decision.records.length } : result
+  const { filtered, error } = decision.outcome
+  if (error) return { ...result, error: { code: error.code, message: error.message } }
+  return filtered ? { ...result, filtered: filtered.reason } : result
 }
 
 /** A stage's result as its file and the final line keep it: no input (the record holds it), with the host. */
