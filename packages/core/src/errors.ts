@@ -40,6 +40,7 @@ export type SpoutErrorCode =
   | 'SPOUT_REDIS_URL'
   | 'SPOUT_REDIS_CONNECT'
   | 'SPOUT_REDIS_COMMAND'
+  | 'SPOUT_QUEUE_REPLACED'
   // @spout/cli (`CliError`, `InputLineError`)
   | 'SPOUT_USAGE'
   | 'SPOUT_INPUT_ERROR'

@@ -56,6 +56,7 @@ export type { OpenAIClientOptions, OpenAIModelList } from './openai-client.ts'
 export { OpenAIClient } from './openai-client.ts'
 export { runPipeline } from './pipeline.ts'
 export type { PipelineClient, PipelineOptions, RequestDefaults } from './pipeline-options.ts'
+export { recordId } from './record-request.ts'
 export type {
   BuildPromptResult,
   FunctionPluginHooks,

@@ -1,10 +1,15 @@
 import { SpoutError } from '@spout/core'
 
 /**
- * Errors of the Redis-backed parts: a URL that is not Redis's, a connection that fails.
+ * Errors of the Redis-backed parts: a URL that is not Redis's, a connection that fails, a queued
+ * batch replaced by a newer run of the same name.
  * Codes are documented in docs/guide/scale-out.md.
  */
-export type RedisErrorCode = 'SPOUT_REDIS_URL' | 'SPOUT_REDIS_CONNECT' | 'SPOUT_REDIS_COMMAND'
+export type RedisErrorCode =
+  | 'SPOUT_REDIS_URL'
+  | 'SPOUT_REDIS_CONNECT'
+  | 'SPOUT_REDIS_COMMAND'
+  | 'SPOUT_QUEUE_REPLACED'
 
 export class RedisError extends SpoutError {
   override name = 'RedisError'

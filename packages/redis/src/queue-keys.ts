@@ -1,0 +1,64 @@
+// What the collector (`spout run --queue`) and the workers (`spout worker`) agree on: the queue's
+// name, the keys of a batch, a job's id and data. One home for the layout of a batch in Redis.
+import type { InputRecord, RecordResult, RequestDefaults } from '@spout/core'
+
+/** The BullMQ queue every batch of one Redis (and `queue` name) goes through. Default `spout`. */
+export const defaultQueueName = 'spout'
+
+/**
+ * How a batch's records become requests on a worker: everything `spout run` would have used,
+ * as plain JSON (plugins are code: a worker loads its own).
+ */
+export interface BatchSpec {
+  /** The batch's identity in Redis: stays the same when the run is resumed. */
+  runId: string
+  /** Job id of its events (the viewer's job). */
+  jobId: string
+  name: string
+  model: string
+  request?: RequestDefaults
+  endpoint?: 'generate' | 'chat'
+  retries?: number
+  formatRetries?: number
+  idField?: string
+  /** `templatePrompt` on the worker: a system prompt and a template with `{{field}}` placeholders. */
+  system?: string
+  template?: string
+}
+
+/** A BullMQ job's data: one record of one batch. */
+export interface RecordJobData {
+  runId: string
+  /** The record's id (its `idField`, or its position): the output's key. */
+  id: string
+  record: InputRecord
+}
+
+/** A result line as a worker hands it back, in the batch's results stream. */
+export type ResultLine = RecordResult
+
+/** The keys of one batch (hash-tagged: one Redis Cluster slot per batch). */
+export function batchKeys(queue: string, runId: string) {
+  const base = `{${queue}:batch:${runId}}`
+  return {
+    /** The {@link BatchSpec}, JSON. */
+    spec: `${base}:spec`,
+    /** Stream of result lines (`id`, `line`): kept until the collector has written them. */
+    results: `${base}:results`,
+    /** Stream of event frames (`f`: JSON array), trimmed: for the live view only. */
+    events: `${base}:events`,
+  }
+}
+
+/** Hash of batch name → the run id it currently stands for (a fresh run replaces the old one). */
+export function runsKey(queue: string): string {
+  return `${queue}:runs`
+}
+
+/**
+ * The BullMQ job id of a record: the run id and the record id (encoded: BullMQ refuses `:` and
+ * bare integers), so adding a record twice is a no-op.
+ */
+export function recordJobId(runId: string, id: string): string {
+  return `${runId}.${encodeURIComponent(id)}`
+}

@@ -1,0 +1,170 @@
+import {
+  type Backend,
+  type ModelDigest,
+  type PluginOption,
+  type RecordResult,
+  runPipeline,
+  type SpoutEvent,
+  type SpoutPlugin,
+  templatePrompt,
+} from '@spout/core'
+import { type Job, Worker } from 'bullmq'
+import type { Redis } from 'ioredis'
+import { displayRedisUrl, openRedis } from './connection.ts'
+import { RedisError } from './errors.ts'
+import { EventFramer } from './event-framer.ts'
+import { type BatchSpec, batchKeys, defaultQueueName, type RecordJobData, runsKey } from './queue-keys.ts'
+
+export interface QueueWorkerOptions {
+  /** `redis://[user:password@]host[:port][/db]`, or `rediss://…` for TLS. */
+  url: string
+  /** Generates the records: an `OllamaClient`, an `OpenAIClient`, a `HostPool`, … */
+  client: Backend
+  /** Records at once. Default: the client's slots when it has a capacity (a pool), else 1. */
+  concurrency?: number
+  /** The worker's own plugins (prompt builders, sinks): they run on every record it takes. */
+  plugins?: PluginOption
+  /** The model digests of the worker's server, for each line's provenance. */
+  modelDigest?: ModelDigest
+  /** The BullMQ queue. Default `spout`. */
+  queue?: string
+  /**
+   * How long a record's lock lasts without renewal (ms): a worker that dies holding records gives
+   * them back after about this long, when another worker's stalled-job check finds them. Default 30,000.
+   */
+  lockDuration?: number
+  /** Each failure talking to Redis or running a record outside the pipeline (the CLI prints it). */
+  onError?: (error: RedisError) => void
+}
+
+export interface QueueWorker {
+  /** Records this worker has handed back. */
+  readonly completed: number
+  /**
+   * Stops taking records; with `force`, at once (the records it holds go back to the queue when
+   * their locks run out), else after those in flight are done.
+   */
+  close(options?: { force?: boolean }): Promise<void>
+}
+
+/** Times a record may be found stalled (its worker died) and be taken again before BullMQ fails it. */
+const maxStalledCount = 10
+
+/**
+ * Takes records from the queue (BullMQ) and runs each through `runPipeline` with the batch's
+ * settings (kept in Redis by the collector), its own backend and plugins. Events go to the batch's
+ * event stream as they happen; the result line goes to the batch's results stream before the job
+ * completes, so a worker killed at any point loses nothing: BullMQ's stalled-job check gives the
+ * record to another worker, and the collector keeps the first line per id.
+ */
+export async function startQueueWorker(options: QueueWorkerOptions): Promise<QueueWorker> {
+  const queue = options.queue ?? defaultQueueName
+  const url = displayRedisUrl(options.url)
+  const redis = await openRedis(options.url, 'spout-worker')
+  const report = (message: string, cause: unknown) =>
+    options.onError?.(
+      new RedisError('SPOUT_REDIS_COMMAND', url, `${message}: ${(cause as Error)?.message ?? cause}`, {
+        cause,
+      }),
+    )
+  let completed = 0
+  const lockDuration = options.lockDuration ?? 30_000
+  const concurrency = options.concurrency ?? Math.max(1, options.client.capacity?.slots ?? 1)
+  const worker = new Worker<RecordJobData, string>(
+    queue,
+    async (job) => {
+      const outcome = await runRecord(job, redis, queue, options)
+      if (outcome === 'done') completed += 1
+      return outcome
+    },
+    {
+      connection: redis,
+      concurrency,
+      lockDuration,
+      stalledInterval: lockDuration,
+      maxStalledCount,
+      removeOnComplete: { count: 0 },
+      removeOnFail: { age: 24 * 3600 },
+      autorun: true,
+    },
+  )
+  worker.on('error', (error) => report('worker', error))
+  // A pool whose learned slots change takes as many records as it has slots.
+  const unsubscribe =
+    options.concurrency === undefined
+      ? options.client.capacity?.subscribe(() => {
+          worker.concurrency = Math.max(1, options.client.capacity?.slots ?? 1)
+        })
+      : undefined
+  await worker.waitUntilReady()
+  return {
+    get completed() {
+      return completed
+    },
+    async close({ force = false } = {}) {
+      unsubscribe?.()
+      await worker.close(force)
+      redis.disconnect()
+    },
+  }
+}
+
+/** One job: the record through the pipeline, its events onto the stream, its line onto the results. */
+async function runRecord(
+  job: Job<RecordJobData, string>,
+  redis: Redis,
+  queue: string,
+  options: QueueWorkerOptions,
+): Promise<'done' | 'gone' | 'superseded'> {
+  const data = job.data
+  const keys = batchKeys(queue, data.runId)
+  const text = await redis.get(keys.spec)
+  // The batch is over (its collector removed it) or Redis lost it: nothing to do; a collector still
+  // waiting writes the spec again and adds the record again.
+  if (text === null) return 'gone'
+  const spec = JSON.parse(text) as BatchSpec
+  // A fresh run of the same name replaced this one: its records are not wanted any more.
+  if ((await redis.hget(runsKey(queue), spec.name)) !== spec.runId) return 'superseded'
+  // A record taken again after its worker died: its attempts go on from the earlier ones.
+  const earlier = Math.max(0, job.attemptsStarted - 1)
+  const framer = new EventFramer(redis, keys.events)
+  let line: RecordResult | undefined
+  const forward: SpoutPlugin = {
+    name: 'spout-queue-worker',
+    recordStart(event) {
+      framer.push({ ...event, recordId: data.id, attempt: event.attempt + earlier } as SpoutEvent)
+    },
+    writeChunk(chunk) {
+      framer.push({ ...chunk, recordId: data.id })
+    },
+    recordEnd(result) {
+      if (!result.skipped) line = { ...result, id: data.id, attempts: result.attempts + earlier }
+    },
+  }
+  await runPipeline({
+    client: options.client,
+    model: spec.model,
+    input: [data.record],
+    name: spec.name,
+    jobId: spec.jobId,
+    ...(spec.request ? { request: spec.request } : {}),
+    ...(spec.endpoint ? { endpoint: spec.endpoint } : {}),
+    ...(spec.retries === undefined ? {} : { retries: spec.retries }),
+    ...(spec.formatRetries === undefined ? {} : { formatRetries: spec.formatRetries }),
+    ...(spec.idField === undefined ? {} : { idField: spec.idField }),
+    ...(options.modelDigest ? { modelDigest: options.modelDigest } : {}),
+    plugins: [
+      spec.system !== undefined || spec.template !== undefined
+        ? templatePrompt({ system: spec.system, template: spec.template })
+        : undefined,
+      options.plugins,
+      forward,
+    ],
+  })
+  await framer.flush()
+  if (!line) throw new Error(`record ${data.id}: the pipeline ended without a result`)
+  // Before the job completes: should this worker die now, the record runs again and the collector
+  // keeps the first line it reads for the id.
+  await redis.xadd(keys.results, '*', 'id', data.id, 'line', JSON.stringify(line))
+  return 'done'
+}

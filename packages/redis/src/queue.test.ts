@@ -1,0 +1,137 @@
+// A batch on a BullMQ queue, in one process: a collector and two workers over a simulator, on a
+// real redis-server per test. The kill tests with real processes (SIGKILL) are in tests/.
+import { OllamaClient, type RecordResult, type SpoutEvent } from '@spout/core'
+import { type Simulator, startSimulator } from '@spout/ollama-sim'
+import { afterEach, describe, expect, it } from 'vitest'
+import { type CollectedItem, openQueueBatch, type QueueBatch } from './queue-batch.ts'
+import { type QueueWorker, startQueueWorker } from './queue-worker.ts'
+import { type RedisServer, startRedisServer } from './testing/redis-server.ts'
+
+const model = 'llama3.2'
+const closers: (() => Promise<void>)[] = []
+
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close().catch(() => {})
+})
+
+async function setUp(options: { persist?: boolean; tokensPerSecond?: number; numParallel?: number } = {}) {
+  const redis: RedisServer = await startRedisServer({ persist: options.persist ?? false })
+  closers.push(() => redis.close())
+  const sim: Simulator = await startSimulator({
+    numParallel: options.numParallel ?? 8,
+    tokensPerSecond: options.tokensPerSecond ?? 400,
+  })
+  closers.push(() => sim.close())
+  return { redis, sim }
+}
+
+async function worker(url: string, sim: Simulator, concurrency = 3): Promise<QueueWorker> {
+  const started = await startQueueWorker({
+    url,
+    client: new OllamaClient({ host: sim.url }),
+    concurrency,
+    lockDuration: 2000,
+  })
+  closers.push(() => started.close({ force: true }))
+  return started
+}
+
+async function batch(url: string, name: string, sweepInterval = 500): Promise<QueueBatch> {
+  const opened = await openQueueBatch({
+    url,
+    spec: { jobId: `job-${name}`, name, model, template: 'Question {{n}}: what is {{n}} squared?' },
+    sweepInterval,
+  })
+  closers.push(() => opened.close())
+  return opened
+}
+
+const entries = (count: number) =>
+  Array.from({ length: count }, (_, index) => ({ id: `q${index}`, record: { n: index } }))
+
+async function collectAll(
+  collector: QueueBatch,
+  count: number,
+  during?: (lines: RecordResult[]) => Promise<void> | void,
+): Promise<{ lines: RecordResult[]; events: SpoutEvent[] }> {
+  const lines: RecordResult[] = []
+  const events: SpoutEvent[] = []
+  for await (const item of collector.collect(entries(count)) as AsyncIterable<CollectedItem>) {
+    if (item.type === 'result') {
+      lines.push(item.line)
+      await during?.(lines)
+    } else if (item.type === 'event') events.push(item.event)
+  }
+  return { lines, events }
+}
+
+function expectEachIdOnce(lines: RecordResult[], count: number, sim: Simulator): void {
+  expect(lines.map((line) => line.id).sort()).toEqual(
+    entries(count)
+      .map((entry) => entry.id)
+      .sort(),
+  )
+  for (const line of lines) {
+    expect(line.error).toBeUndefined()
+    const n = (line.input as { n: number }).n
+    expect(line.response).toBe(
+      sim.expectedResponse({ model, prompt: `Question ${n}: what is ${n} squared?` }).response,
+    )
+  }
+}
+
+describe('a batch on a BullMQ queue', () => {
+  it('runs across two workers: every id once, exact texts, events from both', async () => {
+    const { redis, sim } = await setUp()
+    const [first, second] = [await worker(redis.url, sim), await worker(redis.url, sim)]
+    const collector = await batch(redis.url, 'two-workers')
+    const { lines, events } = await collectAll(collector, 60)
+    expectEachIdOnce(lines, 60, sim)
+    expect(first.completed).toBeGreaterThan(0)
+    expect(second.completed).toBeGreaterThan(0)
+    expect(first.completed + second.completed).toBe(60)
+    expect(sim.counters.byPath['/api/generate']).toBe(60)
+    // The live view got the workers' events under the batch's job id, each record's chunks in order.
+    expect(new Set(events.map((event) => event.jobId))).toEqual(new Set(['job-two-workers']))
+    const started = new Set(
+      events
+        .filter((event) => event.type === 'record-start')
+        .map((event) => (event as { recordId: string }).recordId),
+    )
+    expect(started.size).toBeGreaterThan(50) // events are best effort; lines are not
+    await collector.finish()
+  })
+
+  it('queues again what a Redis that lost its data forgot, and still writes every id once', async () => {
+    const { redis, sim } = await setUp({ tokensPerSecond: 100 })
+    await worker(redis.url, sim)
+    await worker(redis.url, sim)
+    const collector = await batch(redis.url, 'redis-crash')
+    let crashed = false
+    const { lines } = await collectAll(collector, 40, async (sofar) => {
+      if (!crashed && sofar.length === 10) {
+        crashed = true
+        await redis.restart({ crash: true })
+      }
+    })
+    expect(crashed).toBe(true)
+    expectEachIdOnce(lines, 40, sim)
+    // Records in flight or queued when Redis lost everything were generated again; none was lost.
+    expect(sim.counters.byPath['/api/generate']).toBeGreaterThanOrEqual(40)
+  })
+
+  it('takes back the records of a worker that stopped renewing its locks (stalled), once each', async () => {
+    const { redis, sim } = await setUp({ tokensPerSecond: 60 })
+    const doomed = await worker(redis.url, sim, 4)
+    await worker(redis.url, sim, 4)
+    const collector = await batch(redis.url, 'stalled')
+    let killed = false
+    const { lines } = await collectAll(collector, 30, async (sofar) => {
+      if (!killed && sofar.length === 5) {
+        killed = true
+        void doomed.close({ force: true })
+      }
+    })
+    expectEachIdOnce(lines, 30, sim)
+  })
+})
