@@ -7,6 +7,7 @@ import { registerModels } from './commands/models.ts'
 import { registerPull } from './commands/pull.ts'
 import { registerRun } from './commands/run.ts'
 import { registerServe } from './commands/serve.ts'
+import { registerWorker } from './commands/worker.ts'
 import { addConnectionOptions } from './connection.ts'
 import { describeError } from './describe-error.ts'
 import type { CliIo } from './io.ts'
@@ -15,7 +16,7 @@ export type { CommandContext }
 
 /** Builds the `spout` program with its commands, writing through `context.io`. */
 /** The commands that talk to a server (and so take `--connect-timeout`, …, `--header`). */
-const serverCommands = new Set(['run', 'generate', 'models', 'ps', 'show', 'pull'])
+const serverCommands = new Set(['run', 'generate', 'models', 'ps', 'show', 'pull', 'worker'])
 
 export function createProgram(context: CommandContext): Command {
   const { io } = context
@@ -49,6 +50,7 @@ Environment:
   registerModels(program, context)
   registerPull(program, context)
   registerServe(program, context)
+  registerWorker(program, context)
   // Every command that talks to a server takes the same timeout and header flags, listed last.
   for (const command of program.commands) {
     if (serverCommands.has(command.name())) addConnectionOptions(command)

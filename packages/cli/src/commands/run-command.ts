@@ -5,6 +5,7 @@ import {
   eventSink,
   type JobSummary,
   jsonlSink,
+  type PipelineOptions,
   type PluginOption,
   prepareResume,
   type RequestDefaults,
@@ -39,6 +40,7 @@ import {
 } from '../request-options.ts'
 import { colorEnabled, createStyle, liveTerminal } from '../style.ts'
 import type { RunFlags } from './run.ts'
+import { runOnQueue } from './run-queue.ts'
 import { hubSink, modelDigests, resumeCommand, summaryLine } from './run-shared.ts'
 import { runStagesCommand } from './run-stages.ts'
 import { hostSpecs, openTarget } from './run-target.ts'
@@ -127,8 +129,11 @@ export async function runCommand(
   })
   const client = target.client
   const serverApi = target.api
+  // With --queue the workers generate: a collector that runs none needs no server.
+  const workers = flags.queue ? parseInteger(flags.workers ?? 1, '--workers', 0) : 0
+  if (flags.workers !== undefined && !flags.queue) throw new CliError('--workers needs --queue <redis-url>')
   try {
-    await target.connect(model)
+    if (!flags.queue || workers > 0) await target.connect(model)
 
     let skip: Set<string> | undefined
     if (flags.resume && outputPath && existsSync(outputPath)) {
@@ -214,9 +219,20 @@ export async function runCommand(
     if (keepAlive !== undefined) request.keep_alive = keepAlive
     if (Object.keys(options).length > 0) request.options = options
 
+    const run = flags.queue
+      ? (pipeline: PipelineOptions) =>
+          runOnQueue(pipeline, {
+            url: flags.queue!,
+            workers,
+            resume: flags.resume === true,
+            ...(system === undefined ? {} : { system }),
+            ...(template === undefined ? {} : { template }),
+            warn: (message) => display.log(`spout: warning: ${message}`),
+          })
+      : runPipeline
     let summary: JobSummary
     try {
-      summary = await runPipeline({
+      summary = await run({
         client,
         model,
         request,
@@ -225,7 +241,8 @@ export async function runCommand(
         concurrency,
         ...(retries === undefined ? {} : { retries }),
         ...(formatRetries === undefined ? {} : { formatRetries }),
-        modelDigest: target.lister && (await modelDigests(target.lister)),
+        modelDigest:
+          target.lister && (!flags.queue || workers > 0) ? await modelDigests(target.lister) : undefined,
         ...(idField === undefined ? {} : { idField }),
         ...(skip ? { skip } : {}),
         ...(total === undefined ? {} : { total }),

@@ -34,6 +34,8 @@ export interface RunFlags extends ConnectionFlags {
   quiet?: boolean
   progress?: boolean
   name?: string
+  queue?: string
+  workers?: string
 }
 
 export function registerRun(program: Command, context: CommandContext): void {
@@ -105,6 +107,15 @@ export function registerRun(program: Command, context: CommandContext): void {
       collect,
     )
     .option('--config <file>', 'config file (default: spout.config.{ts,mjs,js,json} in this directory)')
+    .optionsGroup('Scale out:')
+    .option(
+      '--queue <redis-url>',
+      'put the batch on a Redis queue (BullMQ) for `spout worker` processes on any machine, and collect their lines into --output (redis://[user:password@]host:6379/0, rediss:// for TLS); needs @spout/redis',
+    )
+    .option(
+      '--workers <n>',
+      'with --queue: workers this process also runs, on its own --host/-c (default: 1; 0 only collects)',
+    )
     .optionsGroup('Live view and display:')
     .option('--broadcast <ws-url>', 'also stream events to a spout hub (e.g. ws://127.0.0.1:4317)')
     .option('--token <token>', 'producer token for --broadcast (default: $SPOUT_TOKEN)')
@@ -125,6 +136,7 @@ Examples:
   $ spout run questions.jsonl -m Qwen/Qwen3-8B --host http://gpu-box:8000/v1 -c 16 -o out.jsonl    (vLLM, OpenAI API)
   $ spout run --config examples/teacher-student/spout.config.ts   (stages: teacher → student → judge)
   $ spout run questions.jsonl -m llama3.2 --host gpu-a --host gpu-b --host old-box -o out.jsonl
+  $ spout run questions.jsonl -m llama3.2 -o out.jsonl --queue redis://10.0.0.5:6379/0 --workers 0    (then spout worker on each GPU box)
 
 Stages (a config with "stages": teacher → student → judge): each stage runs where its model and host
 say, chosen as for a single run: a .gguf model in process, a host ending in /v1 (or api: 'openai'),

@@ -4,26 +4,17 @@
 import { SpoutError } from '@spout/core/errors'
 import type { HubBus } from '@spout/ws-server'
 import { CliError } from '../cli-error.ts'
+import { loadRedisPackage, type RedisPackage, redisMissing } from '../redis-package.ts'
 
-export const redisMissingMessage =
-  '--redis needs @spout/redis, which is not installed: npm install @spout/redis (next to @spout/cli)'
+export const redisMissingMessage = redisMissing('--redis')
 
 /** Connects the hub's bus (`where`: the URL without its password); failures become one-line usage errors. */
 export async function openHubBus(
   url: string,
   stderr: { write(text: string): unknown },
-  importRedis: () => Promise<typeof import('@spout/redis')> = () => import('@spout/redis'),
+  importRedis?: () => Promise<RedisPackage>,
 ): Promise<{ bus: HubBus; where: string }> {
-  let redis: typeof import('@spout/redis')
-  try {
-    redis = await importRedis()
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes('@spout/redis')) {
-      throw new CliError(redisMissingMessage, { cause: error })
-    }
-    throw error
-  }
+  const redis = await loadRedisPackage('--redis', importRedis)
   try {
     const bus = await redis.redisHubBus({
       url,

@@ -1,0 +1,197 @@
+// `spout run --queue redis://…`: the batch goes onto a BullMQ queue; workers (`spout worker`, and
+// `--workers N` in this process) generate; this process collects the lines into the output, shows
+// the workers' events live and forwards them to the hub, through the same plugins as a local run.
+import { randomBytes } from 'node:crypto'
+import {
+  type InputRecord,
+  type JobStartEvent,
+  type JobSummary,
+  type PipelineOptions,
+  type PluginContext,
+  type PluginOption,
+  type RecordResult,
+  recordId,
+  SpoutError,
+  type SpoutPlugin,
+} from '@spout/core'
+import { CliError } from '../cli-error.ts'
+import { lineError } from '../input-line-error.ts'
+import { loadRedisPackage, type RedisPackage } from '../redis-package.ts'
+
+export interface QueueRunSettings {
+  /** `redis://…` or `rediss://…`. */
+  url: string
+  /** Workers this process also runs (each with the run's own backend and `-c`). */
+  workers: number
+  /** Go on with the batch of the same name already on the queue. */
+  resume: boolean
+  /** Prompt settings the workers apply (`templatePrompt`). */
+  system?: string
+  template?: string
+  /** Where Redis warnings go (one line each). */
+  warn: (message: string) => void
+  importRedis?: () => Promise<RedisPackage>
+}
+
+type ParallelHook = 'jobStart' | 'recordStart' | 'writeChunk' | 'recordEnd' | 'jobEnd'
+
+/** Calls one parallel hook of every plugin, together, as the pipeline does. */
+async function callHook(plugins: SpoutPlugin[], hook: ParallelHook, value: unknown, context: PluginContext) {
+  const calls: unknown[] = []
+  for (const plugin of plugins) {
+    const entry = plugin[hook] as
+      | ((value: unknown, context: PluginContext) => unknown)
+      | { handler: (value: unknown, context: PluginContext) => unknown }
+      | undefined
+    const handler = typeof entry === 'function' ? entry : entry?.handler
+    if (handler) calls.push(handler.call(plugin, value, context))
+  }
+  await Promise.all(calls)
+}
+
+function flatten(option: PluginOption, into: SpoutPlugin[] = []): SpoutPlugin[] {
+  if (!option) return into
+  if (Array.isArray(option)) for (const each of option) flatten(each as PluginOption, into)
+  else into.push(option as SpoutPlugin)
+  return into
+}
+
+/** The pipeline's options, run on the queue instead of here: resolves to the job summary. */
+export async function runOnQueue(options: PipelineOptions, settings: QueueRunSettings): Promise<JobSummary> {
+  const redis = await loadRedisPackage('--queue', settings.importRedis)
+  const started = performance.now()
+  const summary: JobSummary = { ok: 0, failed: 0, skipped: 0, tokens: 0, duration: 0 }
+  const controller = new AbortController()
+  const onAbort = () => controller.abort(options.signal?.reason)
+  if (options.signal?.aborted) onAbort()
+  else options.signal?.addEventListener('abort', onAbort, { once: true })
+  const plugins = flatten(options.plugins)
+  const logger = options.logger ?? { info() {}, warn() {} }
+  const job = {
+    jobId: options.jobId ?? `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
+    name: options.name ?? 'spout',
+    model: options.model,
+    host: redis.displayRedisUrl(settings.url),
+  }
+  const context: PluginContext = { signal: controller.signal, job, logger }
+  const onError = (error: Error) => settings.warn(error.message)
+  const workers: Awaited<ReturnType<RedisPackage['startQueueWorker']>>[] = []
+  let batch: Awaited<ReturnType<RedisPackage['openQueueBatch']>> | undefined
+  try {
+    try {
+      batch = await redis.openQueueBatch({
+        url: settings.url,
+        resume: settings.resume,
+        onError,
+        spec: {
+          jobId: job.jobId,
+          name: job.name,
+          model: options.model,
+          ...(options.request ? { request: options.request } : {}),
+          ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+          ...(options.retries === undefined ? {} : { retries: options.retries }),
+          ...(options.formatRetries === undefined ? {} : { formatRetries: options.formatRetries }),
+          ...(options.idField === undefined ? {} : { idField: options.idField }),
+          ...(settings.system === undefined ? {} : { system: settings.system }),
+          ...(settings.template === undefined ? {} : { template: settings.template }),
+        },
+      })
+      for (let index = 0; index < settings.workers; index++) {
+        workers.push(
+          await redis.startQueueWorker({
+            url: settings.url,
+            client: options.client,
+            ...(options.client.capacity ? {} : { concurrency: options.concurrency ?? 1 }),
+            ...(options.modelDigest ? { modelDigest: options.modelDigest } : {}),
+            onError,
+          }),
+        )
+      }
+    } catch (error) {
+      throw new CliError(`--queue: ${(error as Error).message}`, {
+        cause: error,
+        ...(error instanceof SpoutError ? { code: error.code } : {}),
+      })
+    }
+    const start: JobStartEvent = { type: 'job-start', ...job, startedAt: new Date().toISOString() }
+    if (options.total !== undefined) start.total = options.total
+    await callHook(plugins, 'jobStart', start, context)
+
+    const recordEnd = async (line: RecordResult) => {
+      if (line.skipped) summary.skipped += 1
+      else if (line.error) summary.failed += 1
+      else {
+        summary.ok += 1
+        summary.tokens += line.metrics.eval_count ?? 0
+      }
+      await callHook(plugins, 'recordEnd', line, context)
+    }
+    const entries = queueEntries(options, recordEnd)
+    for await (const item of batch.collect(entries, controller.signal)) {
+      if (item.type === 'result') await recordEnd(item.line)
+      else if (item.type === 'duplicate')
+        logger.warn(`record id ${item.id} appears again in the input: the queue runs each id once`)
+      else if (item.event.type === 'record-start') await callHook(plugins, 'recordStart', item.event, context)
+      else if (item.event.type === 'chunk') await callHook(plugins, 'writeChunk', item.event, context)
+    }
+  } catch (error) {
+    if (error instanceof CliError) throw error
+    summary.error = {
+      code: (error as { code?: string }).code ?? 'SPOUT_ERROR',
+      message: (error as Error).message,
+    }
+    controller.abort(error)
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort)
+    await Promise.all(workers.map((worker) => worker.close({ force: controller.signal.aborted })))
+  }
+  summary.duration = Math.round(performance.now() - started)
+  if (controller.signal.aborted && !summary.error) summary.interrupted = true
+  try {
+    await callHook(plugins, 'jobEnd', summary, context)
+    // Every line is in the output: the batch leaves Redis. Interrupted, it stays for --resume.
+    if (!summary.interrupted && !summary.error) await batch?.finish()
+  } catch (error) {
+    summary.error ??= { code: 'SPOUT_ERROR', message: (error as Error).message }
+  } finally {
+    await batch?.close()
+  }
+  return summary
+}
+
+/**
+ * The input as queue entries: each record's id as the pipeline gives it; records resume skips and
+ * malformed lines end here, without going to the queue.
+ */
+async function* queueEntries(
+  options: PipelineOptions,
+  recordEnd: (line: RecordResult) => Promise<void>,
+): AsyncGenerator<{ id: string; record: InputRecord }> {
+  let position = 0
+  for await (const record of options.input) {
+    position += 1
+    const id = recordId(record, options.idField ?? 'id', position)
+    const malformed = lineError(record)
+    if (!malformed && !options.skip?.has(id)) {
+      yield { id, record }
+      continue
+    }
+    const now = new Date().toISOString()
+    const line: RecordResult = {
+      id,
+      input: record,
+      model: options.model,
+      backend: options.client.kind,
+      system: null,
+      response: '',
+      done_reason: null,
+      metrics: {},
+      attempts: 0,
+      started_at: now,
+      ended_at: now,
+    }
+    if (malformed) line.error = { code: malformed.code, message: malformed.message }
+    else line.skipped = true
+    await recordEnd(line)
+  }
+}
