@@ -56,7 +56,6 @@ export type { OpenAIClientOptions, OpenAIModelList } from './openai-client.ts'
 export { OpenAIClient } from './openai-client.ts'
 export { runPipeline } from './pipeline.ts'
 export type { PipelineClient, PipelineOptions, RequestDefaults } from './pipeline-options.ts'
-export { recordId } from './record-request.ts'
 export type {
   BuildPromptResult,
   FunctionPluginHooks,
@@ -77,6 +76,7 @@ export type {
 export { definePlugin } from './plugin.ts'
 export type { ModelDigest } from './provenance.ts'
 export { digestTable } from './provenance.ts'
+export { recordId } from './record-request.ts'
 export type { RetryDelay } from './record-retry.ts'
 export type { HeadersInput, RequestOptions } from './request-call.ts'
 export type { RetryOptions } from './request-retry.ts'

@@ -8,7 +8,7 @@ import {
   type SpoutPlugin,
   templatePrompt,
 } from '@spout/core'
-import { type Job, Worker } from 'bullmq'
+import { type Job, WaitingError, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { displayRedisUrl, openRedis } from './connection.ts'
 import { RedisError } from './errors.ts'
@@ -41,8 +41,8 @@ export interface QueueWorker {
   /** Records this worker has handed back. */
   readonly completed: number
   /**
-   * Stops taking records; with `force`, at once (the records it holds go back to the queue when
-   * their locks run out), else after those in flight are done.
+   * Stops taking records; with `force`, at once (the records in flight are cancelled and go back
+   * to the queue for another worker), else after those in flight are done.
    */
   close(options?: { force?: boolean }): Promise<void>
 }
@@ -72,8 +72,13 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const concurrency = options.concurrency ?? Math.max(1, options.client.capacity?.slots ?? 1)
   const worker = new Worker<RecordJobData, string>(
     queue,
-    async (job) => {
-      const outcome = await runRecord(job, redis, queue, options)
+    async (job, token, signal) => {
+      const outcome = await runRecord(job, redis, queue, options, signal)
+      if (outcome === 'stopped') {
+        // Given back at once, for another worker (or this one's next run): not a failure, no lock to wait out.
+        await job.moveToWait(token)
+        throw new WaitingError()
+      }
       if (outcome === 'done') completed += 1
       return outcome
     },
@@ -103,7 +108,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     },
     async close({ force = false } = {}) {
       unsubscribe?.()
-      await worker.close(force)
+      if (force) worker.cancelAllJobs('the worker is stopping')
+      await worker.close()
       redis.disconnect()
     },
   }
@@ -115,7 +121,8 @@ async function runRecord(
   redis: Redis,
   queue: string,
   options: QueueWorkerOptions,
-): Promise<'done' | 'gone' | 'superseded'> {
+  signal: AbortSignal | undefined,
+): Promise<'done' | 'gone' | 'superseded' | 'stopped'> {
   const data = job.data
   const keys = batchKeys(queue, data.runId)
   const text = await redis.get(keys.spec)
@@ -147,6 +154,7 @@ async function runRecord(
     input: [data.record],
     name: spec.name,
     jobId: spec.jobId,
+    ...(signal ? { signal } : {}),
     ...(spec.request ? { request: spec.request } : {}),
     ...(spec.endpoint ? { endpoint: spec.endpoint } : {}),
     ...(spec.retries === undefined ? {} : { retries: spec.retries }),
@@ -162,6 +170,7 @@ async function runRecord(
     ],
   })
   await framer.flush()
+  if (signal?.aborted) return 'stopped'
   if (!line) throw new Error(`record ${data.id}: the pipeline ended without a result`)
   // Before the job completes: should this worker die now, the record runs again and the collector
   // keeps the first line it reads for the id.

@@ -81,7 +81,7 @@ function expectEachIdOnce(lines: RecordResult[], count: number, sim: Simulator):
 }
 
 describe('a batch on a BullMQ queue', () => {
-  it('runs across two workers: every id once, exact texts, events from both', async () => {
+  it('runs across two workers: every id once, exact texts, both at work, their events under the batch's job', async () => {
     const { redis, sim } = await setUp()
     const [first, second] = [await worker(redis.url, sim), await worker(redis.url, sim)]
     const collector = await batch(redis.url, 'two-workers')
@@ -120,7 +120,7 @@ describe('a batch on a BullMQ queue', () => {
     expect(sim.counters.byPath['/api/generate']).toBeGreaterThanOrEqual(40)
   })
 
-  it('takes back the records of a worker that stopped renewing its locks (stalled), once each', async () => {
+  it('gives back at once the records of a worker stopped mid-batch, and writes each id once', async () => {
     const { redis, sim } = await setUp({ tokensPerSecond: 60 })
     const doomed = await worker(redis.url, sim, 4)
     await worker(redis.url, sim, 4)
@@ -133,5 +133,8 @@ describe('a batch on a BullMQ queue', () => {
       }
     })
     expectEachIdOnce(lines, 30, sim)
+    // Its records in flight were cancelled at the server and generated again elsewhere.
+    expect(sim.counters.cancelled).toBeGreaterThan(0)
+    expect(sim.counters.byPath['/api/generate']).toBe(30 + sim.counters.cancelled)
   })
 })

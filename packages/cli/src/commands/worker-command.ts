@@ -61,7 +61,7 @@ export async function workerCommand(flags: WorkerFlags, context: CommandContext)
         signals += 1
         if (signals === 1) {
           say(
-            'spout: worker stopping: finishing the records in flight; Ctrl-C again to stop at once (they go back to the queue)',
+            'spout: worker stopping: finishing the records in flight; Ctrl-C again to stop at once (they go back to the queue for another worker)',
           )
           void worker.close().then(resolve)
         } else {

@@ -1,0 +1,148 @@
+import { execFileSync } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type Simulator, startSimulator } from '@spout/ollama-sim'
+import { type RedisServer, startRedisServer } from '@spout/redis/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadRedisPackage, redisMissing } from '../redis-package.ts'
+import { runCli, startCli } from '../testing/harness.ts'
+
+let sim: Simulator
+let redis: RedisServer
+let directory: string
+beforeAll(async () => {
+  sim = await startSimulator({ numParallel: 4, tokensPerSecond: 80 })
+  redis = await startRedisServer()
+  directory = await mkdtemp(join(tmpdir(), 'spout-run-queue-'))
+  const lines = Array.from({ length: 12 }, (_, index) =>
+    JSON.stringify({ id: `q${index}`, prompt: `queued ${index} [sim:tokens=12]` }),
+  )
+  await writeFile(join(directory, 'in.jsonl'), `${lines.join('\n')}\n`)
+})
+afterAll(async () => {
+  await sim.close()
+  await redis.close()
+  await rm(directory, { recursive: true, force: true })
+})
+
+async function outputIds(name: string): Promise<string[]> {
+  const text = await readFile(join(directory, name), 'utf8')
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => (JSON.parse(line) as { id: string }).id)
+}
+
+const allIds = Array.from({ length: 12 }, (_, index) => `q${index}`).sort()
+
+describe('spout run --queue', () => {
+  it('runs the batch through the queue with its own worker, and leaves nothing of it in Redis', async () => {
+    const result = await runCli(
+      [
+        'run',
+        'in.jsonl',
+        '-m',
+        'llama3.2',
+        '-o',
+        'alone.jsonl',
+        '--host',
+        sim.url,
+        '-c',
+        '4',
+        '--queue',
+        redis.url,
+      ],
+      { cwd: directory },
+    )
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stderr).toMatch(/12 ok, 0 failed/)
+    expect((await outputIds('alone.jsonl')).sort()).toEqual(allIds)
+    // redis-cli comes with Debian's redis-server (redis-tools).
+    const keys = execFileSync('redis-cli', ['-p', String(redis.port), '--scan'], { encoding: 'utf8' })
+    expect(keys.split('\n').filter((key) => key.startsWith('{spout:batch:') || key === 'spout:runs')).toEqual(
+      [],
+    )
+  })
+
+  it('resumes an interrupted collector: what is queued is not queued twice, every id once', async () => {
+    sim.resetCounters()
+    const first = startCli(
+      [
+        'run',
+        'in.jsonl',
+        '-m',
+        'llama3.2',
+        '-o',
+        'resumed.jsonl',
+        '--host',
+        sim.url,
+        '-c',
+        '2',
+        '--queue',
+        redis.url,
+        '--name',
+        'resumable',
+      ],
+      { cwd: directory },
+    )
+    const deadline = Date.now() + 20_000
+    while (!(await readFile(join(directory, 'resumed.jsonl'), 'utf8').catch(() => '')).includes('\n')) {
+      if (Date.now() > deadline) throw new Error(`no line written: ${first.stderr.text}`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    first.interrupt()
+    expect(await first.done, first.stderr.text).toBe(130)
+    const written = (await outputIds('resumed.jsonl')).length
+    expect(written).toBeLessThan(12)
+    const second = await runCli(
+      [
+        'run',
+        'in.jsonl',
+        '-m',
+        'llama3.2',
+        '-o',
+        'resumed.jsonl',
+        '--host',
+        sim.url,
+        '-c',
+        '4',
+        '--queue',
+        redis.url,
+        '--name',
+        'resumable',
+        '--resume',
+      ],
+      { cwd: directory },
+    )
+    expect(second.code, second.stderr).toBe(0)
+    expect((await outputIds('resumed.jsonl')).sort()).toEqual(allIds)
+    // Records cut by the interruption run again; none is generated a third time.
+    expect(sim.counters.byPath['/api/generate']).toBeLessThanOrEqual(12 + 2)
+  })
+
+  it('refuses --workers without --queue, and a URL that is not Redis', async () => {
+    const workers = await runCli(['run', 'in.jsonl', '-m', 'llama3.2', '-o', 'x.jsonl', '--workers', '2'], {
+      cwd: directory,
+    })
+    expect(workers.code).toBe(2)
+    expect(workers.stderr).toBe('spout: --workers needs --queue <redis-url>\n')
+    const url = await runCli(['worker', '--queue', 'http://127.0.0.1:6379'], { cwd: directory })
+    expect(url.code).toBe(2)
+    expect(url.stderr).toMatch(
+      /^spout: --queue: \[redis http:\/\/127\.0\.0\.1:6379\] expected redis:\/\/ or rediss:\/\/, got http:\/\/\n$/,
+    )
+  })
+
+  it('says how to install @spout/redis when it is missing', async () => {
+    const missing = Object.assign(new Error("Cannot find package '@spout/redis' imported from /x/cli.js"), {
+      code: 'ERR_MODULE_NOT_FOUND',
+    })
+    await expect(loadRedisPackage('--queue', () => Promise.reject(missing))).rejects.toThrow(
+      redisMissing('--queue'),
+    )
+    expect(redisMissing('--queue')).toBe(
+      '--queue needs @spout/redis, which is not installed: npm install @spout/redis (next to @spout/cli)',
+    )
+  })
+})
