@@ -81,7 +81,7 @@ function expectEachIdOnce(lines: RecordResult[], count: number, sim: Simulator):
 }
 
 describe('a batch on a BullMQ queue', () => {
-  it('runs across two workers: every id once, exact texts, both at work, their events under the batch's job', async () => {
+  it('runs across two workers: every id once, exact texts, both at work, their events under the batch job id', async () => {
     const { redis, sim } = await setUp()
     const [first, second] = [await worker(redis.url, sim), await worker(redis.url, sim)]
     const collector = await batch(redis.url, 'two-workers')
