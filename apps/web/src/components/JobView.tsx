@@ -8,6 +8,7 @@ import { FilterBar } from './FilterBar.tsx'
 import { JobChartsView } from './JobChartsView.tsx'
 import { JobStats, JobStatusBadge } from './JobList.tsx'
 import { RecordList } from './RecordList.tsx'
+import { StagesPanel } from './StagesPanel.tsx'
 
 /**
  * The selected job: its header, the filters and its records. The header and the list subscribe
@@ -25,6 +26,7 @@ export function JobView({ jobId }: { jobId: string }) {
     <section className="job-view" aria-labelledby={headingId}>
       <JobHeader jobId={jobId} headingId={headingId} />
       <JobChartsView jobId={jobId} />
+      <StagesPanel jobId={jobId} />
       <FilterBar filter={filter} onChange={setFilter} raw={raw} onRawChange={setRaw} />
       <RecordList jobId={jobId} filter={filter} raw={raw} />
     </section>
