@@ -11,16 +11,85 @@ export interface ByteParser {
 
 export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>
 
-/** The bytes of `parts` as one array (the part itself when there is only one). */
-export function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1 && parts[0]!.length === total) return parts[0]!
-  const joined = new Uint8Array(total)
-  let position = 0
-  for (const part of parts) {
-    joined.set(part, position)
-    position += part.length
+/** Lines up to this size are joined in one reused buffer; longer ones are joined once, when whole. */
+const scratchLimit = 64 * 1024
+const noBytes = new Uint8Array(0)
+
+/**
+ * The bytes of an unfinished line, kept across reads. Short lines (nearly all of them) are copied into
+ * one reused buffer, so finishing a line allocates nothing; a line past `scratchLimit` keeps its pieces
+ * and is joined once when it ends (a 16 MiB line is copied once, not once per doubling).
+ */
+export class PendingBytes {
+  readonly #copy: boolean
+  /** Holds bytes `[0, #length)` while `#parts` is undefined. */
+  #scratch = noBytes
+  #parts: Uint8Array[] | undefined
+  #length = 0
+
+  /** `copy`: whether the pieces of a long line must be copied (the source may reuse its buffers). */
+  constructor(copy: boolean) {
+    this.#copy = copy
   }
-  return joined
+
+  get length(): number {
+    return this.#length
+  }
+
+  /** Keeps `chunk[start..end)`. */
+  add(chunk: Uint8Array, start: number, end = chunk.length): void {
+    const total = this.#length + end - start
+    if (this.#parts === undefined && total <= scratchLimit) {
+      if (total > this.#scratch.length) this.#grow(total)
+      this.#scratch.set(chunk.subarray(start, end), this.#length)
+    } else {
+      if (this.#parts === undefined)
+        this.#parts = this.#length > 0 ? [this.#scratch.slice(0, this.#length)] : []
+      this.#parts.push(this.#copy ? chunk.slice(start, end) : chunk.subarray(start, end))
+    }
+    this.#length = total
+  }
+
+  /**
+   * Everything kept, followed by `chunk[start..end)`, as one array, and forgets it: the array is valid
+   * only until the next `add` (decode it at once).
+   */
+  take(chunk: Uint8Array = noBytes, start = 0, end = chunk.length): Uint8Array {
+    const total = this.#length + end - start
+    const parts = this.#parts
+    let joined: Uint8Array
+    if (parts === undefined && total <= scratchLimit) {
+      if (total > this.#scratch.length) this.#grow(total)
+      if (end > start) this.#scratch.set(chunk.subarray(start, end), this.#length)
+      joined = this.#scratch.subarray(0, total)
+    } else {
+      const all = parts ?? (this.#length > 0 ? [this.#scratch.subarray(0, this.#length)] : [])
+      if (end > start) all.push(chunk.subarray(start, end))
+      joined = new Uint8Array(total)
+      let position = 0
+      for (const part of all) {
+        joined.set(part, position)
+        position += part.length
+      }
+    }
+    this.#parts = undefined
+    this.#length = 0
+    return joined
+  }
+
+  /** Forgets everything kept. */
+  clear(): void {
+    this.#parts = undefined
+    this.#length = 0
+  }
+
+  #grow(needed: number): void {
+    let size = Math.max(256, this.#scratch.length * 2)
+    while (size < needed) size *= 2
+    const grown = new Uint8Array(Math.min(size, scratchLimit))
+    grown.set(this.#scratch.subarray(0, this.#length))
+    this.#scratch = grown
+  }
 }
 
 const doneResult: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true })

@@ -1,7 +1,13 @@
 // NDJSON decoding that scans bytes, not strings: time linear in the input, memory linear in the longest
 // line (and bounded by `maxLineLength`). Browser-safe: no node:* imports.
 
-import { type ByteParser, type ByteSource, concat, ParserIterator, ParserStream } from './byte-parser.ts'
+import {
+  type ByteParser,
+  type ByteSource,
+  ParserIterator,
+  ParserStream,
+  PendingBytes,
+} from './byte-parser.ts'
 import { ParseError } from './errors.ts'
 
 export interface NdjsonOptions {
@@ -28,11 +34,9 @@ const newline = 0x0a
 export class NdjsonParser implements ByteParser {
   readonly maxLineLength: number
   readonly source: string | undefined
-  readonly #copyChunks: boolean
   readonly #decoder = new TextDecoder()
-  /** Bytes of the current unfinished line, copied out of the chunks that carried them. */
-  #pending: Uint8Array[] = []
-  #pendingLength = 0
+  /** Bytes of the current unfinished line. */
+  readonly #pending: PendingBytes
   /** Number of lines finished so far. */
   #line = 0
   /** Byte offset (in the whole stream) of the start of the current unfinished line. */
@@ -43,7 +47,7 @@ export class NdjsonParser implements ByteParser {
     if (!(limit > 0)) throw new RangeError(`maxLineLength must be a positive number of bytes, got ${limit}`)
     this.maxLineLength = limit
     this.source = options.source
-    this.#copyChunks = options.copyChunks ?? true
+    this.#pending = new PendingBytes(options.copyChunks ?? true)
   }
 
   /** Number of lines finished so far. */
@@ -53,27 +57,22 @@ export class NdjsonParser implements ByteParser {
 
   /** Total bytes consumed so far. */
   get bytes(): number {
-    return this.#offset + this.#pendingLength
+    return this.#offset + this.#pending.length
   }
 
   push(chunk: Uint8Array, out: unknown[]): void {
     const length = chunk.length
     if (length === 0) return
-    const base = this.#offset + this.#pendingLength
+    const base = this.#offset + this.#pending.length
     let start = 0
-    if (this.#pendingLength > 0) {
+    if (this.#pending.length > 0) {
       const end = chunk.indexOf(newline)
       if (end === -1) {
         this.#appendPending(chunk, 0)
         return
       }
-      const total = this.#pendingLength + end
-      this.#checkLength(total)
-      const parts = this.#pending
-      parts.push(chunk.subarray(0, end))
-      const joined = concat(parts, total)
-      this.#pending = []
-      this.#pendingLength = 0
+      this.#checkLength(this.#pending.length + end)
+      const joined = this.#pending.take(chunk, 0, end)
       this.#parseLine(this.#decoder.decode(joined), out)
       this.#offset = base + end + 1
       start = end + 1
@@ -119,27 +118,21 @@ export class NdjsonParser implements ByteParser {
 
   /** Parses the last line when the input did not end with a newline. */
   end(out: unknown[]): void {
-    if (this.#pendingLength === 0) return
-    const total = this.#pendingLength
-    const joined = concat(this.#pending, total)
-    this.#pending = []
-    this.#pendingLength = 0
+    if (this.#pending.length === 0) return
+    const total = this.#pending.length
+    const joined = this.#pending.take()
     this.#parseLine(this.#decoder.decode(joined), out)
     this.#offset += total
   }
 
   #appendPending(chunk: Uint8Array, start: number): void {
-    const size = chunk.length - start
-    this.#checkLength(this.#pendingLength + size)
-    // Copy unless told otherwise: the caller may reuse its buffer after push() returns.
-    this.#pending.push(this.#copyChunks ? chunk.slice(start) : chunk.subarray(start))
-    this.#pendingLength += size
+    this.#checkLength(this.#pending.length + chunk.length - start)
+    this.#pending.add(chunk, start)
   }
 
   #checkLength(bytes: number): void {
     if (bytes > this.maxLineLength) {
-      this.#pending = []
-      this.#pendingLength = 0
+      this.#pending.clear()
       throw new ParseError({
         code: 'SPOUT_LINE_TOO_LONG',
         message: `NDJSON line longer than ${this.maxLineLength} bytes (maxLineLength)`,

@@ -5,7 +5,13 @@
 // and `id:` are kept; a last event without its blank line is still dispatched when the input ends.
 // Browser-safe: no node:* imports.
 
-import { type ByteParser, type ByteSource, concat, ParserIterator, ParserStream } from './byte-parser.ts'
+import {
+  type ByteParser,
+  type ByteSource,
+  ParserIterator,
+  ParserStream,
+  PendingBytes,
+} from './byte-parser.ts'
 import { ParseError } from './errors.ts'
 
 /** One dispatched event. */
@@ -46,11 +52,9 @@ const space = 0x20
 export class SseParser implements ByteParser {
   readonly maxEventSize: number
   readonly source: string | undefined
-  readonly #copyChunks: boolean
   readonly #decoder = new TextDecoder()
   /** Bytes of the current unfinished line. */
-  #pending: Uint8Array[] = []
-  #pendingLength = 0
+  readonly #pending: PendingBytes
   /** The last read ended with `\r`: a `\n` opening the next one ends the same line. */
   #skipLineFeed = false
   /** Lines finished so far. */
@@ -74,7 +78,7 @@ export class SseParser implements ByteParser {
     if (!(limit > 0)) throw new RangeError(`maxEventSize must be a positive number of bytes, got ${limit}`)
     this.maxEventSize = limit
     this.source = options.source
-    this.#copyChunks = options.copyChunks ?? true
+    this.#pending = new PendingBytes(options.copyChunks ?? true)
     this.#onEvent = options.onEvent
   }
 
@@ -85,7 +89,7 @@ export class SseParser implements ByteParser {
 
   /** Bytes consumed so far. */
   get bytes(): number {
-    return this.#offset + this.#pendingLength
+    return this.#offset + this.#pending.length
   }
 
   push(chunk: Uint8Array, out: unknown[]): void {
@@ -101,7 +105,7 @@ export class SseParser implements ByteParser {
         if (length === 1) return
       }
     }
-    if (this.#pendingLength > 0) {
+    if (this.#pending.length > 0) {
       start = this.#finishPending(chunk, start, out)
       if (start >= length) return
     }
@@ -120,11 +124,9 @@ export class SseParser implements ByteParser {
   /** The input ended: the last line without its ending, then the last event without its blank line. */
   end(out: unknown[]): void {
     this.#skipLineFeed = false
-    if (this.#pendingLength > 0) {
-      const total = this.#pendingLength
-      const joined = concat(this.#pending, total)
-      this.#pending = []
-      this.#pendingLength = 0
+    if (this.#pending.length > 0) {
+      const total = this.#pending.length
+      const joined = this.#pending.take()
       this.#offset += total
       this.#line += 1
       this.#field(this.#decoder.decode(joined), total, out)
@@ -141,13 +143,9 @@ export class SseParser implements ByteParser {
       this.#appendPending(chunk, start)
       return chunk.length
     }
-    const total = this.#pendingLength + end - start
+    const total = this.#pending.length + end - start
     this.#checkSize(total)
-    const parts = this.#pending
-    parts.push(chunk.subarray(start, end))
-    const joined = concat(parts, total)
-    this.#pending = []
-    this.#pendingLength = 0
+    const joined = this.#pending.take(chunk, start, end)
     let ending = 1
     if (chunk[end] === carriageReturn) {
       if (end + 1 === chunk.length) this.#skipLineFeed = true
@@ -188,7 +186,13 @@ export class SseParser implements ByteParser {
       }
       this.#offset += bytes + ending
       this.#line += 1
-      this.#field(to === from ? '' : text.slice(from, to), bytes, out)
+      if (to === from) this.#dispatch(out)
+      else if (text.charCodeAt(from) === 0x64 && text.startsWith('data:', from)) {
+        // The hot path: a `data:` line is sliced once, straight to its value.
+        this.#eventBytes += bytes
+        if (this.#eventBytes > this.maxEventSize) this.#tooLong()
+        this.#addData(text.slice(text.charCodeAt(from + 5) === space ? from + 6 : from + 5, to))
+      } else this.#field(text.slice(from, to), bytes, out)
       from = to + ending
     }
   }
@@ -242,10 +246,8 @@ export class SseParser implements ByteParser {
   }
 
   #appendPending(chunk: Uint8Array, start: number): void {
-    const size = chunk.length - start
-    this.#checkSize(this.#pendingLength + size)
-    this.#pending.push(this.#copyChunks ? chunk.slice(start) : chunk.subarray(start))
-    this.#pendingLength += size
+    this.#checkSize(this.#pending.length + chunk.length - start)
+    this.#pending.add(chunk, start)
   }
 
   /** An unfinished line of `bytes` would make the event too large. */
@@ -254,8 +256,7 @@ export class SseParser implements ByteParser {
   }
 
   #tooLong(): never {
-    this.#pending = []
-    this.#pendingLength = 0
+    this.#pending.clear()
     this.#data = undefined
     this.#dataLines.length = 0
     throw new ParseError({
