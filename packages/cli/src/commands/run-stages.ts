@@ -9,7 +9,7 @@ import {
   type SpoutPlugin,
   type StageDefinition,
 } from '@spout/core'
-import { CliError, exitCodes } from '../cli-error.ts'
+import { CliError } from '../cli-error.ts'
 import type { CommandContext } from '../command-context.ts'
 import type { LoadedConfig } from '../config.ts'
 import { configPath } from '../config.ts'
@@ -21,7 +21,8 @@ import { parseInteger, parseOptionPairs } from '../request-options.ts'
 import { buildStages } from '../stage-config.ts'
 import { colorEnabled, createStyle, liveTerminal } from '../style.ts'
 import type { RunFlags } from './run.ts'
-import { hubSink, resumeCommand, summaryLine } from './run-shared.ts'
+import { runExitCode } from './run-exit.ts'
+import { hubSink } from './run-shared.ts'
 import { abortOnInterrupt } from './shared.ts'
 import { StageTargets } from './stage-targets.ts'
 
@@ -94,43 +95,17 @@ export async function runStagesCommand(
       interruption.stop()
       display.finish()
     }
-    return finish(summary, {
+    return runExitCode({
+      summary,
       io,
       quiet,
       output: outputPath ? output : undefined,
       argv: context.argv,
-      exitCode: interruption.exitCode,
+      interruptExitCode: interruption.exitCode,
     })
   } finally {
     await targets.close()
   }
-}
-
-function finish(
-  summary: JobSummary,
-  how: {
-    io: CommandContext['io']
-    quiet: boolean
-    output: string | undefined
-    argv: readonly string[]
-    exitCode: number
-  },
-): number {
-  const say = (line: string) => {
-    if (!how.quiet) how.io.stderr.write(`${line}\n`)
-  }
-  if (summary.error && !summary.interrupted)
-    throw new CliError(summary.error.message.split('\n')[0] ?? 'the run failed')
-  say(summaryLine(summary, 0, how.output))
-  if (summary.interrupted) {
-    if (how.output) say(`spout: resume with: ${resumeCommand(how.argv)}`)
-    return how.exitCode
-  }
-  if (summary.failed > 0) {
-    if (how.output) say(`spout: ${summary.failed} failed; run again with --resume to retry only those`)
-    return exitCodes.failed
-  }
-  return exitCodes.ok
 }
 
 /**
