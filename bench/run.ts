@@ -10,6 +10,7 @@ const benches: [string, () => Promise<{ run(): Promise<unknown> }>][] = [
   ['markdown', () => import('./markdown.bench.ts')],
   ['stages', () => import('./stages.bench.ts')],
   ['host-pool', () => import('./host-pool.bench.ts')],
+  ['queue-workers', () => import('./queue-workers.bench.ts')],
 ]
 
 export {}
