@@ -13,7 +13,17 @@ describe('spout', () => {
   })
 
   it('has help with examples on every command', async () => {
-    for (const command of [[], ['run'], ['generate'], ['models'], ['ps'], ['pull'], ['show'], ['serve']]) {
+    for (const command of [
+      [],
+      ['run'],
+      ['generate'],
+      ['models'],
+      ['ps'],
+      ['pull'],
+      ['show'],
+      ['serve'],
+      ['worker'],
+    ]) {
       const result = await runCli([...command, '--help'], { cwd })
       expect(result.code, command.join(' ')).toBe(0)
       expect(result.stdout, command.join(' ')).toMatch(/Examples:\n {2}\$ spout /)

@@ -1,7 +1,7 @@
-import type { Command } from 'commander'
+import { type Command, Option } from 'commander'
 import type { CommandContext } from '../command-context.ts'
 import type { ConnectionFlags } from '../connection.ts'
-import { apiKeyOption, apiOption, collect } from './shared.ts'
+import { apiKeyOption, collect } from './shared.ts'
 
 export interface WorkerFlags extends ConnectionFlags {
   queue: string
@@ -26,7 +26,12 @@ export function registerWorker(program: Command, context: CommandContext): void 
       'the Redis the batches are queued on: redis://[user:password@]host:6379/0, rediss:// for TLS (needs @spout/redis)',
     )
     .optionsGroup('Where it generates:')
-    .addOption(apiOption().choices(['ollama', 'openai']))
+    .addOption(
+      new Option(
+        '--api <kind>',
+        'backend of the hosts: ollama, or openai (any OpenAI-compatible server: vLLM, llama.cpp, LM Studio; default for a --host ending in /v1)',
+      ).choices(['ollama', 'openai']),
+    )
     .option(
       '--host <url>',
       'Ollama address (default: $OLLAMA_HOST, then http://127.0.0.1:11434); repeat it for a pool of hosts',
