@@ -60,9 +60,9 @@ const events: SpoutEvent[] = [
 describe('stageProgress', () => {
   it('counts each stage, with the totals known so far', () => {
     expect(stageProgress(job(events))).toEqual([
-      { name: 'teacher', done: 1, failed: 0, filtered: 0, running: 1, total: 2, settled: true },
-      { name: 'student', done: 1, failed: 1, filtered: 0, running: 1, total: 3, settled: false },
-      { name: 'judge', done: 0, failed: 0, filtered: 1, running: 0, total: 1, settled: false },
+      { name: 'teacher', done: 1, failed: 0, filtered: 0, skipped: 0, running: 1, total: 2, settled: true },
+      { name: 'student', done: 1, failed: 1, filtered: 0, skipped: 0, running: 1, total: 3, settled: false },
+      { name: 'judge', done: 0, failed: 0, filtered: 1, skipped: 0, running: 0, total: 1, settled: false },
     ])
   })
 
@@ -74,6 +74,23 @@ describe('stageProgress', () => {
       [2, true],
       [4, true],
       [2, false],
+    ])
+  })
+
+  it('counts what a resumed run did not ask again: stored results go on, records already written do not', () => {
+    const resumed = job([
+      end('teacher:t1', { skipped: true, children: 3 }),
+      end('student:t1.q1', { skipped: true, children: 0 }),
+      end('student:t1.q2', { skipped: true }),
+      start('student:t1.q3'),
+      start('judge:t1.q2'),
+    ])
+    expect(
+      stageProgress(resumed)!.map(({ name, skipped, running, total }) => ({ name, skipped, running, total })),
+    ).toEqual([
+      { name: 'teacher', skipped: 1, running: 0, total: 2 },
+      { name: 'student', skipped: 2, running: 1, total: 3 },
+      { name: 'judge', skipped: 0, running: 1, total: 1 },
     ])
   })
 

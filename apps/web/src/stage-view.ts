@@ -12,6 +12,8 @@ export interface StageProgress {
   failed: number
   /** Records this stage's filter dropped. */
   filtered: number
+  /** Records a resumed run did not ask again (a stored result, or already in the output). */
+  skipped: number
   running: number
   /**
    * Records this stage gets, as far as is known now: the job's total for the first stage; for a
@@ -39,13 +41,25 @@ export function stagedId(
 export function stageProgress(job: JobState): StageProgress[] | undefined {
   const stages = job.stages
   if (!stages || stages.length === 0) return undefined
-  const rows = stages.map((name) => ({ name, done: 0, failed: 0, filtered: 0, running: 0, passedOn: 0 }))
+  const rows = stages.map((name) => ({
+    name,
+    done: 0,
+    failed: 0,
+    filtered: 0,
+    skipped: 0,
+    running: 0,
+    passedOn: 0,
+  }))
   for (const record of job.records) {
     const staged = stagedId(stages, record.recordId)
     if (!staged) continue
     const row = rows[staged.index]!
     if (record.status === 'streaming') row.running += 1
-    else if (record.status === 'failed') row.failed += 1
+    else if (record.status === 'skipped') {
+      row.skipped += 1
+      // A stored result goes on (its children, else itself); a record already in the output does not.
+      if (record.filtered === undefined && !record.error) row.passedOn += record.children ?? 1
+    } else if (record.status === 'failed') row.failed += 1
     else if (record.filtered !== undefined) row.filtered += 1
     else if (record.status === 'done') {
       row.done += 1
@@ -56,7 +70,7 @@ export function stageProgress(job: JobState): StageProgress[] | undefined {
   let settled = job.total !== undefined
   return rows.map(({ passedOn, ...row }) => {
     const progress: StageProgress = { ...row, total, settled }
-    const ended = row.done + row.failed + row.filtered
+    const ended = row.done + row.failed + row.filtered + row.skipped
     settled = settled && total !== undefined && ended >= total
     total = total === undefined ? undefined : passedOn
     return progress

@@ -10,6 +10,8 @@ import { runInNewContext } from 'node:vm'
 import { expectedResponse, type Simulator, startSimulator } from '@spout/ollama-sim'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { OllamaClient } from './client.ts'
+import { eventSink } from './event-sink.ts'
+import type { RecordEndEvent } from './events.ts'
 import type { InputRecord, SpoutPlugin } from './plugin.ts'
 import { runStages, type StageDefinition, type StagedLine, type StagesOptions } from './stages.ts'
 
@@ -188,10 +190,21 @@ describe('staged runs keep memory bounded', () => {
     // Round 3: to the end.
     const third = heapSampler('student', 25)
     before = heapAfterGc()
-    const summary = await runStages({ ...options(), plugins: [third.plugin] })
+    const ends: RecordEndEvent[] = []
+    const recorder = eventSink((event) => {
+      if (event.type === 'record-end') ends.push(event)
+    })
+    const summary = await runStages({ ...options(), plugins: [third.plugin, recorder] })
     const grownThird = Math.max(...third.samples) - before
     expect(summary.failed).toBe(0)
     expect(interrupted.ok + summary.ok).toBe(records)
+    // Observers (the viewer) see what was not asked again, skipped at the teacher: each record round 2
+    // wrote (already in the output: nothing passed on), and each stored teacher result (passed on).
+    const skipped = ends.filter((end) => end.skipped)
+    expect(skipped.every((end) => end.stage === 'teacher')).toBe(true)
+    expect(skipped.filter((end) => end.children === 0)).toHaveLength(interrupted.ok)
+    expect(skipped.filter((end) => end.children === undefined)).toHaveLength(records - interrupted.ok)
+    expect(summary.skipped).toBe(interrupted.ok)
 
     // The teacher was never asked again; every final id is in the output once, with the exact texts.
     expect(teacher.sim.counters.completed).toBe(records)

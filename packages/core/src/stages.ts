@@ -181,7 +181,7 @@ class StagedRun {
     for await (const input of this.#options.input) {
       position += 1
       const record: StageRecord = { id: recordId(input, idField, position), input }
-      if (this.#isFinal(record)) continue
+      if (await this.#isFinal(record, 0)) continue
       const stored = await this.#stored[0]?.take(record.id)
       if (stored) await this.#advance(record, 0, stored)
       else yield record
@@ -189,24 +189,31 @@ class StagedRun {
   }
 
   /** True (and counted as skipped) when the output already holds this record's final line. */
-  #isFinal(record: StageRecord): boolean {
+  async #isFinal(record: StageRecord, index: number): Promise<boolean> {
     if (!this.#done.has(record.id)) return false
     this.#summary.skipped += 1
+    const stage = this.#stages[index]
+    // Observers see it end, skipped, at the stage it would have entered, passing nothing on.
+    if (stage) await this.#observe(stage, { ...skippedResult(record, stage), children: 0 })
     return true
   }
 
   /** Hands a record to stage `index`: its final line after the last stage, its stored result, or its queue. */
   async #enter(record: StageRecord, index: number): Promise<void> {
-    if (this.#isFinal(record)) return
+    if (await this.#isFinal(record, index)) return
     if (index === this.#stages.length) return this.#finish(record, {})
     const stored = await this.#stored[index]?.take(record.id)
     if (stored) return this.#advance(record, index, stored)
     await this.#channels[index]!.push(record)
   }
 
-  /** After stage `index` ended a record with `line`: filter, split, and on to the next stage. */
+  /** A result of stage `index` an earlier run stored (`line`): filter, split, and on to the next stage. */
   async #advance(record: StageRecord, index: number, line: StageLine): Promise<void> {
-    return this.#act(this.#decide(record, index, line), index)
+    const decision = this.#decide(record, index, line)
+    const stage = this.#stages[index]!
+    // Observers see the stored result end, skipped (a resumed run does not ask for it again).
+    await this.#observe(stage, withDecision({ ...line, input: record.input, skipped: true }, decision))
+    return this.#act(decision, index)
   }
 
   /** What becomes of a record stage `index` ended with `line`: its final line now, or the next stage's records. */
@@ -342,6 +349,25 @@ function withDecision(result: RecordResult, decision: Decision): RecordResult {
   const { filtered, error } = decision.outcome
   if (error) return { ...result, error: { code: error.code, message: error.message } }
   return filtered ? { ...result, filtered: filtered.reason } : result
+}
+
+/** What observers get for a record a resumed run skips at `stage`: its final line is in the output. */
+function skippedResult(record: StageRecord, stage: StageDefinition): RecordResult {
+  const now = new Date().toISOString()
+  return {
+    id: record.id,
+    input: record.input,
+    model: stage.model,
+    backend: stage.client.kind,
+    system: null,
+    response: '',
+    done_reason: null,
+    metrics: {},
+    attempts: 0,
+    started_at: now,
+    ended_at: now,
+    skipped: true,
+  }
 }
 
 /** A stage's result as its file and the final line keep it: no input (the record holds it), with the host. */

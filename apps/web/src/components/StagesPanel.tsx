@@ -33,7 +33,7 @@ function StageProgressList({ progress }: { progress: readonly StageProgress[] })
   return (
     <ol className="stage-progress">
       {progress.map((stage) => {
-        const ended = stage.done + stage.failed + stage.filtered
+        const ended = stage.done + stage.failed + stage.filtered + stage.skipped
         const fraction = stage.total ? Math.min(1, ended / stage.total) : 0
         const total =
           stage.total === undefined ? '' : ` / ${stage.settled ? '' : '≥ '}${formatCount(stage.total)}`
@@ -44,6 +44,7 @@ function StageProgressList({ progress }: { progress: readonly StageProgress[] })
             data-done={stage.done}
             data-failed={stage.failed}
             data-filtered={stage.filtered}
+            data-skipped={stage.skipped}
             data-running={stage.running}
             data-total={stage.total ?? ''}
           >
@@ -59,6 +60,11 @@ function StageProgressList({ progress }: { progress: readonly StageProgress[] })
               <span>{formatCount(stage.done)} passed on</span>
               {stage.failed > 0 ? <span className="danger">{formatCount(stage.failed)} failed</span> : null}
               {stage.filtered > 0 ? <span>{formatCount(stage.filtered)} filtered</span> : null}
+              {stage.skipped > 0 ? (
+                <span title="not asked again: stored by the run this one resumes">
+                  {formatCount(stage.skipped)} resumed
+                </span>
+              ) : null}
               {stage.running > 0 ? <span>{formatCount(stage.running)} streaming</span> : null}
             </span>
           </li>
