@@ -1,7 +1,7 @@
 import type { RecordState } from '@spout/core/events'
 
 /** The record states the filter offers; `retried` is any record that needed more than one attempt. */
-export const statusFilters = ['all', 'streaming', 'done', 'failed', 'retried', 'skipped'] as const
+export const statusFilters = ['all', 'queued', 'streaming', 'done', 'failed', 'retried', 'skipped'] as const
 export type StatusFilter = (typeof statusFilters)[number]
 
 export interface RecordFilter {

@@ -10,6 +10,7 @@ import type {
   JobStartEvent,
   JobSummary,
   RecordEndEvent,
+  RecordQueuedEvent,
   RecordStartEvent,
   SpoutEvent,
 } from './events.ts'
@@ -39,6 +40,11 @@ export function jobStartEvent(fields: JobStartFields): JobStartEvent {
   if (fields.total !== undefined) event.total = fields.total
   if (fields.stages !== undefined) event.stages = [...fields.stages]
   return event
+}
+
+/** A record read ahead of a free slot: it waits its turn. */
+export function recordQueuedEvent(jobId: string, recordId: string): RecordQueuedEvent {
+  return { type: 'record-queued', jobId, recordId }
 }
 
 /** What a record-start carries: the attempt, the model, and what was sent. */
@@ -123,6 +129,10 @@ export function jobResync(job: JobState): SpoutEvent[] {
   const jobId = job.jobId
   const events: SpoutEvent[] = [jobStartEvent(job)]
   for (const record of job.records) {
+    if (record.status === 'queued') {
+      events.push(recordQueuedEvent(jobId, record.recordId))
+      continue
+    }
     if (record.status === 'streaming') {
       events.push(
         recordStartEvent(jobId, record.recordId, {

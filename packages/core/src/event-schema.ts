@@ -74,6 +74,13 @@ export const spoutEventSchema = z.discriminatedUnion('type', [
     stages: z.array(z.string().min(1).max(200)).max(1000).optional(),
   }),
   z.object({
+    type: z.literal('record-queued'),
+    jobId,
+    sequence,
+    recordId,
+    stage,
+  }),
+  z.object({
     type: z.literal('record-start'),
     jobId,
     sequence,

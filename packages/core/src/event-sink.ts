@@ -8,9 +8,9 @@ export interface EventSinkOptions {
 }
 
 /**
- * A plugin that hands every event (job-start, record-start, chunk, record-end, job-end) to a
- * function, in order, and awaits it: a slow function paces the stream. The hub's producer and the
- * terminal display are built on it.
+ * A plugin that hands every event (job-start, record-queued, record-start, chunk, record-end,
+ * job-end) to a function, in order, and awaits it: a slow function paces the stream. The hub's
+ * producer and the terminal display are built on it.
  */
 export function eventSink(
   onEvent: (event: SpoutEvent, context: PluginContext) => void | Promise<void>,
@@ -19,6 +19,7 @@ export function eventSink(
   return {
     name: options.name ?? 'event-sink',
     jobStart: (event, context) => onEvent(event, context),
+    recordQueued: (event, context) => onEvent(event, context),
     recordStart: (event, context) => onEvent(event, context),
     writeChunk: (chunk, context) => onEvent(chunk, context),
     recordEnd: (result, context) => onEvent(recordEndEvent(context.job.jobId, result), context),

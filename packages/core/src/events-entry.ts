@@ -15,6 +15,7 @@ export type {
   JobSummary,
   RecordEndEvent,
   RecordMetrics,
+  RecordQueuedEvent,
   RecordStartEvent,
   SpoutEvent,
   SpoutEventType,

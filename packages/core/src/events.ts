@@ -93,6 +93,18 @@ export interface JobStartEvent extends EventBase {
   stages?: string[]
 }
 
+/**
+ * A record read from the input before a slot was free for it: it waits its turn. Sent once per
+ * record, before its `record-start` (a record that gets a slot at once has none). A queued record
+ * is not done: when the job stops before it starts, it gets no `record-end` and a resume runs it.
+ */
+export interface RecordQueuedEvent extends EventBase {
+  type: 'record-queued'
+  recordId: string
+  /** Staged runs: the stage this record waits for; `recordId` is then `<stage>:<id>`. */
+  stage?: string
+}
+
 export interface RecordStartEvent extends EventBase {
   type: 'record-start'
   recordId: string
@@ -149,12 +161,19 @@ export interface JobEndEvent extends EventBase {
   endedAt?: string
 }
 
-export type SpoutEvent = JobStartEvent | RecordStartEvent | ChunkEvent | RecordEndEvent | JobEndEvent
+export type SpoutEvent =
+  | JobStartEvent
+  | RecordQueuedEvent
+  | RecordStartEvent
+  | ChunkEvent
+  | RecordEndEvent
+  | JobEndEvent
 
 export type SpoutEventType = SpoutEvent['type']
 
 export const eventTypes: readonly SpoutEventType[] = [
   'job-start',
+  'record-queued',
   'record-start',
   'chunk',
   'record-end',

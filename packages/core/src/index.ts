@@ -62,6 +62,7 @@ export type {
   Hook,
   HookOrder,
   InputRecord,
+  JobControl,
   ParallelPluginHooks,
   PipelineRequest,
   PluginContext,

@@ -17,8 +17,14 @@ export interface PipelineOptions {
   model: string
   /** Default request fields: `system`, `options`, `format`, `think`, `keep_alive`, … */
   request?: RequestDefaults
-  /** The records, pulled one at a time, only when a slot is free. */
+  /** The records, pulled one at a time when a slot is free (or `readAhead` records sooner). */
   input: AsyncIterable<InputRecord> | Iterable<InputRecord>
+  /**
+   * Records read from the input before a slot is free for them, at most: each is announced with a
+   * `recordQueued` hook (`record-queued` event) so a viewer shows it waiting. A queued record that
+   * never starts (the job stopped) ends failed with `SPOUT_ABORTED`, like one in flight. Default 0.
+   */
+  readAhead?: number
   plugins?: PluginOption
   /**
    * Records in flight at most. Default 1 (Ollama's default `OLLAMA_NUM_PARALLEL`). Ignored when the
@@ -80,7 +86,7 @@ export function positiveInteger(value: number, name: string): number {
   return value
 }
 
-function nonNegativeInteger(value: number, name: string): number {
+export function nonNegativeInteger(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 0) {
     throw new PipelineError('SPOUT_INVALID_OPTION', `${name} must be a whole number ≥ 0, not ${value}`)
   }

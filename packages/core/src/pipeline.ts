@@ -1,17 +1,20 @@
 import { randomBytes } from 'node:crypto'
 import { ConcurrencyLimit } from './concurrency-limit.ts'
 import { PipelineError } from './errors.ts'
-import { jobStartEvent, toEventError } from './event-builders.ts'
+import { jobStartEvent, recordQueuedEvent, toEventError } from './event-builders.ts'
 import type { EventError, JobSummary } from './events.ts'
 import { FormatChecker } from './format-check.ts'
 import {
   type AttemptPolicy,
   attemptPolicy,
+  nonNegativeInteger,
   type PipelineOptions,
   positiveInteger,
 } from './pipeline-options.ts'
-import type { InputRecord, PluginJob, PluginLogger, RecordResult } from './plugin.ts'
+import type { InputRecord, JobControl, PluginJob, PluginLogger, RecordResult } from './plugin.ts'
 import { PluginDriver } from './plugin-driver.ts'
+import { ReadAhead, type ReadEntry } from './read-ahead.ts'
+import { abortedRecord, RecordAborts } from './record-aborts.ts'
 import { type AttemptContext, attemptRecord } from './record-attempts.ts'
 import { buildRecordRequest, recordId } from './record-request.ts'
 import { blankResult, describeRequest, orderedResult } from './record-result.ts'
@@ -56,12 +59,23 @@ class PipelineRun {
   #jobFailed = false
   #inFlight = 0
   #slotFreed: (() => void) | undefined
+  readonly #readAhead: number
+  #reader: ReadAhead | undefined
+  /** A record's processing rejected (a bug): the job fails with it. */
+  #bug: { error: unknown } | undefined
+  readonly #aborts = new RecordAborts()
+  /** The hand plugins get on the job (`context.control`). */
+  readonly #control: JobControl = {
+    abortRecord: (recordId, reason) => this.#abortRecord(recordId, reason),
+    stopJob: (reason) => this.#halt({ code: 'SPOUT_ABORTED', message: `job stopped: ${reason}` }),
+  }
 
   constructor(options: PipelineOptions) {
     this.#options = options
     this.#concurrency = positiveInteger(options.concurrency ?? 1, 'concurrency')
     this.#policy = attemptPolicy(options)
     this.#idField = options.idField ?? 'id'
+    this.#readAhead = nonNegativeInteger(options.readAhead ?? 0, 'readAhead')
     this.#limit = options.client.capacity ? undefined : new ConcurrencyLimit(this.#concurrency)
     this.#job = {
       jobId: options.jobId ?? `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
@@ -115,6 +129,7 @@ class PipelineRun {
     this.#driver = new PluginDriver(this.#options.plugins, (plugin) => ({
       signal: this.#controller.signal,
       job: this.#job,
+      control: this.#control,
       logger: {
         info: (message) => logger.info(`[plugin ${plugin.name}] ${message}`),
         warn: (message) => logger.warn(`[plugin ${plugin.name}] ${message}`),
@@ -149,7 +164,18 @@ class PipelineRun {
     if (this.#stop) return
     this.#stop = reason
     this.#controller.abort(reason)
+    this.#aborts.abortAll(reason)
+    this.#reader?.stop()
     this.#limit?.close(reason)
+  }
+
+  /** `context.control.abortRecord`: a record in flight is cancelled, a queued one ends unstarted. */
+  #abortRecord(id: string, reason: string): boolean {
+    if (this.#aborts.abort(id, reason)) return true
+    const entry = this.#reader?.remove(id)
+    if (!entry) return false
+    this.#launch(entry, abortedRecord(id, reason))
+    return true
   }
 
   #failJob(error: unknown): void {
@@ -159,60 +185,66 @@ class PipelineRun {
   }
 
   async #readInput(): Promise<void> {
-    const input = this.#options.input
-    const iterator: AsyncIterator<InputRecord> | Iterator<InputRecord> =
-      Symbol.asyncIterator in input ? input[Symbol.asyncIterator]() : input[Symbol.iterator]()
     // Records in flight are counted (#inFlight), not kept in a collection: nothing long-lived points
-    // at them.
-    let bug: { error: unknown } | undefined
-    let position = 0
-    let exhausted = false
+    // at them. Those read ahead wait in the reader's bounded window.
+    const reader = new ReadAhead(this.#options.input, {
+      window: this.#readAhead,
+      idOf: (record, position) => recordId(record, this.#idField, position),
+      queues: (entry) => !this.#options.skip?.has(entry.id),
+      onQueued: (entry) => this.#recordQueued(entry),
+    })
+    this.#reader = reader
+    if (this.#stop) reader.stop()
+    reader.start()
     try {
       while (!this.#stop) {
         while (this.#inFlight >= this.#slots()) await this.#slotFreedOnce()
         if (this.#stop) break
-        let next: IteratorResult<InputRecord>
+        let entry: ReadEntry | undefined
         try {
-          next = await iterator.next()
+          entry = await reader.next()
         } catch (error) {
-          exhausted = true
           this.#failJob(error)
           break
         }
-        if (next.done) {
-          exhausted = true
-          break
-        }
-        position += 1
-        const record = next.value
-        const id = recordId(record, this.#idField, position)
-        if (this.#options.skip?.has(id)) {
-          await this.#skipRecord(id, record)
-          continue
-        }
-        this.#inFlight += 1
-        const settled = () => {
-          this.#inFlight -= 1
-          this.#wakeReader()
-        }
-        // #processRecord never rejects; should a bug make it, the job fails with that error.
-        this.#processRecord(id, record).then(settled, (error: unknown) => {
-          bug ??= { error }
-          settled()
-        })
+        if (!entry) break
+        if (this.#options.skip?.has(entry.id)) await this.#skipRecord(entry.id, entry.record)
+        else this.#launch(entry)
       }
     } finally {
-      while (this.#inFlight > 0) await this.#slotFreedOnce()
-      if (!exhausted) {
-        try {
-          await iterator.return?.()
-        } catch {
-          // The input's own cleanup failing does not change the outcome of the records.
-        }
+      // Every record read ends: those still waiting end as the job stopped (SPOUT_ABORTED).
+      for (const entry of await reader.drain()) {
+        if (this.#options.skip?.has(entry.id)) await this.#skipRecord(entry.id, entry.record)
+        else this.#launch(entry)
       }
+      while (this.#inFlight > 0) await this.#slotFreedOnce()
+      await reader.close()
     }
-    const failure = bug as { error: unknown } | undefined
+    const failure = this.#bug
     if (failure) throw failure.error
+  }
+
+  /** Starts a record (or ends it at once with `aborted`); it counts as in flight until it ended. */
+  #launch(entry: ReadEntry, aborted?: Error): void {
+    this.#inFlight += 1
+    const settled = () => {
+      this.#inFlight -= 1
+      this.#wakeReader()
+    }
+    // #processRecord never rejects; should a bug make it, the job fails with that error.
+    this.#processRecord(entry.id, entry.record, aborted).then(settled, (error: unknown) => {
+      this.#bug ??= { error }
+      settled()
+    })
+  }
+
+  async #recordQueued(entry: ReadEntry): Promise<void> {
+    if (!this.#driver!.has('recordQueued')) return
+    try {
+      await this.#driver!.hookParallel('recordQueued', recordQueuedEvent(this.#job.jobId, entry.id))
+    } catch (error) {
+      this.#failJob(error)
+    }
   }
 
   /** Records in flight at most now: the client's capacity when it has one, else `concurrency`. */
@@ -246,19 +278,31 @@ class PipelineRun {
   }
 
   /** One record, start to end. Never rejects: whatever happens ends in `recordEnd`. */
-  async #processRecord(id: string, record: InputRecord): Promise<void> {
+  async #processRecord(id: string, record: InputRecord, aborted?: Error): Promise<void> {
     const result = this.#blankResult(id, record, new Date().toISOString())
+    // The record's own signal: aborted by the job's stop, or by `context.control.abortRecord`.
+    const signal = this.#aborts.start(id)
     try {
       if (this.#stop) throw this.#stop
+      if (aborted) throw aborted
       const request = await buildRecordRequest(id, record, this.#options, this.#driver!)
       describeRequest(result, request, this.#options.modelDigest)
-      await attemptRecord(this.#attempts!, request, result)
+      const stopped = () => this.#stop !== undefined || signal.aborted
+      await attemptRecord({ ...this.#attempts!, signal, stopped }, request, result)
       this.#summary.ok += 1
       this.#summary.tokens += result.metrics.eval_count ?? 0
     } catch (error) {
-      result.error = this.#stop && this.#isStopError(error) ? this.#stop : toEventError(error)
+      // A record stopped on its own says so, even when the job stops too before it settles.
+      const own = signal.aborted && signal.reason !== this.#stop ? signal.reason : undefined
+      result.error =
+        own !== undefined
+          ? toEventError(own)
+          : this.#stop && this.#isStopError(error)
+            ? this.#stop
+            : toEventError(error)
       this.#summary.failed += 1
     }
+    this.#aborts.end(id, signal)
     result.ended_at = new Date().toISOString()
     await this.#recordEnd(orderedResult(result))
   }

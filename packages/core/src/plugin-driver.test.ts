@@ -26,6 +26,7 @@ describe('PluginDriver', () => {
     expect(hookKinds).toEqual({
       buildPrompt: 'sequential',
       jobStart: 'parallel',
+      recordQueued: 'parallel',
       recordStart: 'parallel',
       writeChunk: 'parallel',
       recordEnd: 'parallel',

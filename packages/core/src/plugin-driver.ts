@@ -17,6 +17,7 @@ import type {
 export const hookKinds: Readonly<Record<PluginHookName, 'sequential' | 'parallel'>> = {
   buildPrompt: 'sequential',
   jobStart: 'parallel',
+  recordQueued: 'parallel',
   recordStart: 'parallel',
   writeChunk: 'parallel',
   recordEnd: 'parallel',

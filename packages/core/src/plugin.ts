@@ -6,6 +6,7 @@ import type {
   JobStartEvent,
   JobSummary,
   RecordMetrics,
+  RecordQueuedEvent,
   RecordStartEvent,
 } from './events.ts'
 import type { ChatRequest, Format, GenerateRequest, Options } from './types.ts'
@@ -30,12 +31,28 @@ export interface PluginJob {
   readonly host: string
 }
 
+/**
+ * A hand on the running job, for plugins that take commands from outside (the hub's control
+ * channel): both end what they stop with `SPOUT_ABORTED`, which a resume runs again.
+ */
+export interface JobControl {
+  /**
+   * Aborts one record: a running one is cancelled, a queued one is taken out of the queue; either
+   * way it ends failed with `SPOUT_ABORTED`. False when no running or queued record has this id.
+   */
+  abortRecord(recordId: string, reason: string): boolean
+  /** Stops the job as an abort of its `signal` does: no new records, those in flight cancelled, `interrupted`. */
+  stopJob(reason: string): void
+}
+
 /** The last argument of every hook. Created once per plugin per job. */
 export interface PluginContext {
   /** Aborted when the job stops (its signal aborted, or the job failed). */
   readonly signal: AbortSignal
   readonly job: PluginJob
   readonly logger: PluginLogger
+  /** Stops the job or one record (`runPipeline` gives it; staged runs do not, yet). */
+  readonly control?: JobControl
 }
 
 /**
@@ -98,6 +115,7 @@ export interface FunctionPluginHooks {
     context: PluginContext,
   ) => BuildPromptResult | Promise<BuildPromptResult>
   jobStart: (event: JobStartEvent, context: PluginContext) => void | Promise<void>
+  recordQueued: (event: RecordQueuedEvent, context: PluginContext) => void | Promise<void>
   recordStart: (event: RecordStartEvent, context: PluginContext) => void | Promise<void>
   writeChunk: (chunk: ChunkEvent, context: PluginContext) => void | Promise<void>
   recordEnd: (result: RecordResult, context: PluginContext) => void | Promise<void>
@@ -125,6 +143,8 @@ export interface SpoutPlugin {
   buildPrompt?: Hook<FunctionPluginHooks['buildPrompt']>
   /** Parallel: before any record; a throw fails the job before any request. */
   jobStart?: Hook<FunctionPluginHooks['jobStart']>
+  /** Parallel: a record read ahead of a free slot (`readAhead`), before its first `recordStart`. */
+  recordQueued?: Hook<FunctionPluginHooks['recordQueued']>
   /** Parallel: before each attempt's request. */
   recordStart?: Hook<FunctionPluginHooks['recordStart']>
   /** Parallel, awaited before the next chunk is read: the slowest sink paces the stream. */

@@ -1,11 +1,12 @@
 import type { EventError, EventMessage, JobSummary, RecordMetrics, SpoutEvent } from './events.ts'
 
-export type RecordStatus = 'streaming' | 'done' | 'failed' | 'skipped'
+/** `queued`: read from the input, waiting for a slot (see `record-queued`); then `streaming`, then one of the ends. */
+export type RecordStatus = 'queued' | 'streaming' | 'done' | 'failed' | 'skipped'
 
 export interface RecordState {
   readonly recordId: string
   readonly status: RecordStatus
-  /** The attempt in progress (or the last one). */
+  /** The attempt in progress (or the last one); 0 while queued. */
   readonly attempt: number
   readonly model: string
   readonly system?: string
@@ -45,6 +46,11 @@ export interface JobState {
   readonly skipped: number
   /** Records currently streaming. */
   readonly streaming: number
+  /**
+   * Records read ahead of a free slot, waiting (`record-queued`). Absent in snapshots from a hub
+   * older than the queued status. Queued records that never started leave `records` at job-end.
+   */
+  readonly queued?: number
   /** Attempts after the first, over all records. */
   readonly retries: number
   /** Tokens reported by finished records (`eval_count`). */
@@ -160,14 +166,14 @@ export function pruneRecords(state: SpoutState, jobId: string, limits: RecordLim
   const maxFinished = Math.max(0, limits.maxFinished)
   const maxFailed = Math.max(0, limits.maxFailed ?? limits.maxFinished)
   const limit = maxFinished + maxFailed
-  const finishedHeld = job.records.length - job.streaming
+  const finishedHeld = job.records.length - job.streaming - (job.queued ?? 0)
   if (!(finishedHeld > limit + Math.max(1, Math.ceil(limit / 2)))) return state
   const kept: RecordState[] = []
   let finishedKept = 0
   let failedKept = 0
   for (let position = job.records.length - 1; position >= 0; position--) {
     const record = job.records[position]!
-    if (record.status === 'streaming') kept.push(record)
+    if (record.status === 'streaming' || record.status === 'queued') kept.push(record)
     else if (record.status === 'failed') {
       if (failedKept < maxFailed) {
         failedKept += 1
@@ -229,12 +235,19 @@ class StateDraft {
         if (event.stages !== undefined) job.stages = event.stages
         job.startedAt = event.startedAt
         return
+      case 'record-queued': {
+        // Only a record not seen yet waits: a replayed or late record-queued changes nothing.
+        if (this.#record(job, event.recordId)) return
+        this.#putRecord(job, queuedRecord(event.recordId, job.model))
+        job.queued = (job.queued ?? 0) + 1
+        return
+      }
       case 'record-start': {
         const existing = this.#record(job, event.recordId)
         if (existing) leaveStatus(job, existing.status)
         // Count each attempt after the first once, even when a producer resends a record-start
         // (a resync) or a viewer first hears of a record on its third attempt.
-        const known = existing?.attempt ?? 1
+        const known = Math.max(1, existing?.attempt ?? 1)
         if (event.attempt > known) job.retries += event.attempt - known
         const record: Mutable<RecordState> = {
           recordId: event.recordId,
@@ -285,6 +298,7 @@ class StateDraft {
         job.summary = event.summary
         job.endedAt = event.endedAt ?? new Date().toISOString()
         job.status = event.summary.error ? 'failed' : event.summary.interrupted ? 'interrupted' : 'done'
+        if (job.queued) this.#dropQueued(job)
         return
     }
   }
@@ -368,6 +382,15 @@ class StateDraft {
     return copy
   }
 
+  /** Queued records that never started are not part of an ended job (a resume runs them). */
+  #dropQueued(job: JobDraft): void {
+    const records = job.records.filter((record) => record.status !== 'queued')
+    job.records = records
+    recordListCopied.add(job)
+    job.recordIndex = new Map(records.map((record, position) => [record.recordId, position]))
+    job.queued = 0
+  }
+
   #ownRecords(job: JobDraft): RecordState[] {
     if (!recordListCopied.has(job)) {
       job.records = job.records.slice()
@@ -379,8 +402,13 @@ class StateDraft {
 
 const recordListCopied = new WeakSet<object>()
 
+function queuedRecord(recordId: string, model: string): RecordState {
+  return { recordId, status: 'queued', attempt: 0, model, text: '', thinking: '', chunks: 0 }
+}
+
 function leaveStatus(job: JobDraft, status: RecordStatus): void {
   if (status === 'streaming') job.streaming -= 1
+  else if (status === 'queued') job.queued = (job.queued ?? 1) - 1
   else if (status === 'done') job.ok -= 1
   else if (status === 'failed') job.failed -= 1
   else job.skipped -= 1

@@ -6,6 +6,7 @@ import { retriesOf } from '../record-filter.ts'
 import { useRecord } from '../use-viewer.ts'
 import { CopyButton } from './CopyButton.tsx'
 import { MarkdownView } from './MarkdownView.tsx'
+import { QueuedRecord } from './QueuedRecord.tsx'
 
 /** Parts of a row the user can open; remembered while the row scrolls out of the virtual window. */
 export type RowPart = 'prompt' | 'thinking' | 'response'
@@ -42,6 +43,7 @@ export const RecordRow = memo(function RecordRow({
 }: RecordRowProps) {
   const record = useRecord(jobId, recordId)
   if (!record) return null
+  if (record.status === 'queued') return <QueuedRecord record={record} />
   return <RecordView record={record} openParts={openParts} partsKey={`${jobId}\n${recordId}`} raw={raw} />
 })
 

@@ -130,6 +130,8 @@ async function runBatch(batch: Batch): Promise<number> {
       model: plan.model,
       request: plan.request,
       input: source.records(),
+      // Records waiting for a slot show in the viewer as queued rows; without a viewer, none wait.
+      readAhead: parseInteger(flags.readAhead ?? (broadcast ? 16 : 0), '--read-ahead', 0),
       ...(plan.chat ? { endpoint: 'chat' as const } : {}),
       concurrency: plan.concurrency,
       ...(plan.retries === undefined ? {} : { retries: plan.retries }),

@@ -30,6 +30,7 @@ export interface RunFlags extends ConnectionFlags {
   plugin?: string[]
   config?: string
   broadcast?: string
+  readAhead?: string
   token?: string
   quiet?: boolean
   progress?: boolean
@@ -119,6 +120,10 @@ export function registerRun(program: Command, context: CommandContext): void {
     .optionsGroup('Live view and display:')
     .option('--broadcast <ws-url>', 'also stream events to a spout hub (e.g. ws://127.0.0.1:4317)')
     .option('--token <token>', 'producer token for --broadcast (default: $SPOUT_TOKEN)')
+    .option(
+      '--read-ahead <n>',
+      'input records read before a slot is free for them, shown as queued in the viewer (default: 16 with --broadcast, else 0)',
+    )
     .option('--name <name>', 'job name shown in the viewer (default: the input file name)')
     .option('-q, --quiet', 'print nothing but fatal errors (failed records are in the output; exit code 1)')
     .option('--no-progress', 'no live display or progress lines (the summary still prints)')
@@ -143,7 +148,8 @@ say, chosen as for a single run: a .gguf model in process, a host ending in /v1 
 "hosts" for a pool, else Ollama. -m, --host, --api, -c and --option are every stage's defaults.
 
 Exit codes: 0 all records succeeded, 1 some failed (their lines hold the error),
-2 usage or setup error (Ollama unreachable, model missing), 130 interrupted by Ctrl-C, 143 by SIGTERM (both resumable).`,
+2 usage or setup error (Ollama unreachable, model missing), 130 interrupted by Ctrl-C (or stopped from
+the viewer of a hub started with --control-token), 143 by SIGTERM (all resumable).`,
     )
     .action(async (input: string | undefined, flags: RunFlags) => {
       // Loaded when the command runs: `spout --help` does not pay for the pipeline, undici and the hub client.
