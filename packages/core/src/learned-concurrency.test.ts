@@ -4,11 +4,19 @@ import { type ConcurrencySample, LearnedConcurrency } from './learned-concurrenc
 /**
  * A host with `slots` slots, each request taking `generationMs` once it has one (a queued request
  * waits for the first slot to free, as Ollama's do), driven in 5 ms steps while the controller keeps
- * its limit in flight. Returns the limit at each second.
+ * its limit in flight. With `firstTokens`, each request also reports its time to first token (its
+ * first token comes 3 ms after it gets a slot), as the pool does. Returns the limit at each second.
  */
-function learn(slots: number, seconds: number, generationMs: number): number[] {
+function learn(slots: number, seconds: number, generationMs: number, firstTokens = false): number[] {
   const controller = new LearnedConcurrency()
-  type Request = { sample: ConcurrencySample; startAt: number; slotAt: number; endAt: number }
+  type Request = {
+    sample: ConcurrencySample
+    startAt: number
+    slotAt: number
+    endAt: number
+    /** Counted at its first token (undefined: not reported yet). */
+    counted?: boolean
+  }
   const running: Request[] = []
   const waiting: Request[] = []
   let inFlight = 0
@@ -21,10 +29,15 @@ function learn(slots: number, seconds: number, generationMs: number): number[] {
   for (let now = 0; now <= seconds * 1000; now += 5) {
     for (let index = running.length - 1; index >= 0; index--) {
       const request = running[index]!
+      const wait = request.slotAt - request.startAt + 3
+      if (firstTokens && request.counted === undefined && request.slotAt + 3 <= now) {
+        request.counted = controller.firstToken(request.sample, wait)
+      }
       if (request.endAt > now) continue
       running.splice(index, 1)
       inFlight -= 1
-      controller.succeeded(request.sample, request.slotAt - request.startAt + 3)
+      if (request.counted) controller.settled(wait)
+      else controller.succeeded(request.sample, wait)
     }
     while (running.length < slots && waiting.length > 0) run(waiting.shift()!, now)
     while (inFlight < controller.limit) {
@@ -36,6 +49,13 @@ function learn(slots: number, seconds: number, generationMs: number): number[] {
     if (now % 1000 === 0) limits.push(controller.limit)
   }
   return limits
+}
+
+/** The first second from which the limit stays within one slot of `slots`. */
+function settledAt(limits: number[], slots: number): number {
+  let at = limits.length
+  while (at > 0 && Math.abs(limits[at - 1]! - slots) <= 1) at--
+  return at
 }
 
 describe('LearnedConcurrency', () => {
@@ -52,6 +72,42 @@ describe('LearnedConcurrency', () => {
   ])('finds %i slots (generations of %i ms) within 40 s and holds them', (slots, generationMs) => {
     const limits = learn(slots, 90, generationMs)
     for (const limit of limits.slice(40)) expect(limit).toBe(slots)
+  })
+
+  it.each([
+    [2, 750],
+    [4, 1500],
+    [8, 3000],
+    [13, 1000],
+  ])(
+    'counting at the first token, finds %i slots (generations of %i ms) within four generations',
+    (slots, generationMs) => {
+      const early = settledAt(learn(slots, 90, generationMs, true), slots)
+      expect(early).toBeLessThanOrEqual(Math.ceil((4 * generationMs) / 1000))
+    },
+  )
+
+  it('counting only at the end, 8 slots of 3 s generations take many more (why the pool reports first tokens)', () => {
+    expect(settledAt(learn(8, 90, 3000, true), 8)).toBeLessThanOrEqual(12)
+    expect(settledAt(learn(8, 90, 3000), 8)).toBeGreaterThan(20)
+  })
+
+  it('a request that came late to its first token is judged at its end, with its exact wait', () => {
+    const controller = new LearnedConcurrency()
+    controller.succeeded(controller.start(1), 10) // baseline 10 ms
+    expect(controller.limit).toBe(2)
+    const slow = controller.start(2)
+    expect(controller.firstToken(slow, 5_000)).toBe(false) // too slow to tell: wait for the end
+    expect(controller.limit).toBe(2)
+    expect(controller.succeeded(slow, 4_000)).toBe(true) // the exact wait queued: cut
+    expect(controller.limit).toBe(1)
+    expect(controller.ceiling).toBe(2)
+  })
+
+  it('does not count at the first token before it knows what a wait costs', () => {
+    const controller = new LearnedConcurrency()
+    expect(controller.firstToken(controller.start(1), 10)).toBe(false)
+    expect(controller.limit).toBe(1)
   })
 
   it('does not oscillate once it found the plateau (three minutes of 8 slots)', () => {

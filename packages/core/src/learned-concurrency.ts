@@ -5,7 +5,10 @@
 // So the controller watches each request's wait (time to first token minus the prompt evaluation
 // the server reports) and:
 // - slow start: starts at `initial` and adds one per request that did not wait while at least half
-//   the limit was in use (doubling per round), until the first sign of queueing;
+//   the limit was in use (doubling per round), until the first sign of queueing. A request counts at
+//   its first token when that alone shows it did not wait (its time to first token, an upper bound of
+//   the wait, is under the queueing threshold), so a round lasts a time to first token, not a whole
+//   generation; otherwise it counts at its end, with the exact wait;
 // - backs off multiplicatively on 503/429 or a wait that jumps above the baseline (once per
 //   generation: requests started before a decrease do not count against the new limit), and
 //   remembers the concurrency at which it happened as the host's ceiling (a request that queues at
@@ -97,6 +100,28 @@ export class LearnedConcurrency {
   succeeded(sample: ConcurrencySample, wait: number): boolean {
     if (this.#isJump(wait)) return this.#cut(sample, true)
     this.#track(wait)
+    return this.#grow(sample)
+  }
+
+  /**
+   * A request's first token came `timeToFirstToken` ms after it started. When that alone shows the
+   * request did not queue (the time to first token bounds its wait from above), it counts now and
+   * this returns true: give its exact wait to `settled()` at its end. Otherwise (no baseline yet, or
+   * too slow to tell) it returns false: give the wait to `succeeded()` at its end.
+   */
+  firstToken(sample: ConcurrencySample, timeToFirstToken: number): boolean {
+    if (this.#baseline === undefined || this.#isJump(timeToFirstToken)) return false
+    this.#grow(sample)
+    return true
+  }
+
+  /** The end of a request that already counted at its first token: its wait only refines the baseline. */
+  settled(wait: number): void {
+    this.#track(wait)
+  }
+
+  /** A request ran without queueing: raise the limit by the rules above. Returns true when it changed. */
+  #grow(sample: ConcurrencySample): boolean {
     const before = this.limit
     if (this.#ceiling === undefined) {
       // Slow start: one more per request that ran with at least half the limit in use.

@@ -31,6 +31,8 @@ export class PoolCall<T extends Chunk> implements AsyncIterableIterator<T> {
   #sample: ConcurrencySample | undefined
   #startedAt = 0
   #firstAt = 0
+  /** The host's controller already counted this call at its first token. */
+  #counted = false
   #settled = false
 
   constructor(
@@ -68,7 +70,11 @@ export class PoolCall<T extends Chunk> implements AsyncIterableIterator<T> {
     }
     if (this.#firstAt === 0) {
       this.#firstAt = performance.now()
-      this.#host!.health.succeeded()
+      const host = this.#host!
+      host.health.succeeded()
+      if (host.fixed === undefined && result.value.done !== true) {
+        this.#counted = host.controller.firstToken(this.#sample!, this.#firstAt - this.#startedAt)
+      }
     }
     if (result.value.done === true) this.#finished(result.value)
     return result
@@ -93,7 +99,10 @@ export class PoolCall<T extends Chunk> implements AsyncIterableIterator<T> {
     const host = this.#host!
     const promptEval = (final.prompt_eval_duration ?? 0) / 1e6
     const wait = Math.max(0, this.#firstAt - this.#startedAt - promptEval)
-    if (host.fixed === undefined) host.controller.succeeded(this.#sample!, wait)
+    if (host.fixed === undefined) {
+      if (this.#counted) host.controller.settled(wait)
+      else host.controller.succeeded(this.#sample!, wait)
+    }
     host.finished(final.eval_count ?? 0, this.#model)
     this.#settle()
   }
