@@ -13,7 +13,8 @@ let redis: RedisServer
 let directory: string
 beforeAll(async () => {
   sim = await startSimulator({ numParallel: 4, tokensPerSecond: 80 })
-  redis = await startRedisServer()
+  // With a password: it works, and it never shows.
+  redis = await startRedisServer({ password: 's3cret-pw' })
   directory = await mkdtemp(join(tmpdir(), 'spout-run-queue-'))
   const lines = Array.from({ length: 12 }, (_, index) =>
     JSON.stringify({ id: `q${index}`, prompt: `queued ${index} [sim:tokens=12]` }),
@@ -57,9 +58,14 @@ describe('spout run --queue', () => {
     )
     expect(result.code, result.stderr).toBe(0)
     expect(result.stderr).toMatch(/12 ok, 0 failed/)
+    expect(result.stderr).not.toContain('s3cret-pw')
     expect((await outputIds('alone.jsonl')).sort()).toEqual(allIds)
     // redis-cli comes with Debian's redis-server (redis-tools).
-    const keys = execFileSync('redis-cli', ['-p', String(redis.port), '--scan'], { encoding: 'utf8' })
+    const keys = execFileSync(
+      'redis-cli',
+      ['-p', String(redis.port), '-a', 's3cret-pw', '--no-auth-warning', '--scan'],
+      { encoding: 'utf8' },
+    )
     expect(keys.split('\n').filter((key) => key.startsWith('{spout:batch:') || key === 'spout:runs')).toEqual(
       [],
     )
@@ -121,7 +127,7 @@ describe('spout run --queue', () => {
     expect(sim.counters.byPath['/api/generate']).toBeLessThanOrEqual(12 + 2)
   })
 
-  it('refuses --workers without --queue, and a URL that is not Redis', async () => {
+  it('refuses --workers without --queue, a URL that is not Redis, and a wrong password, in one line each', async () => {
     const workers = await runCli(['run', 'in.jsonl', '-m', 'llama3.2', '-o', 'x.jsonl', '--workers', '2'], {
       cwd: directory,
     })
@@ -129,6 +135,13 @@ describe('spout run --queue', () => {
     expect(workers.stderr).toBe('spout: --workers needs --queue <redis-url>\n')
     const url = await runCli(['worker', '--queue', 'http://127.0.0.1:6379'], { cwd: directory })
     expect(url.code).toBe(2)
+    const wrong = await runCli(['worker', '--queue', `redis://:wrong@127.0.0.1:${redis.port}`], {
+      cwd: directory,
+    })
+    expect(wrong.code).toBe(2)
+    expect(wrong.stderr).toMatch(
+      /^spout: --queue: \[redis redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\] cannot connect: .+\n$/,
+    )
     expect(url.stderr).toMatch(
       /^spout: --queue: \[redis http:\/\/127\.0\.0\.1:6379\] expected redis:\/\/ or rediss:\/\/, got http:\/\/\n$/,
     )
