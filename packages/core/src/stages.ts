@@ -8,6 +8,7 @@ import { runPipeline } from './pipeline.ts'
 import type { PluginJob, PluginLogger, RecordResult, SpoutPlugin } from './plugin.ts'
 import { PluginDriver } from './plugin-driver.ts'
 import { recordId } from './record-request.ts'
+import { blankResult } from './record-result.ts'
 import { prepareResume } from './resume.ts'
 import { StageChannel } from './stage-channel.ts'
 import {
@@ -354,20 +355,8 @@ function withDecision(result: RecordResult, decision: Decision): RecordResult {
 /** What observers get for a record a resumed run skips at `stage`: its final line is in the output. */
 function skippedResult(record: StageRecord, stage: StageDefinition): RecordResult {
   const now = new Date().toISOString()
-  return {
-    id: record.id,
-    input: record.input,
-    model: stage.model,
-    backend: stage.client.kind,
-    system: null,
-    response: '',
-    done_reason: null,
-    metrics: {},
-    attempts: 0,
-    started_at: now,
-    ended_at: now,
-    skipped: true,
-  }
+  const result = blankResult(record.id, record.input, stage.model, stage.client.kind, now)
+  return { ...result, ended_at: now, skipped: true }
 }
 
 /** A stage's result as its file and the final line keep it: no input (the record holds it), with the host. */
