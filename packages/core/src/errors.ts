@@ -370,6 +370,22 @@ export class HostPoolError extends SpoutError {
 }
 
 /**
+ * A staged run that cannot go on with a record, or a stage definition that cannot run. Codes:
+ * `SPOUT_SPLIT_ERROR` (a stage's response cannot be split into records), `SPOUT_STAGE_EMPTY` (a stage
+ * answered with nothing, and a later stage would get an empty prompt), `SPOUT_INVALID_OPTION` (a bad
+ * stage definition). The message names the stage.
+ */
+export class StageError extends SpoutError {
+  override name = 'StageError'
+  readonly stage: string
+
+  constructor(code: SpoutErrorCode, stage: string, message: string, options?: { cause?: unknown }) {
+    super(code, `stage ${stage}: ${message}`, options)
+    this.stage = stage
+  }
+}
+
+/**
  * What to hand undici's `controller.abort()`: `reason` itself when it is an Error, else an `AbortError`
  * saying `message`. @internal
  */

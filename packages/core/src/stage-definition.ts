@@ -1,10 +1,11 @@
 import type { Writable } from 'node:stream'
 import type { Backend } from './backend.ts'
+import { StageError } from './errors.ts'
 import type { EventError } from './events.ts'
 import type { RequestDefaults } from './pipeline.ts'
 import type { InputRecord, PluginLogger, PluginOption } from './plugin.ts'
 import type { ModelDigest } from './provenance.ts'
-import { StageError, type StageSplit } from './stage-split.ts'
+import type { StageSplit } from './stage-split.ts'
 import type { StageLine } from './stage-state.ts'
 
 /**

@@ -1,21 +1,8 @@
-import { SpoutError, type SpoutErrorCode } from './errors.ts'
+import { StageError } from './errors.ts'
 import type { StageLine } from './stage-state.ts'
 
-/**
- * A staged run that cannot go on with a record, or a stage definition that cannot run. Codes:
- * `SPOUT_SPLIT_ERROR` (a stage's response cannot be split into records), `SPOUT_STAGE_EMPTY` (a stage
- * answered with nothing, and a later stage would get an empty prompt), `SPOUT_INVALID_OPTION` (a bad
- * stage definition). The message names the stage.
- */
-export class StageError extends SpoutError {
-  override name = 'StageError'
-  readonly stage: string
-
-  constructor(code: SpoutErrorCode, stage: string, message: string, options?: { cause?: unknown }) {
-    super(code, `stage ${stage}: ${message}`, options)
-    this.stage = stage
-  }
-}
+// StageError lives with every other error, in errors.ts (re-exported here for the split's tests).
+export { StageError }
 
 /** What a stage's response becomes: one record per line, per JSON array element, or what a function returns. */
 export type StageSplit<Record = unknown> =

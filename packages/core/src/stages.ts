@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
 import type { SpoutErrorCode } from './errors.ts'
+import { StageError } from './errors.ts'
 import { jobStartEvent, toEventError } from './event-builders.ts'
 import type { EventError, JobStartEvent, JobSummary } from './events.ts'
 import { jsonlSink } from './jsonl-sink.ts'
@@ -18,7 +19,7 @@ import {
   type StageRecord,
   type StagesOptions,
 } from './stage-definition.ts'
-import { childId, StageError, splitResult } from './stage-split.ts'
+import { childId, splitResult } from './stage-split.ts'
 import { StageIndex, type StageLine, stageFile } from './stage-state.ts'
 import { templatePrompt } from './template-prompt.ts'
 
