@@ -10,17 +10,8 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
-import {
-  type Backend,
-  type BackendCallOptions,
-  type ChatRequest,
-  type ChatResponse,
-  type GenerateRequest,
-  type GenerateResponse,
-  HostPool,
-  OllamaClient,
-  runPipeline,
-} from '@spout/core'
+import { type Backend, type BackendCallOptions, HostPool, OllamaClient, runPipeline } from '@spout/core'
+import type { ChatRequest, ChatResponse, GenerateRequest, GenerateResponse } from '@spout/core/ollama'
 
 const simulatorBin = fileURLToPath(new URL('../packages/ollama-sim/dist/bin.js', import.meta.url))
 const model = 'llama3.2'

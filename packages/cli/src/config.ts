@@ -1,6 +1,7 @@
 import { access, readFile } from 'node:fs/promises'
 import { basename, dirname, resolve } from 'node:path'
-import type { Format, KeepAlive, Options, PluginOption, Think, Timeouts } from '@spout/core'
+import type { PluginOption, Timeouts } from '@spout/core'
+import type { Format, KeepAlive, Options, Think } from '@spout/core/ollama'
 import { CliError } from './cli-error.ts'
 import { checkHosts, type HostConfig } from './host-config.ts'
 import { importUserModule } from './load-module.ts'

@@ -1,4 +1,5 @@
-import type { EventError, RecordMetrics, SpoutEvent } from '@spout/core'
+import type { EventError, SpoutEvent } from '@spout/core'
+import type { RecordMetrics } from '@spout/core/events'
 
 /** A record the terminal display still shows: in flight, or ended and not drawn yet. */
 export interface RecordView {

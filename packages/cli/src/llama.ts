@@ -3,8 +3,9 @@
 // never needs llama.cpp.
 
 import { resolve } from 'node:path'
-import type { Backend, Options } from '@spout/core'
+import type { Backend } from '@spout/core'
 import { SpoutError } from '@spout/core/errors'
+import type { Options } from '@spout/core/ollama'
 import { CliError } from './cli-error.ts'
 
 /** The backends `--api` names. */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import type { Format, Options, Think } from '@spout/core'
+import type { Format, Options, Think } from '@spout/core/ollama'
 import { CliError } from './cli-error.ts'
 
 /** Ollama model options whose value is a list; `--option stop=A --option stop=B` collects them. */

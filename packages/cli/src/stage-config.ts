@@ -1,15 +1,12 @@
 import type {
   Backend,
-  Format,
-  KeepAlive,
   ModelDigest,
-  Options,
   RequestDefaults,
   StageDefinition,
   StageLine,
   StageRecord,
-  Think,
 } from '@spout/core'
+import type { Format, KeepAlive, Options, Think } from '@spout/core/ollama'
 import { CliError } from './cli-error.ts'
 import { checkHosts, type HostConfig } from './host-config.ts'
 

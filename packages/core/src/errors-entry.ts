@@ -1,5 +1,5 @@
 // The entry `@spout/core/errors`: every error class and code, with no other import, so a program can
-// recognise (and extend) Spout's errors without loading the client. The main entry exports the same classes.
+// recognise (and extend) Spout's errors without loading the client. The main entry exports the ones a caller usually catches.
 
 export type { FormatFailure, SpoutErrorCode, TimeoutPhase } from './errors.ts'
 export {
@@ -14,6 +14,7 @@ export {
   PluginError,
   ResumeError,
   SpoutError,
+  StageError,
   StreamError,
   TemplateFieldError,
   TimeoutError,

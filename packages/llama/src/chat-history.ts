@@ -2,7 +2,7 @@
 // from the GGUF by node-llama-cpp's wrappers) renders them; the history ends with an empty model
 // turn, the one to generate.
 
-import type { ChatRequest, GenerateRequest, Message } from '@spout/core'
+import type { ChatRequest, GenerateRequest, Message } from '@spout/core/ollama'
 import type { ChatHistoryItem } from 'node-llama-cpp'
 
 function itemOf(message: Message): ChatHistoryItem {

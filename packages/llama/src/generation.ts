@@ -1,7 +1,7 @@
 // One generation on one sequence: checks that the templated prompt fits the context, streams text
 // and thought chunks through `emit`, and measures what the final object reports.
 
-import type { DoneReason } from '@spout/core'
+import type { DoneReason } from '@spout/core/ollama'
 import {
   type ChatHistoryItem,
   type ChatWrapper,

@@ -1,4 +1,4 @@
-import type { ChatResponse, GenerateResponse } from '@spout/core'
+import type { ChatResponse, GenerateResponse } from '@spout/core/ollama'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LlamaBackend } from './llama-backend.ts'
 import { tinyModelPath } from './testing/tiny-model.ts'

@@ -2,15 +2,8 @@
 // generate at once without loading the model K times. Streams Ollama-shaped chunks like the Ollama
 // and OpenAI-compatible clients, so the pipeline, result lines and the viewer cannot tell it apart.
 
-import type {
-  Backend,
-  BackendCallOptions,
-  ChatRequest,
-  ChatResponse,
-  Format,
-  GenerateRequest,
-  GenerateResponse,
-} from '@spout/core'
+import type { Backend, BackendCallOptions } from '@spout/core'
+import type { ChatRequest, ChatResponse, Format, GenerateRequest, GenerateResponse } from '@spout/core/ollama'
 import { type ChatWrapper, type LlamaGrammar, resolveChatWrapper } from 'node-llama-cpp'
 import { chatHistoryOf, generateHistoryOf } from './chat-history.ts'
 import { ChunkQueue } from './chunk-queue.ts'

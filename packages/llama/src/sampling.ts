@@ -1,7 +1,7 @@
 // Ollama's `options` (the CLI's `--option key=value`) as node-llama-cpp's sampling options, with
 // Ollama's defaults where node-llama-cpp's differ (it samples greedily unless told otherwise).
 
-import type { Options } from '@spout/core'
+import type { Options } from '@spout/core/ollama'
 
 export interface Sampling {
   temperature: number

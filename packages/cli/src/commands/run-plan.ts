@@ -1,7 +1,8 @@
 // What `spout run` will do, decided from its flags and the config alone: no server is asked and no
 // input is read (only the files the flags name: --system-file, --template-file, a --format schema).
 import { resolve } from 'node:path'
-import type { Options, RequestDefaults } from '@spout/core'
+import type { RequestDefaults } from '@spout/core'
+import type { Options } from '@spout/core/ollama'
 import { CliError } from '../cli-error.ts'
 import { configPath, type LoadedConfig } from '../config.ts'
 import type { CliIo } from '../io.ts'

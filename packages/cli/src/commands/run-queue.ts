@@ -4,7 +4,6 @@
 import { randomBytes } from 'node:crypto'
 import {
   type InputRecord,
-  type JobStartEvent,
   type JobSummary,
   type PipelineOptions,
   type PluginContext,
@@ -14,6 +13,7 @@ import {
   SpoutError,
   type SpoutPlugin,
 } from '@spout/core'
+import type { JobStartEvent } from '@spout/core/events'
 import { CliError } from '../cli-error.ts'
 import { lineError } from '../input-line-error.ts'
 import { loadRedisPackage, type RedisPackage } from '../redis-package.ts'

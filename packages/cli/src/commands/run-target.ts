@@ -7,9 +7,9 @@ import {
   type HostPoolMember,
   type HostReport,
   OllamaClient,
-  type Options,
   type RequestOptions,
 } from '@spout/core'
+import type { Options } from '@spout/core/ollama'
 import { CliError, exitCodes } from '../cli-error.ts'
 import { firstLine, type HostConfig, type SpoutConfig } from '../config.ts'
 import type { ConnectionOptions } from '../connection.ts'

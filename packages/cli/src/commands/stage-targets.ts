@@ -2,7 +2,8 @@
 // an Ollama server, an OpenAI-compatible `/v1` server, a pool of hosts, or a `.gguf` model in this
 // process. Stages that name the same `.gguf` file share one loaded model.
 import { resolve } from 'node:path'
-import type { Backend, ModelDigest, Options } from '@spout/core'
+import type { Backend, ModelDigest } from '@spout/core'
+import type { Options } from '@spout/core/ollama'
 import { CliError } from '../cli-error.ts'
 import type { CommandContext } from '../command-context.ts'
 import { firstLine, type SpoutConfig } from '../config.ts'
