@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { PipelineError } from './errors.ts'
 import {
   chunkEvent,
+  hostsEvent,
   jobEndEvent,
   jobResync,
   jobStartEvent,
@@ -98,5 +99,25 @@ describe('jobResync', () => {
       summary,
       endedAt: '2026-01-01T00:01:00.000Z',
     })
+  })
+
+  it('resync of a running job on a pool ends with its hosts', () => {
+    const hosts = [
+      {
+        host: 'http://a:11434',
+        backend: 'ollama',
+        state: 'up' as const,
+        slots: 2,
+        inFlight: 1,
+        records: 0,
+        failures: 0,
+        tokens: 0,
+        tokensPerSecond: 0,
+      },
+    ]
+    const state = applyEvents(createState(), [...live(), hostsEvent('j1', hosts)])
+    const events = jobResync(state.jobs.j1!)
+    expect(events.filter((event) => event.type === 'hosts')).toEqual([{ type: 'hosts', jobId: 'j1', hosts }])
+    expect(applyEvents(createState(), events).jobs.j1!.hosts).toEqual(hosts)
   })
 })

@@ -6,6 +6,8 @@ import type {
   ChunkEvent,
   EventError,
   EventMessage,
+  HostReport,
+  HostsEvent,
   JobEndEvent,
   JobStartEvent,
   JobSummary,
@@ -112,6 +114,11 @@ export function recordEndEvent(jobId: string, result: RecordResult): RecordEndEv
   return event
 }
 
+/** A pool's hosts as they are now. */
+export function hostsEvent(jobId: string, hosts: readonly HostReport[]): HostsEvent {
+  return { type: 'hosts', jobId, hosts: hosts.map((host) => ({ ...host })) }
+}
+
 export function jobEndEvent(jobId: string, summary: JobSummary, endedAt?: string): JobEndEvent {
   const event: JobEndEvent = { type: 'job-end', jobId, summary }
   if (endedAt !== undefined) event.endedAt = endedAt
@@ -148,6 +155,7 @@ export function jobResync(job: JobState): SpoutEvent[] {
     }
     events.push(finishedRecordEnd(jobId, record))
   }
+  if (job.hosts !== undefined && job.status === 'running') events.push(hostsEvent(jobId, job.hosts))
   if (job.status !== 'running' && job.summary) events.push(jobEndEvent(jobId, job.summary, job.endedAt))
   return events
 }

@@ -26,6 +26,21 @@ const message = z.object({
   tool_name: z.string().optional(),
 })
 
+const hostReport = z.object({
+  host: z.string().max(1000),
+  backend: z.string().max(100),
+  state: z.enum(['up', 'checking', 'down']),
+  slots: z.number().int().nonnegative(),
+  fixed: z.boolean().optional(),
+  inFlight: z.number().int().nonnegative(),
+  records: z.number().int().nonnegative(),
+  failures: z.number().int().nonnegative(),
+  tokens: z.number().nonnegative(),
+  tokensPerSecond: z.number().nonnegative(),
+  reason: z.string().max(10_000).optional(),
+})
+const hostReports = z.array(hostReport).max(1000)
+
 const summary = z.object({
   ok: z.number().int().nonnegative(),
   failed: z.number().int().nonnegative(),
@@ -35,24 +50,7 @@ const summary = z.object({
   filtered: z.number().int().nonnegative().optional(),
   interrupted: z.boolean().optional(),
   error: eventError.optional(),
-  hosts: z
-    .array(
-      z.object({
-        host: z.string().max(1000),
-        backend: z.string().max(100),
-        state: z.enum(['up', 'checking', 'down']),
-        slots: z.number().int().nonnegative(),
-        fixed: z.boolean().optional(),
-        inFlight: z.number().int().nonnegative(),
-        records: z.number().int().nonnegative(),
-        failures: z.number().int().nonnegative(),
-        tokens: z.number().nonnegative(),
-        tokensPerSecond: z.number().nonnegative(),
-        reason: z.string().max(10_000).optional(),
-      }),
-    )
-    .max(1000)
-    .optional(),
+  hosts: hostReports.optional(),
 })
 
 const stage = z.string().min(1).max(200).optional()
@@ -120,6 +118,12 @@ export const spoutEventSchema = z.discriminatedUnion('type', [
     stage,
     filtered: z.string().max(10_000).optional(),
     children: z.number().int().nonnegative().optional(),
+  }),
+  z.object({
+    type: z.literal('hosts'),
+    jobId,
+    sequence,
+    hosts: hostReports,
   }),
   z.object({
     type: z.literal('job-end'),

@@ -9,7 +9,7 @@ export interface EventSinkOptions {
 
 /**
  * A plugin that hands every event (job-start, record-queued, record-start, chunk, record-end,
- * job-end) to a function, in order, and awaits it: a slow function paces the stream. The hub's
+ * hosts, job-end) to a function, in order, and awaits it: a slow function paces the stream. The hub's
  * producer and the terminal display are built on it.
  */
 export function eventSink(
@@ -23,6 +23,7 @@ export function eventSink(
     recordStart: (event, context) => onEvent(event, context),
     writeChunk: (chunk, context) => onEvent(chunk, context),
     recordEnd: (result, context) => onEvent(recordEndEvent(context.job.jobId, result), context),
+    hosts: (event, context) => onEvent(event, context),
     jobEnd: (summary, context) =>
       onEvent(jobEndEvent(context.job.jobId, summary, new Date().toISOString()), context),
   }

@@ -10,6 +10,7 @@ export type {
   EventError,
   EventMessage,
   HostReport,
+  HostsEvent,
   JobEndEvent,
   JobStartEvent,
   JobSummary,

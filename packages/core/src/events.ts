@@ -154,6 +154,16 @@ export interface RecordEndEvent extends EventBase {
   children?: number
 }
 
+/**
+ * The hosts of a pool as they are now (in flight, learned slots, tokens/s, up or down): sent while
+ * the job runs on a pool of hosts, when the figures change, at most once a second. Each one replaces
+ * the one before; the job-end's `summary.hosts` has the last figures.
+ */
+export interface HostsEvent extends EventBase {
+  type: 'hosts'
+  hosts: HostReport[]
+}
+
 export interface JobEndEvent extends EventBase {
   type: 'job-end'
   summary: JobSummary
@@ -167,6 +177,7 @@ export type SpoutEvent =
   | RecordStartEvent
   | ChunkEvent
   | RecordEndEvent
+  | HostsEvent
   | JobEndEvent
 
 export type SpoutEventType = SpoutEvent['type']
@@ -177,5 +188,6 @@ export const eventTypes: readonly SpoutEventType[] = [
   'record-start',
   'chunk',
   'record-end',
+  'hosts',
   'job-end',
 ] as const

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Backend, BackendCapacity } from './backend.ts'
+import { eventSink } from './event-sink.ts'
+import type { HostsEvent } from './events.ts'
 import { runPipeline } from './pipeline.ts'
 import type { GenerateResponse } from './types.ts'
 
@@ -89,5 +91,38 @@ describe('runPipeline with a backend that reports its capacity', () => {
     expect(fake.maxInFlight()).toBe(5)
     expect(summary.hosts?.[0]?.host).toBe('fake')
     expect(fake.listeners()).toBe(0)
+  })
+
+  it('sends the hosts as hosts events while the job runs, only when they change', async () => {
+    const fake = gatedBackend(2)
+    const input = Array.from({ length: 6 }, (_, index) => ({ prompt: `p${index}` }))
+    const seen: HostsEvent[] = []
+    const done = runPipeline({
+      client: fake.backend,
+      model: 'm',
+      input,
+      hostReportPeriod: 10,
+      plugins: [eventSink((event) => void (event.type === 'hosts' && seen.push(event)))],
+    })
+    await new Promise((resolve) => setTimeout(resolve, 60))
+    // At the start (none in flight yet), then two in flight and nothing changing: one event however
+    // many periods pass.
+    expect(seen.map((event) => event.hosts[0]!.inFlight)).toEqual([0, 2])
+    fake.setSlots(3)
+    await new Promise((resolve) => setTimeout(resolve, 60))
+    expect(seen.at(-1)!.hosts[0]).toMatchObject({ host: 'fake', slots: 3, inFlight: 3 })
+    const count = seen.length
+    expect(count).toBeLessThanOrEqual(5)
+    while (fake.inFlight() > 0 || fake.listeners() > 0) {
+      fake.release()
+      await tick()
+    }
+    const summary = await done
+    expect(summary.ok).toBe(6)
+    expect(seen[0]!.jobId).toBeTruthy()
+    // None after the job ended.
+    const after = seen.length
+    await new Promise((resolve) => setTimeout(resolve, 40))
+    expect(seen.length).toBe(after)
   })
 })

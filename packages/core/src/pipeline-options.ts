@@ -25,6 +25,11 @@ export interface PipelineOptions {
    * never starts (the job stopped) ends failed with `SPOUT_ABORTED`, like one in flight. Default 0.
    */
   readAhead?: number
+  /**
+   * With a client that reports its hosts (a `HostPool`): how often, in ms, the `hosts` hook may get
+   * their figures (only when they changed). Default 1000.
+   */
+  hostReportPeriod?: number
   plugins?: PluginOption
   /**
    * Records in flight at most. Default 1 (Ollama's default `OLLAMA_NUM_PARALLEL`). Ignored when the

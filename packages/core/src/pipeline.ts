@@ -4,6 +4,7 @@ import { PipelineError } from './errors.ts'
 import { jobStartEvent, recordQueuedEvent, toEventError } from './event-builders.ts'
 import type { EventError, JobSummary } from './events.ts'
 import { FormatChecker } from './format-check.ts'
+import { HostReports } from './host-reports.ts'
 import {
   type AttemptPolicy,
   attemptPolicy,
@@ -108,7 +109,13 @@ class PipelineRun {
       } catch (error) {
         this.#failJob(error)
       }
-      if (!this.#stop) await this.#readInput()
+      const hosts = this.#hostReports()
+      hosts?.start(this.#options.hostReportPeriod)
+      try {
+        if (!this.#stop) await this.#readInput()
+      } finally {
+        hosts?.stop()
+      }
       const summary = this.#finish()
       try {
         await this.#driver!.hookParallel('jobEnd', summary)
@@ -147,6 +154,19 @@ class PipelineRun {
       stopped: () => this.#stop !== undefined,
       failJob: (error) => this.#failJob(error),
     }
+  }
+
+  /** A pool's hosts as `hosts` events, when a plugin listens and the client reports them. */
+  #hostReports(): HostReports | undefined {
+    const capacity = this.#options.client.capacity
+    if (!capacity?.report || !this.#driver!.has('hosts') || this.#stop) return undefined
+    return new HostReports({ report: () => capacity.report!() }, this.#job.jobId, async (event) => {
+      try {
+        await this.#driver!.hookParallel('hosts', event)
+      } catch (error) {
+        this.#failJob(error)
+      }
+    })
   }
 
   #finish(): JobSummary {

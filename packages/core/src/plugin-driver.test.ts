@@ -30,6 +30,7 @@ describe('PluginDriver', () => {
       recordStart: 'parallel',
       writeChunk: 'parallel',
       recordEnd: 'parallel',
+      hosts: 'parallel',
       jobEnd: 'parallel',
     })
   })

@@ -21,6 +21,7 @@ export const hookKinds: Readonly<Record<PluginHookName, 'sequential' | 'parallel
   recordStart: 'parallel',
   writeChunk: 'parallel',
   recordEnd: 'parallel',
+  hosts: 'parallel',
   jobEnd: 'parallel',
 }
 

@@ -3,6 +3,7 @@ import type {
   ChunkEvent,
   EventError,
   EventMessage,
+  HostsEvent,
   JobStartEvent,
   JobSummary,
   RecordMetrics,
@@ -119,6 +120,7 @@ export interface FunctionPluginHooks {
   recordStart: (event: RecordStartEvent, context: PluginContext) => void | Promise<void>
   writeChunk: (chunk: ChunkEvent, context: PluginContext) => void | Promise<void>
   recordEnd: (result: RecordResult, context: PluginContext) => void | Promise<void>
+  hosts: (event: HostsEvent, context: PluginContext) => void | Promise<void>
   jobEnd: (summary: JobSummary, context: PluginContext) => void | Promise<void>
 }
 
@@ -151,6 +153,8 @@ export interface SpoutPlugin {
   writeChunk?: Hook<FunctionPluginHooks['writeChunk']>
   /** Parallel, always runs once per record read from the input. */
   recordEnd?: Hook<FunctionPluginHooks['recordEnd']>
+  /** Parallel: a pool's hosts changed (at most once a second, only when the client is a pool). */
+  hosts?: Hook<FunctionPluginHooks['hosts']>
   /** Parallel, always runs once per job. */
   jobEnd?: Hook<FunctionPluginHooks['jobEnd']>
 }

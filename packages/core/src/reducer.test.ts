@@ -178,6 +178,46 @@ describe('applyEvent', () => {
     expect(removeJob(createState(), 'constructor').jobOrder).toEqual([])
   })
 
+  it('keeps the hosts of a pool from the last hosts event, then from the job-end summary', () => {
+    const report = {
+      host: 'http://a:11434',
+      backend: 'ollama',
+      state: 'up' as const,
+      slots: 4,
+      inFlight: 2,
+      records: 1,
+      failures: 0,
+      tokens: 40,
+      tokensPerSecond: 80,
+    }
+    let state = applyEvents(createState(), [
+      jobStart,
+      { type: 'hosts', jobId: 'j1', hosts: [report] },
+      { type: 'hosts', jobId: 'j1', hosts: [{ ...report, state: 'down', reason: 'connection refused' }] },
+    ])
+    expect(state.jobs.j1!.hosts).toEqual([{ ...report, state: 'down', reason: 'connection refused' }])
+    expect(state.jobs.j1!.status).toBe('running')
+    state = applyEvents(state, [
+      {
+        type: 'job-end',
+        jobId: 'j1',
+        summary: {
+          ok: 2,
+          failed: 0,
+          skipped: 0,
+          tokens: 80,
+          duration: 5,
+          hosts: [{ ...report, inFlight: 0 }],
+        },
+      },
+    ])
+    expect(state.jobs.j1!.hosts).toEqual([{ ...report, inFlight: 0 }])
+    // A snapshot carries them to a viewer that joins late.
+    expect(
+      fromSnapshot(createState(), { full: true, jobs: toSnapshot(state, ['j1']) }).jobs.j1!.hosts,
+    ).toEqual([{ ...report, inFlight: 0 }])
+  })
+
   it('removes a job', () => {
     const state = removeJob(applyEvent(createState(), jobStart), 'j1')
     expect(state.jobOrder).toEqual([])

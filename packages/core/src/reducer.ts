@@ -1,4 +1,4 @@
-import type { EventError, EventMessage, JobSummary, RecordMetrics, SpoutEvent } from './events.ts'
+import type { EventError, EventMessage, HostReport, JobSummary, RecordMetrics, SpoutEvent } from './events.ts'
 
 /** `queued`: read from the input, waiting for a slot (see `record-queued`); then `streaming`, then one of the ends. */
 export type RecordStatus = 'queued' | 'streaming' | 'done' | 'failed' | 'skipped'
@@ -57,6 +57,8 @@ export interface JobState {
   readonly tokens: number
   /** Chunks seen over the whole job (a live token count while records stream). */
   readonly chunkCount: number
+  /** A pool's hosts as the last `hosts` event (then the job-end's summary) gave them. */
+  readonly hosts?: readonly HostReport[]
   /** Records in the order they first appeared. */
   readonly records: readonly RecordState[]
   /**
@@ -294,8 +296,12 @@ class StateDraft {
         job.tokens += event.metrics?.eval_count ?? 0
         return
       }
+      case 'hosts':
+        job.hosts = event.hosts
+        return
       case 'job-end':
         job.summary = event.summary
+        if (event.summary.hosts !== undefined) job.hosts = event.summary.hosts
         job.endedAt = event.endedAt ?? new Date().toISOString()
         job.status = event.summary.error ? 'failed' : event.summary.interrupted ? 'interrupted' : 'done'
         if (job.queued) this.#dropQueued(job)

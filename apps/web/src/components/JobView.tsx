@@ -5,6 +5,7 @@ import { noFilter } from '../record-filter.ts'
 import { useThrottledJob, useViewerSelector } from '../use-viewer.ts'
 import type { ViewerSnapshot } from '../viewer-store.ts'
 import { FilterBar } from './FilterBar.tsx'
+import { HostsPanel } from './HostsPanel.tsx'
 import { JobChartsView } from './JobChartsView.tsx'
 import { JobStats, JobStatusBadge } from './JobList.tsx'
 import { RecordList } from './RecordList.tsx'
@@ -26,6 +27,7 @@ export function JobView({ jobId }: { jobId: string }) {
     <section className="job-view" aria-labelledby={headingId}>
       <JobHeader jobId={jobId} headingId={headingId} />
       <JobChartsView jobId={jobId} />
+      <HostsPanel jobId={jobId} />
       <StagesPanel jobId={jobId} />
       <FilterBar filter={filter} onChange={setFilter} raw={raw} onRawChange={setRaw} />
       <RecordList jobId={jobId} filter={filter} raw={raw} />
