@@ -1,20 +1,19 @@
-import { type InputRecord, PluginError, type SpoutPlugin } from '@spout/core'
+import type { InputRecord, SpoutPlugin } from '@spout/core'
+import { RecordError } from '@spout/core/errors'
 
 /**
  * A malformed input line (bad JSON, a CSV row with the wrong number of columns): that record fails
  * alone, with code `SPOUT_INPUT_ERROR` and a message naming the file and line; the rest runs.
  *
  * The pipeline records whatever a `buildPrompt` hook throws as that record's failure. It wraps
- * other errors as `SPOUT_PLUGIN_ERROR`, but passes a `PluginError` through as it is: so this is one,
+ * most errors as `SPOUT_PLUGIN_ERROR`, but passes a `RecordError` through as it is: so this is one,
  * with the input's code and message.
  */
-export class InputLineError extends PluginError {
+export class InputLineError extends RecordError {
   override name = 'InputLineError'
-  override readonly code = 'SPOUT_INPUT_ERROR'
 
   constructor(message: string) {
-    super({ plugin: inputLineErrorPluginName, hook: 'buildPrompt', cause: new Error(message) })
-    this.message = message
+    super('SPOUT_INPUT_ERROR', message)
   }
 }
 

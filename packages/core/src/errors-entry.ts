@@ -12,6 +12,7 @@ export {
   ParseError,
   PipelineError,
   PluginError,
+  RecordError,
   ResumeError,
   SpoutError,
   StageError,

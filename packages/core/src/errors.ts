@@ -296,6 +296,15 @@ export class PluginError extends SpoutError {
 
 // The errors of the pipeline, its plugins and backends.
 
+/**
+ * One record that cannot run, as a hook judged it (the CLI's malformed input line): thrown from a
+ * hook, it fails that record alone with its own `code` and message. The plugin driver passes it
+ * through as it is (it is not a `PluginError`), and the pipeline never retries it.
+ */
+export class RecordError extends SpoutError {
+  override name = 'RecordError'
+}
+
 /** A record the pipeline cannot send (code `SPOUT_INVALID_RECORD`), or a job stopped (code `SPOUT_ABORTED`). */
 export class PipelineError extends SpoutError {
   override name = 'PipelineError'

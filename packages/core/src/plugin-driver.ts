@@ -1,4 +1,4 @@
-import { PluginError } from './errors.ts'
+import { PluginError, RecordError, type SpoutError } from './errors.ts'
 import type {
   FunctionPluginHooks,
   Hook,
@@ -111,7 +111,8 @@ export class PluginDriver {
   /**
    * Parallel: calls every handler at once and waits for all of them. Returns `undefined` without a
    * promise when no handler returned one (the chunk path stays synchronous for synchronous sinks).
-   * When handlers throw, the others still finish; the first failure is thrown as a `PluginError`.
+   * When handlers throw, the others still finish; the first failure is thrown as a `PluginError`
+   * (a `RecordError` as it is).
    */
   hookParallel<H extends ParallelPluginHooks>(
     hookName: H,
@@ -136,7 +137,7 @@ export class PluginDriver {
       })
     }
     let pending: Promise<void>[] | undefined
-    let failure: PluginError | undefined
+    let failure: SpoutError | undefined
     for (const { plugin, handler, context } of hooks) {
       try {
         const result = (handler as (value: typeof argument, context: PluginContext) => void | Promise<void>)(
@@ -211,7 +212,8 @@ function isThenable(value: unknown): value is Promise<void> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === 'function'
 }
 
-function wrap(error: unknown, plugin: SpoutPlugin, hookName: PluginHookName): PluginError {
-  if (error instanceof PluginError) return error
+/** A hook's throw as a `PluginError` naming the plugin and hook; a `RecordError` stays as it is. */
+function wrap(error: unknown, plugin: SpoutPlugin, hookName: PluginHookName): SpoutError {
+  if (error instanceof PluginError || error instanceof RecordError) return error
   return new PluginError({ plugin: plugin.name, hook: hookName, cause: error })
 }

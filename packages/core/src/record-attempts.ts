@@ -1,6 +1,6 @@
 import { sleep } from './backoff.ts'
 import type { ConcurrencyLimit, Permit } from './concurrency-limit.ts'
-import { type FormatError, HttpError, PluginError } from './errors.ts'
+import { type FormatError, HttpError, PluginError, RecordError } from './errors.ts'
 import { FormatChecker } from './format-check.ts'
 import type { AttemptPolicy } from './pipeline-options.ts'
 import type { PipelineRequest, RecordResult } from './plugin.ts'
@@ -49,7 +49,7 @@ export async function attemptRecord(
       continue
     } catch (error) {
       if (error === refusal) throw error
-      if (context.stopped() || error instanceof PluginError) throw error
+      if (context.stopped() || error instanceof PluginError || error instanceof RecordError) throw error
       const kind = classifyFailure(error)
       if (kind === 'busy') {
         outcome = 'busy'
