@@ -12,6 +12,7 @@ import { type GenerationInput, type GenerationResult, generate, Slot } from './g
 import { type LoadedModel, type LoadOptions, loadModel } from './load-model.ts'
 import { samplingOf } from './sampling.ts'
 import { SequencePool } from './sequence-pool.ts'
+import { isoNow } from './timestamp.ts'
 
 export interface LlamaBackendOptions extends Omit<LoadOptions, 'sequences'> {
   /** Records generated at once: the context's sequences (the CLI's `-c`). Default 1. */
@@ -25,6 +26,18 @@ interface Engine {
 }
 
 type Request = (GenerateRequest | ChatRequest) & { stream: true }
+
+/** The final chunk's fields besides its (empty) text: why it stopped and Ollama's metrics, measured here. */
+interface FinalFields {
+  done: true
+  done_reason: GenerationResult['doneReason']
+  total_duration: number
+  load_duration: number
+  prompt_eval_count: number
+  prompt_eval_duration: number
+  eval_count: number
+  eval_duration: number
+}
 
 export class LlamaBackend implements Backend {
   readonly kind = 'llama-cpp' as const
@@ -70,34 +83,39 @@ export class LlamaBackend implements Backend {
   }
 
   generate(request: GenerateRequest & { stream: true }, options: BackendCallOptions = {}) {
-    return this.#stream<GenerateResponse>(request, options, (text, thought) =>
-      thought ? { response: '', thinking: text } : { response: text },
-    )
+    const model = request.model
+    return this.#stream<GenerateResponse>(request, options, (text, thought, final) => {
+      if (final) return { model, created_at: isoNow(), response: '', ...final }
+      return thought
+        ? { model, created_at: isoNow(), response: '', thinking: text, done: false }
+        : { model, created_at: isoNow(), response: text, done: false }
+    })
   }
 
   chat(request: ChatRequest & { stream: true }, options: BackendCallOptions = {}) {
-    return this.#stream<ChatResponse>(request, options, (text, thought) => ({
-      message: thought
-        ? { role: 'assistant', content: '', thinking: text }
-        : { role: 'assistant', content: text },
-    }))
+    const model = request.model
+    return this.#stream<ChatResponse>(request, options, (text, thought, final) => {
+      if (final) return { model, created_at: isoNow(), message: { role: 'assistant', content: '' }, ...final }
+      const message = thought
+        ? { role: 'assistant' as const, content: '', thinking: text }
+        : { role: 'assistant' as const, content: text }
+      return { model, created_at: isoNow(), message, done: false }
+    })
   }
 
+  /** `chunk` makes one chunk object: a text or thought piece, or the final one (`final` set). */
   #stream<T extends GenerateResponse | ChatResponse>(
     request: Request,
     options: BackendCallOptions,
-    fields: (text: string, thought: boolean) => Partial<T>,
+    chunk: (text: string, thought: boolean, final?: FinalFields) => T,
   ): AsyncIterableIterator<T> {
     const stopped = new AbortController()
     const queue = new ChunkQueue<T>(() => stopped.abort(new DOMException('stream closed', 'AbortError')))
     const signal = options.signal ? AbortSignal.any([options.signal, stopped.signal]) : stopped.signal
     options.onRoute?.({ backend: this.kind, host: this.host })
-    const model = request.model
-    const emit = (text: string, thought: boolean) =>
-      queue.push({ model, created_at: new Date().toISOString(), done: false, ...fields(text, thought) } as T)
-    this.#run(request, signal, emit).then(
+    this.#run(request, signal, (text, thought) => queue.push(chunk(text, thought))).then(
       (final) => {
-        queue.push({ model, created_at: new Date().toISOString(), ...fields('', false), ...final } as T)
+        queue.push(chunk('', false, final))
         queue.end()
       },
       (error: unknown) => queue.fail(error),
@@ -105,7 +123,7 @@ export class LlamaBackend implements Backend {
     return queue
   }
 
-  async #run(request: Request, signal: AbortSignal, emit: GenerationInput['emit']) {
+  async #run(request: Request, signal: AbortSignal, emit: GenerationInput['emit']): Promise<FinalFields> {
     const started = process.hrtime.bigint()
     signal.throwIfAborted()
     const engine = await this.#load()
