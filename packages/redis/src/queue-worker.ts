@@ -148,7 +148,7 @@ async function runRecord(
       if (!result.skipped) line = { ...result, id: data.id, attempts: result.attempts + earlier }
     },
   }
-  await runPipeline({
+  const summary = await runPipeline({
     client: options.client,
     model: spec.model,
     input: [data.record],
@@ -171,7 +171,8 @@ async function runRecord(
   })
   await framer.flush()
   if (signal?.aborted) return 'stopped'
-  if (!line) throw new Error(`record ${data.id}: the pipeline ended without a result`)
+  // The job itself failed (a plugin's jobStart threw): BullMQ fails the job, the collector writes why.
+  if (!line) throw new Error(summary.error?.message ?? 'the pipeline ended without a result')
   // Before the job completes: should this worker die now, the record runs again and the collector
   // keeps the first line it reads for the id.
   await redis.xadd(keys.results, '*', 'id', data.id, 'line', JSON.stringify(line))

@@ -1,6 +1,6 @@
 // A batch on a BullMQ queue, in one process: a collector and two workers over a simulator, on a
 // real redis-server per test. The kill tests with real processes (SIGKILL) are in tests/.
-import { OllamaClient, type RecordResult, type SpoutEvent } from '@spout/core'
+import { OllamaClient, type RecordResult, type SpoutEvent, type SpoutPlugin } from '@spout/core'
 import { type Simulator, startSimulator } from '@spout/ollama-sim'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type CollectedItem, openQueueBatch, type QueueBatch } from './queue-batch.ts'
@@ -25,12 +25,18 @@ async function setUp(options: { persist?: boolean; tokensPerSecond?: number; num
   return { redis, sim }
 }
 
-async function worker(url: string, sim: Simulator, concurrency = 3): Promise<QueueWorker> {
+async function worker(
+  url: string,
+  sim: Simulator,
+  concurrency = 3,
+  plugins?: SpoutPlugin[],
+): Promise<QueueWorker> {
   const started = await startQueueWorker({
     url,
     client: new OllamaClient({ host: sim.url }),
     concurrency,
     lockDuration: 2000,
+    ...(plugins ? { plugins } : {}),
   })
   closers.push(() => started.close({ force: true }))
   return started
@@ -136,5 +142,24 @@ describe('a batch on a BullMQ queue', () => {
     // Its records in flight were cancelled at the server and generated again elsewhere.
     expect(sim.counters.cancelled).toBeGreaterThan(0)
     expect(sim.counters.byPath['/api/generate']).toBe(30 + sim.counters.cancelled)
+  })
+
+  it('gives a record BullMQ failed (its worker could not run it) a failed line, once', async () => {
+    const { redis, sim } = await setUp()
+    const broken: SpoutPlugin = {
+      name: 'broken-start',
+      jobStart() {
+        throw new Error('no GPU today')
+      },
+    }
+    await worker(redis.url, sim, 2, [broken])
+    const collector = await batch(redis.url, 'failing')
+    const { lines } = await collectAll(collector, 4)
+    expect(lines.map((line) => line.id).sort()).toEqual(['q0', 'q1', 'q2', 'q3'])
+    for (const line of lines) {
+      expect(line.error?.code).toBe('SPOUT_QUEUE_JOB_FAILED')
+      expect(line.error?.message).toMatch(/^record q\d: .*no GPU today/)
+    }
+    expect(sim.counters.byPath['/api/generate'] ?? 0).toBe(0)
   })
 })
