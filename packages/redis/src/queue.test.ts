@@ -139,9 +139,11 @@ describe('a batch on a BullMQ queue', () => {
       }
     })
     expectEachIdOnce(lines, 30, sim)
-    // Its records in flight were cancelled at the server and generated again elsewhere.
+    // Its records in flight (4 at most) were cancelled at the server and generated again elsewhere
+    // (one that ended as it was cancelled is not counted as cancelled there).
     expect(sim.counters.cancelled).toBeGreaterThan(0)
-    expect(sim.counters.byPath['/api/generate']).toBe(30 + sim.counters.cancelled)
+    expect(sim.counters.byPath['/api/generate']).toBeGreaterThanOrEqual(30 + sim.counters.cancelled)
+    expect(sim.counters.byPath['/api/generate']).toBeLessThanOrEqual(30 + 4)
   })
 
   it('gives a record BullMQ failed (its worker could not run it) a failed line, once', async () => {
