@@ -1,5 +1,5 @@
 import type { EventError, SpoutEvent } from '@spout/core'
-import type { RecordMetrics } from '@spout/core/events'
+import type { RecordEndEvent, RecordMetrics } from '@spout/core/events'
 
 /** A record the terminal display still shows: in flight, or ended and not drawn yet. */
 export interface RecordView {
@@ -144,49 +144,52 @@ export class JobView {
         this.counts.chunks += 1
         return
       }
-      case 'record-end': {
-        if (event.skipped) {
-          this.counts.skipped += 1
-          this.#records.delete(event.recordId)
-          return
-        }
-        if (event.stage !== undefined) {
-          const stage = this.#stage(event.stage)
-          if (this.#records.has(event.recordId)) stage.inFlight = Math.max(0, stage.inFlight - 1)
-          if (event.error) stage.failed += 1
-          else stage.ok += 1
-        }
-        if (event.error) {
-          this.counts.failed += 1
-          this.#failures.push({ recordId: event.recordId, error: event.error })
-        } else {
-          this.counts.ok += 1
-        }
-        if (!this.#keepEnded) {
-          this.#records.delete(event.recordId)
-          return
-        }
-        const record = this.#records.get(event.recordId) ?? {
-          recordId: event.recordId,
-          model: this.model,
-          attempt: event.attempts,
-          chunks: 0,
-          text: '',
-          thinking: '',
-        }
-        record.text = this.#bounded(event.response)
-        record.thinking = this.#bounded(event.thinking ?? '')
-        record.end = {
-          attempts: event.attempts,
-          ...(event.error ? { error: event.error } : {}),
-          ...(event.metrics ? { metrics: event.metrics } : {}),
-        }
-        this.#records.set(event.recordId, record)
+      case 'record-end':
+        this.#recordEnd(event)
         return
-      }
       case 'job-end':
         return
     }
+  }
+
+  #recordEnd(event: RecordEndEvent): void {
+    if (event.skipped) {
+      this.counts.skipped += 1
+      this.#records.delete(event.recordId)
+      return
+    }
+    if (event.stage !== undefined) {
+      const stage = this.#stage(event.stage)
+      if (this.#records.has(event.recordId)) stage.inFlight = Math.max(0, stage.inFlight - 1)
+      if (event.error) stage.failed += 1
+      else stage.ok += 1
+    }
+    if (event.error) {
+      this.counts.failed += 1
+      this.#failures.push({ recordId: event.recordId, error: event.error })
+    } else {
+      this.counts.ok += 1
+    }
+    if (!this.#keepEnded) {
+      this.#records.delete(event.recordId)
+      return
+    }
+    const record = this.#records.get(event.recordId) ?? {
+      recordId: event.recordId,
+      model: this.model,
+      attempt: event.attempts,
+      chunks: 0,
+      text: '',
+      thinking: '',
+    }
+    record.text = this.#bounded(event.response)
+    record.thinking = this.#bounded(event.thinking ?? '')
+    record.end = {
+      attempts: event.attempts,
+      ...(event.error ? { error: event.error } : {}),
+      ...(event.metrics ? { metrics: event.metrics } : {}),
+    }
+    this.#records.set(event.recordId, record)
   }
 
   #stage(name: string): StageCounts {

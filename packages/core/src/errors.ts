@@ -393,11 +393,3 @@ export class StageError extends SpoutError {
     this.stage = stage
   }
 }
-
-/**
- * What to hand undici's `controller.abort()`: `reason` itself when it is an Error, else an `AbortError`
- * saying `message`. @internal
- */
-export function abortErrorOf(reason: unknown, message = String(reason)): Error {
-  return reason instanceof Error ? reason : new DOMException(message, 'AbortError')
-}

@@ -3,7 +3,6 @@
 // paused until the reader catches up.
 
 import type { Dispatcher } from 'undici'
-import { abortErrorOf } from './errors.ts'
 
 const defaultHighWaterMark = 64 * 1024
 
@@ -114,4 +113,12 @@ export class ResponseBody {
     this.#failure = { error }
     this.#listener?.()
   }
+}
+
+/**
+ * What to hand undici's `controller.abort()`: `reason` itself when it is an Error, else an `AbortError`
+ * saying `message`.
+ */
+export function abortErrorOf(reason: unknown, message = String(reason)): Error {
+  return reason instanceof Error ? reason : new DOMException(message, 'AbortError')
 }

@@ -4,16 +4,9 @@
 import { createRequire } from 'node:module'
 import type { Dispatcher, Agent as UndiciAgent } from 'undici'
 import { sleep } from './backoff.ts'
-import {
-  abortErrorOf,
-  ConnectionError,
-  errorMessageOf,
-  HttpError,
-  TimeoutError,
-  type TimeoutPhase,
-} from './errors.ts'
+import { ConnectionError, errorMessageOf, HttpError, TimeoutError, type TimeoutPhase } from './errors.ts'
 import { parseRetryAfter, type ResolvedRetry, requestRetryDelay } from './request-retry.ts'
-import { ResponseBody } from './response-body.ts'
+import { abortErrorOf, ResponseBody } from './response-body.ts'
 
 export interface Timeouts {
   /** Until the TCP (and TLS) connection is up, in ms. Default 10 000. 0 = no limit. */

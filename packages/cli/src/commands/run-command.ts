@@ -99,17 +99,7 @@ async function runBatch(batch: Batch): Promise<number> {
   const skip = await resumeSkip(plan, say)
   const total = plan.showProgress ? await countRecords(source) : undefined
   const watch = new ServerWatch(target, plan.model)
-  const display = new JobDisplay({
-    stream: io.stderr,
-    mode: !plan.showProgress ? 'silent' : plan.live ? 'live' : 'plain',
-    style: createStyle(plan.live && colorEnabled(io.stderr, io.env)),
-    layout: (plan.concurrency === 1 && !target.hosts) || total === 1 ? 'stream' : 'panel',
-    ...(target.hosts ? { hosts: target.hosts } : {}),
-    showFailures: !plan.quiet,
-    // The command reports these itself, in one line.
-    hideFailure: (error) =>
-      isModelNotFound(error) || (isUnreachable(error) && watch.stopReason === 'unreachable'),
-  })
+  const display = runDisplay(batch, watch, total)
   // 130 after Ctrl-C, 143 after SIGTERM: the first signal decides.
   const interruption = abortOnInterrupt(io, watch.controller, () => {
     watch.stopReason ??= 'interrupted'
@@ -118,17 +108,7 @@ async function runBatch(batch: Batch): Promise<number> {
       'spout: interrupted: stopping (in-flight records are cancelled, the output stays resumable); Ctrl-C again to quit now',
     )
   })
-  const run = flags.queue
-    ? (pipeline: PipelineOptions) =>
-        runOnQueue(pipeline, {
-          url: flags.queue!,
-          workers,
-          resume: plan.resume,
-          ...(plan.system === undefined ? {} : { system: plan.system }),
-          ...(plan.template === undefined ? {} : { template: plan.template }),
-          warn: (message) => display.log(`spout: warning: ${message}`),
-        })
-    : runPipeline
+  const run = flags.queue ? onQueue(batch, display) : runPipeline
   let summary: JobSummary
   try {
     summary = await run({
@@ -182,6 +162,39 @@ async function runBatch(batch: Batch): Promise<number> {
     malformedLines: watch.malformedLines,
     inputLabel: source.label,
   })
+}
+
+/** The terminal display: live on a terminal, plain lines otherwise, nothing with `--quiet`. */
+function runDisplay(
+  { context, plan, target }: Batch,
+  watch: ServerWatch,
+  total: number | undefined,
+): JobDisplay {
+  const { io } = context
+  return new JobDisplay({
+    stream: io.stderr,
+    mode: !plan.showProgress ? 'silent' : plan.live ? 'live' : 'plain',
+    style: createStyle(plan.live && colorEnabled(io.stderr, io.env)),
+    layout: (plan.concurrency === 1 && !target.hosts) || total === 1 ? 'stream' : 'panel',
+    ...(target.hosts ? { hosts: target.hosts } : {}),
+    showFailures: !plan.quiet,
+    // The command reports these itself, in one line.
+    hideFailure: (error) =>
+      isModelNotFound(error) || (isUnreachable(error) && watch.stopReason === 'unreachable'),
+  })
+}
+
+/** With `--queue`: the batch goes on a Redis queue for workers, its lines collected here. */
+function onQueue({ flags, plan, workers }: Batch, display: JobDisplay) {
+  return (pipeline: PipelineOptions) =>
+    runOnQueue(pipeline, {
+      url: flags.queue!,
+      workers,
+      resume: plan.resume,
+      ...(plan.system === undefined ? {} : { system: plan.system }),
+      ...(plan.template === undefined ? {} : { template: plan.template }),
+      warn: (message) => display.log(`spout: warning: ${message}`),
+    })
 }
 
 /** With `--resume` and an output file that exists: the ids it holds done (they are skipped). */
