@@ -1,4 +1,4 @@
-import type { HubErrorFrame, HubSnapshotFrame, SpoutEvent } from '@spout/core/events'
+import type { HubControlFrame, HubErrorFrame, HubSnapshotFrame, SpoutEvent } from '@spout/core/events'
 import { eventTypes } from '@spout/core/events'
 
 /** One frame from the hub, sorted into what the viewer does with it. */
@@ -6,6 +6,7 @@ export type ViewerFrame =
   | { kind: 'events'; events: SpoutEvent[] }
   | { kind: 'snapshot'; snapshot: HubSnapshotFrame }
   | { kind: 'error'; error: HubErrorFrame }
+  | { kind: 'control'; control: HubControlFrame }
 
 /**
  * Reads one text frame from the hub (contract §6): a `SpoutEvent`, an array of them, or a control
@@ -26,6 +27,7 @@ export function readFrame(data: string): ViewerFrame | undefined {
   if (value.type === 'hub-snapshot')
     return { kind: 'snapshot', snapshot: value as unknown as HubSnapshotFrame }
   if (value.type === 'hub-error') return { kind: 'error', error: value as unknown as HubErrorFrame }
+  if (value.type === 'hub-control') return { kind: 'control', control: value as unknown as HubControlFrame }
   if (isEvent(value)) return { kind: 'events', events: [value] }
   return undefined
 }

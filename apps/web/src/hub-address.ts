@@ -4,6 +4,8 @@ export interface HubAddress {
   readonly socketUrl: string
   /** A viewer token, passed through from the page's `?token=`. */
   readonly token?: string
+  /** A control token, passed through from the page's `?control=`: the hub then takes stop commands. */
+  readonly control?: string
 }
 
 /**
@@ -14,14 +16,15 @@ export interface HubAddress {
  */
 export function resolveHubAddress(page: URL, fallback?: string): HubAddress {
   const token = page.searchParams.get('token') ?? undefined
+  const control = page.searchParams.get('control') || undefined
   const given = page.searchParams.get('hub') || fallback
   const socket = given ? parseGiven(given, page) : undefined
-  if (socket) return withToken(socket.href, token)
+  if (socket) return withTokens(socket.href, token, control)
   const origin = new URL('/ws', page)
   origin.protocol = page.protocol === 'https:' ? 'wss:' : 'ws:'
   origin.search = ''
   origin.hash = ''
-  return withToken(origin.href, token)
+  return withTokens(origin.href, token, control)
 }
 
 function parseGiven(given: string, page: URL): URL | undefined {
@@ -39,8 +42,8 @@ function parseGiven(given: string, page: URL): URL | undefined {
   return url
 }
 
-function withToken(socketUrl: string, token: string | undefined): HubAddress {
-  return token ? { socketUrl, token } : { socketUrl }
+function withTokens(socketUrl: string, token: string | undefined, control: string | undefined): HubAddress {
+  return { socketUrl, ...(token ? { token } : {}), ...(control ? { control } : {}) }
 }
 
 /**
@@ -53,6 +56,7 @@ export function socketUrlFor(
 ): string {
   const url = new URL(address.socketUrl)
   if (address.token) url.searchParams.set('token', address.token)
+  if (address.control) url.searchParams.set('control', address.control)
   if (position.hubId) {
     url.searchParams.set('hub', position.hubId)
     if (position.resume) url.searchParams.set('resume', position.resume)

@@ -11,6 +11,7 @@ class FakeSocket implements SocketLike {
   onclose: ((event: CloseEvent) => void) | null = null
   onerror: ((event: Event) => void) | null = null
   closedWith: number | undefined
+  readonly readyState = 1
   constructor(readonly url: string) {}
   open(): void {
     this.onopen?.(new Event('open'))

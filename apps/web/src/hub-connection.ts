@@ -1,4 +1,4 @@
-import { type Backoff, backoffDelay, hubCloseCodes } from '@spout/core/events'
+import { type Backoff, backoffDelay, type ControlCommand, hubCloseCodes } from '@spout/core/events'
 import { readFrame } from './frame.ts'
 import type { HubAddress } from './hub-address.ts'
 import { socketUrlFor } from './hub-address.ts'
@@ -13,6 +13,8 @@ export interface SocketLike {
   onmessage: ((event: MessageEvent) => void) | null
   onclose: ((event: CloseEvent) => void) | null
   onerror: ((event: Event) => void) | null
+  readonly readyState: number
+  send(data: string): void
   close(code?: number, reason?: string): void
 }
 
@@ -34,6 +36,8 @@ export interface HubConnectionOptions {
 export interface HubConnection {
   /** Skips the wait and tries again now (the "Reconnect" button, or the browser going online). */
   reconnectNow(): void
+  /** Sends a control command (stop a job or a record); false when the hub is not connected. */
+  send(command: ControlCommand): boolean
   /** Closes the socket for good. */
   close(): void
 }
@@ -109,6 +113,12 @@ export function connectHub(options: HubConnectionOptions): HubConnection {
 
   return {
     reconnectNow,
+    send(command) {
+      // 1: WebSocket.OPEN (the constant is not on the test's fake sockets).
+      if (socket?.readyState !== 1) return false
+      socket.send(JSON.stringify(command))
+      return true
+    },
     close() {
       closed = true
       if (timer !== undefined) clearTimer(timer)

@@ -15,7 +15,7 @@ import type { ViewerSnapshot, ViewerStore } from './viewer-store.ts'
 export interface Viewer {
   store: ViewerStore
   /** Absent when the page has no live connection (tests, or a store filled by hand). */
-  connection?: Pick<HubConnection, 'reconnectNow'>
+  connection?: Pick<HubConnection, 'reconnectNow'> & Partial<Pick<HubConnection, 'send'>>
 }
 
 export const ViewerContext = createContext<Viewer | undefined>(undefined)

@@ -1,4 +1,4 @@
-import type { HubErrorFrame, RecordLimits, SpoutEvent, SpoutState } from '@spout/core/events'
+import type { HubControlFrame, HubErrorFrame, RecordLimits, SpoutEvent, SpoutState } from '@spout/core/events'
 import { applyEvents, createState, formatResume, fromSnapshot, pruneRecords } from '@spout/core/events'
 import type { ViewerFrame } from './frame.ts'
 
@@ -25,6 +25,8 @@ export interface ViewerSnapshot {
   readonly hubId?: string
   /** The last `hub-error` frame the hub sent. */
   readonly hubError?: HubErrorFrame
+  /** What the hub said of the page's control token (`?control=`): stop buttons show when `allowed`. */
+  readonly control?: HubControlFrame
   /** How many batches were applied so far (one per animation frame at most). */
   readonly flushes: number
 }
@@ -130,7 +132,7 @@ export class ViewerStore {
     const queue = this.#queue
     if (queue.length === 0) return
     this.#queue = []
-    let { state, hubId, hubError } = this.#snapshot
+    let { state, hubId, hubError, control } = this.#snapshot
     let batch: SpoutEvent[] = []
     for (const frame of queue) {
       if (frame.kind === 'events') {
@@ -140,13 +142,16 @@ export class ViewerStore {
         batch = []
         state = fromSnapshot(state, frame.snapshot)
         hubId = frame.snapshot.hubId
+      } else if (frame.kind === 'control') {
+        control = frame.control
       } else {
         hubError = frame.error
       }
     }
     if (batch.length > 0) state = this.#apply(state, batch)
     for (const jobId of state.jobOrder) state = pruneRecords(state, jobId, this.#recordLimits)
-    this.#set({ ...this.#snapshot, state, hubId, hubError, flushes: this.#snapshot.flushes + 1 })
+    const flushes = this.#snapshot.flushes + 1
+    this.#set({ ...this.#snapshot, state, hubId, hubError, ...(control ? { control } : {}), flushes })
   }
 
   /** Where to pick up after a dropped connection: the hub run and each job's last sequence. */

@@ -22,7 +22,21 @@ export type {
   SpoutEventType,
 } from './events.ts'
 export { eventTypes } from './events.ts'
-export type { HubErrorFrame, HubFrame, HubSnapshotFrame, JobSnapshot } from './hub-protocol.ts'
-export { formatResume, fromSnapshot, hubCloseCodes, parseResume, toSnapshot } from './hub-protocol.ts'
+export type {
+  ControlCommand,
+  HubControlFrame,
+  HubErrorFrame,
+  HubFrame,
+  HubSnapshotFrame,
+  JobSnapshot,
+} from './hub-protocol.ts'
+export {
+  formatResume,
+  fromSnapshot,
+  hubCloseCodes,
+  parseControlCommand,
+  parseResume,
+  toSnapshot,
+} from './hub-protocol.ts'
 export type { JobState, JobStatus, RecordLimits, RecordState, RecordStatus, SpoutState } from './reducer.ts'
 export { applyEvent, applyEvents, createState, getRecord, pruneRecords, removeJob } from './reducer.ts'

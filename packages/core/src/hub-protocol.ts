@@ -27,8 +27,49 @@ export interface HubErrorFrame {
   message: string
 }
 
-/** What a viewer can receive: one event, a batch of events, or a control frame. */
+/**
+ * A command on the control channel: a viewer holding the hub's control token sends it to the hub,
+ * which forwards it, as is, to the producer of the job. `stop-job` stops the job as Ctrl-C does;
+ * `stop-record` aborts one record (running or queued). What they stop ends `SPOUT_ABORTED` (resumable).
+ */
+export interface ControlCommand {
+  type: 'control'
+  action: 'stop-job' | 'stop-record'
+  jobId: string
+  /** `stop-record`: the record's id. */
+  recordId?: string
+}
+
+/** Sent once to a viewer that presented a control token: whether the hub takes its commands. */
+export interface HubControlFrame {
+  type: 'hub-control'
+  allowed: boolean
+  /** Why not, when not allowed. */
+  reason?: string
+}
+
+/**
+ * What a viewer can receive: one event, a batch of events, or a control frame. (A viewer that
+ * presented a control token also gets one {@link HubControlFrame} first.)
+ */
 export type HubFrame = SpoutEvent | SpoutEvent[] | HubSnapshotFrame | HubErrorFrame
+
+/** Checks an untrusted value as a {@link ControlCommand}; the message says what is wrong. */
+export function parseControlCommand(
+  value: unknown,
+): { ok: true; command: ControlCommand } | { ok: false; message: string } {
+  if (typeof value !== 'object' || value === null) return { ok: false, message: 'not a JSON object' }
+  const { type, action, jobId, recordId } = value as Record<string, unknown>
+  if (type !== 'control') return { ok: false, message: `type must be "control", not ${JSON.stringify(type)}` }
+  if (action !== 'stop-job' && action !== 'stop-record')
+    return { ok: false, message: `action must be "stop-job" or "stop-record", not ${JSON.stringify(action)}` }
+  if (typeof jobId !== 'string' || jobId === '' || jobId.length > 200)
+    return { ok: false, message: 'jobId must be a string of 1 to 200 characters' }
+  if (action === 'stop-job') return { ok: true, command: { type, action, jobId } }
+  if (typeof recordId !== 'string' || recordId === '' || recordId.length > 1000)
+    return { ok: false, message: 'stop-record needs a recordId of 1 to 1000 characters' }
+  return { ok: true, command: { type, action, jobId, recordId } }
+}
 
 /** WebSocket close codes the hub uses (4000-4999 is the application range). */
 export const hubCloseCodes = {

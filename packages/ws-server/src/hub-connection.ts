@@ -1,4 +1,10 @@
-import { backoffDelay, type HubErrorFrame, hubCloseCodes } from '@spout/core/events'
+import {
+  backoffDelay,
+  type ControlCommand,
+  type HubErrorFrame,
+  hubCloseCodes,
+  parseControlCommand,
+} from '@spout/core/events'
 import { WebSocket } from 'ws'
 
 /** What the connection tells the publisher that owns it. */
@@ -11,6 +17,8 @@ export interface HubConnectionEvents {
   refused(): void
   /** One line for the user (the publisher warns once). */
   warn(message: string): void
+  /** A viewer's command the hub forwarded (its control channel). */
+  control?(command: ControlCommand): void
 }
 
 export interface HubConnectionOptions {
@@ -85,6 +93,10 @@ export class HubConnection {
         return
       }
       if (frame.type === 'hub-error') this.#events.warn(`hub at ${url} refused an event: ${frame.message}`)
+      else if ((frame as { type?: unknown }).type === 'control') {
+        const parsed = parseControlCommand(frame)
+        if (parsed.ok) this.#events.control?.(parsed.command)
+      }
     })
     socket.on('error', () => {}) // 'close' follows and handles it
     socket.on('close', (code) => this.#onClose(socket, code))

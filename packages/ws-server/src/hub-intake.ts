@@ -25,9 +25,13 @@ export class ProducerIntake {
   readonly producers = new Set<Producer>()
   readonly #metrics: HubMetrics
   readonly #maxInvalidFrames: number
-  readonly #onEvents: (events: SpoutEvent[]) => void
+  readonly #onEvents: (events: SpoutEvent[], producer: Producer) => void
 
-  constructor(metrics: HubMetrics, maxInvalidFrames: number, onEvents: (events: SpoutEvent[]) => void) {
+  constructor(
+    metrics: HubMetrics,
+    maxInvalidFrames: number,
+    onEvents: (events: SpoutEvent[], producer: Producer) => void,
+  ) {
     this.#metrics = metrics
     this.#maxInvalidFrames = maxInvalidFrames
     this.#onEvents = onEvents
@@ -79,7 +83,7 @@ export class ProducerIntake {
       events[index] = result.event
     }
     this.#metrics.eventsIn += events.length
-    this.#onEvents(events)
+    this.#onEvents(events, producer)
     return undefined
   }
 

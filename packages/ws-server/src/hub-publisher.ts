@@ -1,5 +1,6 @@
 import {
   applyEvents,
+  type ControlCommand,
   createState,
   pruneRecords,
   type RecordLimits,
@@ -16,6 +17,8 @@ export interface HubPublisherOptions {
   url: string
   /** The hub's token, sent as `Authorization: Bearer T`. */
   token?: string
+  /** Called with each command a viewer sent on the hub's control channel (`broadcastSink` acts on it). */
+  onControl?: (command: ControlCommand) => void
   /** Bytes of events held while the hub is away or slow; past it they are dropped and the hub is resynchronized. Default 8 MiB. */
   maxBufferedBytes?: number
   /** Events sent within this window go out as one frame, ms. Default `16`. */
@@ -102,6 +105,7 @@ export class HubPublisher {
       },
       refused: () => this.#dropQueue(),
       warn: (message) => this.#warnOnce(message),
+      ...(options.onControl ? { control: options.onControl } : {}),
     })
   }
 

@@ -6,6 +6,7 @@ import { WebSocket, WebSocketServer } from 'ws'
 import { hostAllowed } from './access.ts'
 import { HubError } from './errors.ts'
 import { admissionVerdict, type HubRole, refuseHandshake, roleOf } from './hub-admission.ts'
+import { ControlChannel, controlGrant } from './hub-control.ts'
 import { ProducerIntake } from './hub-intake.ts'
 import { type HubRoutesContext, handleHubRequest } from './hub-routes.ts'
 import { JobStore } from './job-store.ts'
@@ -61,6 +62,7 @@ class HubServer implements Hub {
   readonly #metrics = new HubMetrics()
   readonly #fanOut: ViewerFanOut
   readonly #intake: ProducerIntake
+  readonly #control = new ControlChannel()
   readonly #routes: HubRoutesContext
   readonly #flushes: TickThrottle
   readonly #http: Server
@@ -77,9 +79,10 @@ class HubServer implements Hub {
     this.hubId = options.bus?.hubId ?? randomUUID()
     this.#store = new JobStore(options)
     this.#fanOut = new ViewerFanOut(options, this.#metrics)
-    this.#intake = new ProducerIntake(this.#metrics, options.maxInvalidFrames, (events) =>
-      this.#publish(events),
-    )
+    this.#intake = new ProducerIntake(this.#metrics, options.maxInvalidFrames, (events, producer) => {
+      if (options.controlToken !== undefined) this.#control.noteJobs(producer.socket, events)
+      this.#publish(events)
+    })
     this.#flushes = new TickThrottle(options.tickMs, () => this.#flush())
     this.#routes = {
       options,
@@ -259,9 +262,16 @@ class HubServer implements Hub {
     socket.on('pong', () => {
       viewer.alive = true
     })
-    socket.on('message', () => {
-      viewer.alive = true // viewers have nothing to say; anything they send is ignored
+    // Viewers have nothing to say, except those holding the control token: their commands go to
+    // the producers (see hub-control.ts). Anything else a viewer sends is ignored.
+    const control = controlGrant(url, this.#options)
+    socket.on('message', (data) => {
+      viewer.alive = true
+      if (!control?.allowed) return
+      const refused = this.#control.command(data as Buffer | ArrayBuffer | Buffer[])
+      if (refused && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(refused))
     })
+    if (control) socket.send(JSON.stringify(control))
     const positions = parseResume(url.searchParams.get('resume'))
     const frames: { data: Buffer; events: number }[] = []
     if (url.searchParams.get('hub') === this.hubId && positions.size > 0) {

@@ -11,6 +11,11 @@ export interface HubOptions {
   token?: string
   /** When set, viewers must present it (or `token`) as `?token=T`. */
   viewerToken?: string
+  /**
+   * Turns the control channel on: a viewer that presents it as `?control=T` may stop a job or one
+   * record (forwarded to the job's producer). Separate from the read tokens. Default: off.
+   */
+  controlToken?: string
   /** Allow a non-loopback `host` without a `token`. Default `false`. */
   insecure?: boolean
   /** The viewer's build, served at `/` with an SPA fallback to `index.html`. */
@@ -71,6 +76,7 @@ export interface ResolvedHubOptions {
   port: number
   token: string | undefined
   viewerToken: string | undefined
+  controlToken: string | undefined
   staticDir: string | undefined
   allowedOrigins: Set<string>
   allowedHosts: Set<string>
@@ -129,6 +135,7 @@ export function resolveHubOptions(options: HubOptions): ResolvedHubOptions {
   for (const [name, value] of [
     ['token', options.token],
     ['viewerToken', options.viewerToken],
+    ['controlToken', options.controlToken],
   ] as const) {
     if (value !== undefined && value.length === 0) {
       throw new HubError('SPOUT_HUB_OPTIONS', `[hub] ${name} must not be empty`)
@@ -154,6 +161,7 @@ export function resolveHubOptions(options: HubOptions): ResolvedHubOptions {
     port,
     token: options.token,
     viewerToken: options.viewerToken,
+    controlToken: options.controlToken,
     staticDir: options.staticDir,
     allowedOrigins: new Set((options.allowedOrigins ?? []).map((origin) => origin.replace(/\/+$/, ''))),
     allowedHosts: new Set((options.allowedHosts ?? []).map((value) => value.toLowerCase())),

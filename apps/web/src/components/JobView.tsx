@@ -10,6 +10,7 @@ import { JobChartsView } from './JobChartsView.tsx'
 import { JobStats, JobStatusBadge } from './JobList.tsx'
 import { RecordList } from './RecordList.tsx'
 import { StagesPanel } from './StagesPanel.tsx'
+import { StopJobButton } from './StopControls.tsx'
 
 /**
  * The selected job: its header, the filters and its records. The header and the list subscribe
@@ -48,7 +49,8 @@ function JobHeader({ jobId, headingId }: { jobId: string; headingId: string }) {
   return (
     <header className="job-view-head">
       <h2 id={headingId}>
-        {job.name} <JobStatusBadge status={job.status} />
+        {job.name} <JobStatusBadge status={job.status} />{' '}
+        <StopJobButton jobId={job.jobId} running={job.status === 'running'} />
       </h2>
       <p className="job-meta">
         {job.model} · {job.host} · <span className="muted">{job.jobId}</span>

@@ -7,6 +7,7 @@ import { useRecord } from '../use-viewer.ts'
 import { CopyButton } from './CopyButton.tsx'
 import { MarkdownView } from './MarkdownView.tsx'
 import { QueuedRecord } from './QueuedRecord.tsx'
+import { StopRecordButton } from './StopControls.tsx'
 
 /** Parts of a row the user can open; remembered while the row scrolls out of the virtual window. */
 export type RowPart = 'prompt' | 'thinking' | 'response'
@@ -43,16 +44,27 @@ export const RecordRow = memo(function RecordRow({
 }: RecordRowProps) {
   const record = useRecord(jobId, recordId)
   if (!record) return null
-  if (record.status === 'queued') return <QueuedRecord record={record} />
-  return <RecordView record={record} openParts={openParts} partsKey={`${jobId}\n${recordId}`} raw={raw} />
+  if (record.status === 'queued') return <QueuedRecord jobId={jobId} record={record} />
+  return (
+    <RecordView
+      jobId={jobId}
+      record={record}
+      openParts={openParts}
+      partsKey={`${jobId}\n${recordId}`}
+      raw={raw}
+    />
+  )
 })
 
 export function RecordView({
+  jobId,
   record,
   openParts,
   partsKey,
   raw = false,
 }: {
+  /** Set for a live row: its stop button can name the job. */
+  jobId?: string
   record: RecordState
   openParts: OpenParts
   partsKey: string
@@ -83,6 +95,7 @@ export function RecordView({
       aria-label={`Record ${record.recordId}, ${record.status}`}
     >
       <RecordHead
+        jobId={jobId}
         recordId={record.recordId}
         status={record.status}
         retries={retries}
@@ -144,6 +157,7 @@ export function RecordView({
 
 /** Id, state, retries, metrics and copy buttons. Memoized: a new token does not re-render it. */
 const RecordHead = memo(function RecordHead({
+  jobId,
   recordId,
   status,
   retries,
@@ -152,6 +166,7 @@ const RecordHead = memo(function RecordHead({
   hasPrompt,
   latest,
 }: {
+  jobId: string | undefined
   recordId: string
   status: RecordState['status']
   retries: number
@@ -176,6 +191,7 @@ const RecordHead = memo(function RecordHead({
       ) : null}
       {metrics && status !== 'streaming' ? <RecordMetricsLine metrics={metrics} /> : null}
       <span className="record-actions">
+        {jobId !== undefined ? <StopRecordButton jobId={jobId} recordId={recordId} status={status} /> : null}
         {hasPrompt ? <CopyButton label="Copy prompt" text={() => promptText(latest())} /> : null}
         <CopyButton label="Copy response" text={() => latest().text} />
       </span>

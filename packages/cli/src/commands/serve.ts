@@ -12,6 +12,7 @@ interface ServeFlags {
   host: string
   token?: string
   viewerToken?: string
+  controlToken?: string
   insecure?: boolean
   allowOrigin?: string[]
   allowHost?: string[]
@@ -29,6 +30,10 @@ export function registerServe(program: Command, context: CommandContext): void {
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--token <token>', 'producers must send this token (default: $SPOUT_TOKEN)')
     .option('--viewer-token <token>', 'viewers must send this token (default: $SPOUT_VIEWER_TOKEN)')
+    .option(
+      '--control-token <token>',
+      'turn on the control channel: a viewer opened with ?control=<token> may stop a job or one record (default: $SPOUT_CONTROL_TOKEN; off without it)',
+    )
     .option('--insecure', 'allow listening beyond this machine without tokens')
     .option(
       '--allow-origin <origin>',
@@ -57,6 +62,7 @@ Examples:
   $ SPOUT_TOKEN=s3cret spout serve --port 8080
   $ SPOUT_TOKEN=s3cret spout serve --redis redis://10.0.0.5:6379/0 --host 0.0.0.0   (one of several hubs)
   $ spout serve --allow-origin https://viewer.example --allow-host spout.internal:4317
+  $ SPOUT_CONTROL_TOKEN=k3y spout serve   (then open http://127.0.0.1:4317/?control=k3y to get stop buttons)
   $ SPOUT_TOKEN=s3cret spout run data.jsonl -m llama3.2 -o out.jsonl --broadcast ws://127.0.0.1:4317`,
     )
     .action(async (flags: ServeFlags) => {
@@ -64,6 +70,7 @@ Examples:
       // Tokens from the environment too: arguments are visible to every user of the machine in `ps`.
       flags.token ??= io.env.SPOUT_TOKEN || undefined
       flags.viewerToken ??= io.env.SPOUT_VIEWER_TOKEN || undefined
+      flags.controlToken ??= io.env.SPOUT_CONTROL_TOKEN || undefined
       // Loaded when the command runs: `spout --help` does not pay for the hub.
       const { bundledViewerDir, createHub } = await import('@spout/ws-server')
       const staticDir = bundledViewerDir()
@@ -75,6 +82,7 @@ Examples:
           port,
           ...(flags.token ? { token: flags.token } : {}),
           ...(flags.viewerToken ? { viewerToken: flags.viewerToken } : {}),
+          ...(flags.controlToken ? { controlToken: flags.controlToken } : {}),
           ...(flags.insecure ? { insecure: true } : {}),
           ...(staticDir ? { staticDir } : {}),
           ...(flags.allowOrigin ? { allowedOrigins: flags.allowOrigin } : {}),
@@ -98,6 +106,9 @@ Examples:
       io.stderr.write(
         `spout: hub listening on ${hub.url}${staticDir ? ' (viewer: open it in a browser)' : ' (no viewer: this @spout/ws-server was built without @spout/web)'}\n` +
           `spout: publish with: spout run <input> -m <model> -o out.jsonl --broadcast ${publish}${flags.token ? ' --token <token>' : ''}\n` +
+          (flags.controlToken
+            ? `spout: control channel on: open ${hub.url}/?control=<control token> to stop jobs and records\n`
+            : '') +
           'spout: Ctrl-C to stop\n',
       )
       await new Promise<void>((resolve) => {

@@ -1,0 +1,123 @@
+// The control channel end to end: a real hub started with a control token, a real `spout run
+// --broadcast` against the simulator, and a real Chromium. Queued rows show before they start; a page
+// without the token has no buttons; a page with it stops one running record, one queued record and
+// then the whole job; the run exits 130 with those records SPOUT_ABORTED, and a resume runs them.
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Simulator } from '@spout/ollama-sim'
+import { startSimulator } from '@spout/ollama-sim'
+import type { Hub } from '@spout/ws-server'
+import { createHub } from '@spout/ws-server'
+import type { BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { spawnCli } from './support/cli.ts'
+import { makeTempDir } from './support/temp-dir.ts'
+import { ensureViewerBuild, launchBrowser, publishUrl, staticDir } from './support/viewer-page.ts'
+
+const controlToken = 'k3y-for-tests'
+const ids = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8']
+/** r2 is short (it ends ok before anything is stopped); the others stream long enough to be stopped. */
+const prompt = (id: string) => `question ${id} [sim:tokens=${id === 'r2' ? 5 : 2000}]`
+
+interface Line {
+  id: string
+  response: string
+  error?: { code: string; message: string }
+}
+
+describe('stopping from the viewer (Chromium, spout run --broadcast, hub control channel)', () => {
+  let slow: Simulator
+  let fast: Simulator
+  let hub: Hub
+  let context: BrowserContext
+  let directory: { path: string; remove: () => Promise<void> }
+  const errors: string[] = []
+
+  beforeAll(async () => {
+    ensureViewerBuild()
+    directory = await makeTempDir('spout-viewer-control-')
+    context = await launchBrowser(join(directory.path, 'profile'))
+    slow = await startSimulator({ tokensPerSecond: 40, numParallel: 2 })
+    fast = await startSimulator({ numParallel: 4 })
+    hub = await createHub({ port: 0, staticDir, controlToken })
+  }, 120_000)
+
+  afterAll(async () => {
+    await context?.close()
+    await hub?.close()
+    await slow?.close()
+    await fast?.close()
+    await directory?.remove()
+  })
+
+  async function openViewer(query: string): Promise<Page> {
+    const page = await context.newPage()
+    await page.setViewportSize({ width: 1280, height: 1600 })
+    page.on('pageerror', (error) => errors.push(error.message))
+    await page.goto(`${hub.url}/${query}`)
+    await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor()
+    return page
+  }
+
+  const row = (page: Page, id: string) => page.locator(`[data-record-id="${id}"]`)
+
+  it('stops a running record, a queued one and the job; the output is resumable', async () => {
+    const input = join(directory.path, 'questions.jsonl')
+    const output = join(directory.path, 'answers.jsonl')
+    await writeFile(input, ids.map((id) => JSON.stringify({ id, prompt: prompt(id) })).join('\n') + '\n')
+    const args = ['run', input, '-m', 'llama3.2', '-o', output, '-c', '2', '--name', 'control-job']
+    const run = spawnCli([...args, '--host', slow.url, '--broadcast', publishUrl(hub)])
+
+    // A page whose control token is wrong sees the job and its queued rows, and no buttons.
+    const reader = await openViewer('?control=wrong')
+    await row(reader, 'r8').and(reader.locator('[data-status="queued"]')).waitFor({ timeout: 60_000 })
+    await row(reader, 'r1').and(reader.locator('[data-status="streaming"]')).waitFor({ timeout: 60_000 })
+    expect(await row(reader, 'r8').textContent()).toContain('waiting for a free slot')
+    expect(await reader.locator('.stop-record, .stop-job').count()).toBe(0)
+
+    const controller = await openViewer(`?control=${controlToken}`)
+    await row(controller, 'r1').and(controller.locator('[data-status="streaming"]')).waitFor()
+    // One running record: it ends failed (SPOUT_ABORTED) and the next queued record takes its slot.
+    await row(controller, 'r1').getByRole('button', { name: 'Stop record r1' }).click()
+    await row(controller, 'r1').and(controller.locator('[data-status="failed"]')).waitFor({ timeout: 30_000 })
+    expect(await row(controller, 'r1').locator('.record-error-code').textContent()).toBe('SPOUT_ABORTED')
+    // One queued record: it ends without ever starting.
+    await row(controller, 'r8').getByRole('button', { name: 'Stop record r8' }).click()
+    await row(controller, 'r8').and(controller.locator('[data-status="failed"]')).waitFor({ timeout: 30_000 })
+    await row(controller, 'r3')
+      .and(controller.locator('[data-status="streaming"]'))
+      .waitFor({ timeout: 30_000 })
+    // The job: two clicks (stop, confirm), and the run stops as after Ctrl-C.
+    await controller.getByRole('button', { name: 'Stop job' }).click()
+    await controller.getByRole('button', { name: 'Confirm stop' }).click()
+    const exit = await run.exited
+    expect(exit.code, exit.stderr).toBe(130)
+    expect(exit.stderr).toContain('a viewer stopped the job')
+    expect(exit.stderr).toMatch(/spout: interrupted: .*cancelled/)
+    await controller.locator('.job-view-head .badge--interrupted').waitFor({ timeout: 30_000 })
+
+    // Every record read has its line; what was stopped is SPOUT_ABORTED; r2 had finished.
+    const lines = (await readFile(output, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Line)
+    expect(lines.map((line) => line.id).sort()).toEqual(ids)
+    const byId = new Map(lines.map((line) => [line.id, line]))
+    expect(byId.get('r2')?.error).toBeUndefined()
+    expect(byId.get('r1')?.error?.message).toMatch(/^record r1: aborted: from the viewer/)
+    expect(byId.get('r8')?.error?.message).toMatch(/^record r8: aborted: from the viewer/)
+    for (const id of ['r3', 'r4', 'r5', 'r6', 'r7']) expect(byId.get(id)?.error?.code).toBe('SPOUT_ABORTED')
+
+    // A resume runs the stopped records again, and only them.
+    const resumed = await spawnCli([...args, '--host', fast.url, '--resume']).exited
+    expect(resumed.code, resumed.stderr).toBe(0)
+    const final = (await readFile(output, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Line)
+    expect(final.map((line) => line.id).sort()).toEqual(ids)
+    for (const line of final) expect(line.error).toBeUndefined()
+    expect(final.find((line) => line.id === 'r2')?.response).toBe(byId.get('r2')?.response)
+    expect(errors).toEqual([])
+  }, 240_000)
+})
