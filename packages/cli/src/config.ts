@@ -177,7 +177,7 @@ function validateConfig(value: unknown, file: string): SpoutConfig {
   expect('retries', 'a whole number ≥ 0', (field) => Number.isInteger(field) && (field as number) >= 0)
   expect('formatRetries', 'a whole number ≥ 0', (field) => Number.isInteger(field) && (field as number) >= 0)
   expect('chat', 'a boolean', (field) => typeof field === 'boolean')
-  expect('think', 'a boolean or low/medium/high', (field) =>
+  expect('think', 'a boolean or low/medium/high/max', (field) =>
     [true, false, 'low', 'medium', 'high', 'max'].includes(field as string),
   )
   expect('format', '"json" or a JSON schema object', (field) => field === 'json' || isObject(field))
