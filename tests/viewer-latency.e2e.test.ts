@@ -128,6 +128,8 @@ describe('token → DOM latency in Chromium', () => {
           jobId: `latency-${viewers}`,
           count: 2000,
           concurrency: 8,
+          // As `spout run --broadcast` does: a record is a (queued) row before its first token.
+          readAhead: 16,
           tokens: 12,
           onEvent: (event: SpoutEvent) => {
             if (event.type === 'chunk') sentAt.set(`${event.recordId}/${event.seq}`, epochNow())

@@ -73,6 +73,8 @@ export function startJob(
     onEvent?: (event: SpoutEvent) => void
     /** The backend, e.g. a `HostPool`; default an `OllamaClient` for `simulator`. */
     client?: Backend
+    /** Records read ahead of a free slot (queued rows); `spout run --broadcast` reads 16. Default 0. */
+    readAhead?: number
   },
 ): RunningJob {
   const ids = Array.from(
@@ -91,6 +93,7 @@ export function startJob(
     request: { system: 'Answer in one paragraph.', options: { num_predict: options.tokens } },
     input: ids.map((id) => ({ id, prompt: `Question ${id}: what is a river?${options.suffix?.[id] ?? ''}` })),
     concurrency: options.concurrency,
+    readAhead: options.readAhead ?? 0,
     plugins: [
       eventSink((event) => {
         options.onEvent?.(event)
