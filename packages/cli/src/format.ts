@@ -39,6 +39,9 @@ export function formatCount(value: number): string {
   return Math.round(value).toLocaleString('en-US')
 }
 
+/** Node's own wording of "3 days ago" / "in 4 minutes" (always a number, as `ollama list` prints). */
+const relativeTime = new Intl.RelativeTimeFormat('en', { numeric: 'always' })
+
 /** A past or future time relative to `now`: `3 days ago`, `in 4 minutes`. */
 export function formatRelativeTime(time: string | Date | undefined, now = Date.now()): string {
   if (time === undefined) return '-'
@@ -46,7 +49,8 @@ export function formatRelativeTime(time: string | Date | undefined, now = Date.n
   if (!Number.isFinite(at)) return '-'
   const difference = at - now
   const seconds = Math.abs(difference) / 1000
-  const steps: [number, string][] = [
+  if (seconds < 5) return difference >= 0 ? 'in a moment' : 'just now'
+  const steps: [number, Intl.RelativeTimeFormatUnit][] = [
     [60, 'second'],
     [60, 'minute'],
     [24, 'hour'],
@@ -58,9 +62,7 @@ export function formatRelativeTime(time: string | Date | undefined, now = Date.n
   for (const [size, unit] of steps) {
     if (amount < size) {
       const whole = Math.max(1, Math.floor(amount))
-      const phrase = `${whole} ${unit}${whole === 1 ? '' : 's'}`
-      if (unit === 'second' && seconds < 5) return difference >= 0 ? 'in a moment' : 'just now'
-      return difference >= 0 ? `in ${phrase}` : `${phrase} ago`
+      return relativeTime.format(difference >= 0 ? whole : -whole, unit)
     }
     amount /= size
   }

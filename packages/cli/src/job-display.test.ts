@@ -1,8 +1,9 @@
 import { Writable } from 'node:stream'
+import { stripVTControlCharacters as stripAnsi } from 'node:util'
 import type { SpoutEvent } from '@spout/core'
 import { describe, expect, it, vi } from 'vitest'
 import { type DisplayMode, JobDisplay } from './job-display.ts'
-import { createStyle, stripAnsi } from './style.ts'
+import { createStyle } from './style.ts'
 import { TestTerminal } from './testing/terminal.ts'
 
 class Capture extends Writable {

@@ -27,7 +27,8 @@ export function createStyle(enabled: boolean): Style {
 }
 
 /**
- * Colour only on a terminal, never with `NO_COLOR` set (no-color.org), `FORCE_COLOR=0` or `TERM=dumb`.
+ * Colour on a terminal, never with `NO_COLOR` set (no-color.org), `FORCE_COLOR=0` or `TERM=dumb`;
+ * any other `FORCE_COLOR` turns it on off a terminal too (as Node's `util.styleText` reads them).
  */
 export function colorEnabled(
   stream: OutputStream,
@@ -35,6 +36,7 @@ export function colorEnabled(
 ): boolean {
   if (env.NO_COLOR) return false
   if (env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false') return false
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '') return true
   if (env.TERM === 'dumb') return false
   return stream.isTTY === true
 }
@@ -46,11 +48,4 @@ export function liveTerminal(io: {
   env: Readonly<Record<string, string | undefined>>
 }): boolean {
   return io.stdout.isTTY === true && io.stderr.isTTY === true && io.env.TERM !== 'dumb'
-}
-
-const ansiPattern = /\x1b\[[0-9;?]*[A-Za-z]/g
-
-/** Removes ANSI escape sequences. */
-export function stripAnsi(text: string): string {
-  return text.replace(ansiPattern, '')
 }

@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os'
+import { stripVTControlCharacters as stripAnsi } from 'node:util'
 import { type Simulator, startSimulator } from '@spout/ollama-sim'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { stripAnsi } from '../style.ts'
 import { runCli } from '../testing/harness.ts'
 
 let sim: Simulator

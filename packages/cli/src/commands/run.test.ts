@@ -1,9 +1,9 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { stripVTControlCharacters as stripAnsi } from 'node:util'
 import { expectedResponse, type Simulator, startSimulator } from '@spout/ollama-sim'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { stripAnsi } from '../style.ts'
 import { parseJsonl, runCli, startCli } from '../testing/harness.ts'
 
 const examples = resolve(import.meta.dirname, '../../../../examples/plugins')
