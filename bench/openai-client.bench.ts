@@ -22,12 +22,19 @@ const longEventRounds = 5
 
 const floorAgent = new Agent({ headersTimeout: 0, bodyTimeout: 0 })
 
-/** The floor: POST, split the bytes at `\n`, JSON.parse every `data: {…}` line; nothing else. */
+/** The floor: POST (the same body as the clients), split the bytes at `\n`, JSON.parse every `data: {…}` line; nothing else. */
 const floor: Contender = async (url, body) => {
   const response = await request(`${url}/v1/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: body.model, prompt: body.prompt, stream: true }),
+    // The same request as the other two contenders, so the server sends the same stream: with
+    // `include_usage` every chunk carries a `usage` object (about a third more bytes per event).
+    body: JSON.stringify({
+      model: body.model,
+      prompt: body.prompt,
+      stream: true,
+      stream_options: { include_usage: true },
+    }),
     dispatcher: floorAgent,
   })
   let chunks = 0
