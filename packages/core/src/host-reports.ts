@@ -2,7 +2,6 @@
 // most once a period, so the terminal, the hub and the viewer show each host's state live (the
 // job-end's `summary.hosts` has the last figures).
 
-import type { BackendCapacity } from './backend.ts'
 import { hostsEvent } from './event-builders.ts'
 import type { HostReport, HostsEvent } from './events.ts'
 
@@ -17,12 +16,8 @@ export class HostReports {
   #sending = false
 
   /** `send` is awaited: a tick that comes while the last event is still being handed out is skipped. */
-  constructor(
-    capacity: Required<Pick<BackendCapacity, 'report'>>,
-    jobId: string,
-    send: (event: HostsEvent) => Promise<void>,
-  ) {
-    this.#report = () => capacity.report()
+  constructor(report: () => HostReport[], jobId: string, send: (event: HostsEvent) => Promise<void>) {
+    this.#report = report
     this.#jobId = jobId
     this.#send = send
   }

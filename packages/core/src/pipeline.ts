@@ -160,13 +160,17 @@ class PipelineRun {
   #hostReports(): HostReports | undefined {
     const capacity = this.#options.client.capacity
     if (!capacity?.report || !this.#driver!.has('hosts') || this.#stop) return undefined
-    return new HostReports({ report: () => capacity.report!() }, this.#job.jobId, async (event) => {
-      try {
-        await this.#driver!.hookParallel('hosts', event)
-      } catch (error) {
-        this.#failJob(error)
-      }
-    })
+    return new HostReports(
+      () => capacity.report!(),
+      this.#job.jobId,
+      async (event) => {
+        try {
+          await this.#driver!.hookParallel('hosts', event)
+        } catch (error) {
+          this.#failJob(error)
+        }
+      },
+    )
   }
 
   #finish(): JobSummary {
