@@ -1,0 +1,336 @@
+// One `collect` call of a queue batch: the records go in as BullMQ jobs (at most a window of them
+// out at a time), the workers' lines and events come back on the batch's streams, and a sweep gives
+// failed jobs their line and queues again the records Redis lost.
+import type { InputRecord, RecordResult, SpoutEvent } from '@spout/core'
+import { Job, type Queue } from 'bullmq'
+import type { Redis } from 'ioredis'
+import { RedisError } from './errors.ts'
+import { type BatchSpec, type batchKeys, type RecordJobData, recordJobId, runsKey } from './queue-keys.ts'
+
+/** A record to queue: its id (the output's key) and the record. */
+export interface QueueEntry {
+  id: string
+  record: InputRecord
+}
+
+/** What the collector hands out: live events from the workers, and each record's line once. */
+export type CollectedItem =
+  | { type: 'event'; event: SpoutEvent }
+  | { type: 'result'; line: RecordResult }
+  | { type: 'duplicate'; id: string }
+
+/** What a {@link Collection} works with: the batch's settings and its Redis connections. */
+export interface CollectionParts {
+  spec: BatchSpec
+  keys: ReturnType<typeof batchKeys>
+  queue: Queue<RecordJobData, string>
+  writer: Redis
+  reader: Redis
+  /** Records queued and not yet collected, at most. */
+  window: number
+  /** How often queued records are checked, in ms. */
+  sweepInterval: number
+  /** The Redis URL without its password, for messages. */
+  url: string
+  /** Reports a failure talking to Redis (the collection goes on). */
+  report: (message: string, cause: unknown) => void
+}
+
+/** A job as `addBulk` takes it. */
+interface QueuedJob {
+  name: string
+  data: RecordJobData
+  opts: { jobId: string; removeOnComplete: boolean; removeOnFail: boolean }
+}
+
+interface Pending {
+  record: InputRecord
+  jobId: string
+  /** When a check first found no job for it (gone with Redis's data, or completed and removed). */
+  missingSince?: number
+}
+
+/** One `collect` call: the enqueuer, the reader of the streams and the sweeper, feeding one list. */
+export class Collection {
+  readonly #parts: CollectionParts
+  readonly #entries: AsyncIterable<QueueEntry> | Iterable<QueueEntry>
+  readonly #signal: AbortSignal | undefined
+  readonly #pending = new Map<string, Pending>()
+  readonly #ready: CollectedItem[] = []
+  readonly #resultEntries: string[] = []
+  #inputDone = false
+  #stopped = false
+  #failure: { error: unknown } | undefined
+  #wake: (() => void) | undefined
+  #space: (() => void) | undefined
+  readonly #sleepers: (() => void)[] = []
+
+  constructor(
+    parts: CollectionParts,
+    entries: AsyncIterable<QueueEntry> | Iterable<QueueEntry>,
+    signal?: AbortSignal,
+  ) {
+    this.#parts = parts
+    this.#entries = entries
+    this.#signal = signal
+  }
+
+  async *items(): AsyncGenerator<CollectedItem> {
+    const onAbort = () => this.#stop()
+    this.#signal?.addEventListener('abort', onAbort, { once: true })
+    if (this.#signal?.aborted) this.#stop()
+    const tasks = [this.#enqueue().catch((error: unknown) => this.#fail(error)), this.#read(), this.#sweep()]
+    try {
+      for (;;) {
+        const item = this.#ready.shift()
+        if (item) {
+          yield item
+          continue
+        }
+        // The lines handed out are written: their entries can go.
+        this.#dropResults()
+        if (this.#failure) throw this.#failure.error
+        if (this.#stopped || (this.#inputDone && this.#pending.size === 0)) break
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve
+        })
+      }
+    } finally {
+      this.#signal?.removeEventListener('abort', onAbort)
+      this.#stop()
+      await Promise.all(tasks)
+      this.#dropResults()
+    }
+  }
+
+  #push(item: CollectedItem): void {
+    this.#ready.push(item)
+    this.#wakeUp()
+  }
+
+  #wakeUp(): void {
+    const wake = this.#wake
+    this.#wake = undefined
+    wake?.()
+  }
+
+  #stop(): void {
+    this.#stopped = true
+    this.#wakeUp()
+    this.#space?.()
+    for (const wake of this.#sleepers.splice(0)) wake()
+  }
+
+  /** Waits `ms`, or less when the collection stops. */
+  #pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms)
+      this.#sleepers.push(() => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
+  }
+
+  #fail(error: unknown): void {
+    this.#failure ??= { error }
+    this.#stop()
+  }
+
+  #dropResults(): void {
+    if (this.#resultEntries.length === 0) return
+    const ids = this.#resultEntries.splice(0)
+    this.#parts.writer.xdel(this.#parts.keys.results, ...ids).catch(() => {})
+  }
+
+  #job(id: string, record: InputRecord, jobId: string): QueuedJob {
+    const data: RecordJobData = { runId: this.#parts.spec.runId, id, record }
+    return { name: 'record', data, opts: { jobId, removeOnComplete: true, removeOnFail: false } }
+  }
+
+  async #enqueue(): Promise<void> {
+    const { queue, window } = this.#parts
+    let batch: QueuedJob[] = []
+    const flush = async () => {
+      if (batch.length === 0) return
+      const jobs = batch
+      batch = []
+      await queue.addBulk(jobs)
+    }
+    for await (const entry of this.#entries) {
+      if (this.#stopped) break
+      if (this.#pending.has(entry.id)) {
+        this.#push({ type: 'duplicate', id: entry.id })
+        continue
+      }
+      const jobId = recordJobId(this.#parts.spec.runId, entry.id)
+      this.#pending.set(entry.id, { record: entry.record, jobId })
+      batch.push(this.#job(entry.id, entry.record, jobId))
+      if (batch.length >= 100) await flush()
+      while (this.#pending.size >= window && !this.#stopped) {
+        await flush()
+        await new Promise<void>((resolve) => {
+          this.#space = resolve
+        })
+      }
+    }
+    await flush()
+    this.#inputDone = true
+    this.#wakeUp()
+  }
+
+  /** Reads the results and events streams until the collection ends. */
+  async #read(): Promise<void> {
+    const { reader, keys, report } = this.#parts
+    let lastResult = '0-0'
+    let lastEvent = '$'
+    let failures = 0
+    while (!this.#stopped) {
+      try {
+        if (lastEvent === '$') {
+          const [last] = await reader.xrevrange(keys.events, '+', '-', 'COUNT', 1)
+          lastEvent = last?.[0] ?? '0-0'
+        }
+        const response = await reader.xread(
+          'COUNT',
+          500,
+          'BLOCK',
+          500,
+          'STREAMS',
+          keys.results,
+          keys.events,
+          lastResult,
+          lastEvent,
+        )
+        failures = 0
+        for (const [stream, entries] of response ?? []) {
+          for (const [entryId, fields] of entries) {
+            if (stream === keys.results) {
+              lastResult = entryId
+              this.#takeResult(entryId, fields)
+            } else {
+              lastEvent = entryId
+              this.#takeEvents(fields)
+            }
+          }
+        }
+      } catch (error) {
+        if (this.#stopped) return
+        failures += 1
+        if (failures === 1) report('cannot read the results', error)
+        await this.#pause(Math.min(100 * failures, 2000))
+      }
+    }
+  }
+
+  #takeResult(entryId: string, fields: string[]): void {
+    const id = field(fields, 'id')
+    const text = field(fields, 'line')
+    this.#resultEntries.push(entryId)
+    if (id === undefined || text === undefined || !this.#pending.has(id)) return // a copy, or not ours
+    let line: RecordResult
+    try {
+      line = JSON.parse(text) as RecordResult
+    } catch {
+      return // not written by a worker; the record is checked again by the sweep
+    }
+    this.#pending.delete(id)
+    this.#space?.()
+    this.#push({ type: 'result', line })
+  }
+
+  #takeEvents(fields: string[]): void {
+    const frame = field(fields, 'f')
+    if (frame === undefined) return
+    let events: SpoutEvent[]
+    try {
+      events = JSON.parse(frame) as SpoutEvent[]
+    } catch {
+      return
+    }
+    for (const event of events) {
+      // Events of a record already collected (a copy still running after its lock was lost) are not shown.
+      if ('recordId' in event && this.#pending.has(event.recordId)) this.#push({ type: 'event', event })
+    }
+  }
+
+  /** Every `sweepInterval`: failed jobs get their line, lost ones are queued again. */
+  async #sweep(): Promise<void> {
+    const { sweepInterval, report } = this.#parts
+    while (!this.#stopped) {
+      await this.#pause(sweepInterval)
+      if (this.#stopped) return
+      try {
+        await this.#check()
+      } catch (error) {
+        if (!this.#stopped) report('cannot check the queued records', error)
+      }
+    }
+  }
+
+  async #check(): Promise<void> {
+    const { writer, keys, queue, spec, sweepInterval } = this.#parts
+    const runs = runsKey(queue.name)
+    // Redis may have lost them (restarted without its data): the workers need the spec.
+    await writer.set(keys.spec, JSON.stringify(spec))
+    const current = await writer.hget(runs, spec.name)
+    if (current === null) await writer.hset(runs, spec.name, spec.runId)
+    else if (current !== spec.runId) {
+      this.#fail(
+        new RedisError(
+          'SPOUT_QUEUE_REPLACED',
+          this.#parts.url,
+          `batch "${spec.name}" was replaced by a newer run of the same name (${current}): this one stops`,
+        ),
+      )
+      return
+    }
+    const now = Date.now()
+    for (const [id, pending] of [...this.#pending]) {
+      if (this.#stopped) return
+      const state = await queue.getJobState(pending.jobId)
+      if (state === 'failed') {
+        const job = await Job.fromId<RecordJobData, string>(queue, pending.jobId)
+        if (!this.#pending.delete(id)) continue
+        this.#push({
+          type: 'result',
+          line: failedLine(spec, id, pending.record, job?.failedReason ?? 'failed in the queue'),
+        })
+        this.#space?.()
+        await job?.remove().catch(() => {})
+      } else if (state === 'unknown') {
+        // Completed lines arrive on the stream within a read; a job still missing a sweep later is lost.
+        if (pending.missingSince === undefined) pending.missingSince = now
+        else if (now - pending.missingSince >= sweepInterval && this.#pending.has(id)) {
+          pending.missingSince = undefined
+          await queue.addBulk([this.#job(id, pending.record, pending.jobId)])
+        }
+      } else pending.missingSince = undefined
+    }
+  }
+}
+
+function field(fields: string[], name: string): string | undefined {
+  for (let index = 0; index + 1 < fields.length; index += 2)
+    if (fields[index] === name) return fields[index + 1]
+  return undefined
+}
+
+/** The line of a record BullMQ gave up on (its worker failed outside the pipeline, or it stalled too often). */
+function failedLine(spec: BatchSpec, id: string, record: InputRecord, reason: string): RecordResult {
+  const now = new Date().toISOString()
+  return {
+    id,
+    input: record,
+    model: spec.model,
+    backend: 'queue',
+    system: null,
+    response: '',
+    done_reason: null,
+    metrics: {},
+    attempts: 0,
+    started_at: now,
+    ended_at: now,
+    error: { code: 'SPOUT_QUEUE_JOB_FAILED', message: `record ${id}: ${reason}` },
+  }
+}
