@@ -16,8 +16,8 @@ import type {
   RecordStartEvent,
   SpoutEvent,
 } from './events.ts'
+import type { JobState, RecordState } from './job-state.ts'
 import type { RecordResult } from './plugin.ts'
-import type { JobState, RecordState } from './reducer.ts'
 
 /** What a job-start names: the job, its model and host, and its size when known. */
 export interface JobStartFields {

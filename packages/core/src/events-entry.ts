@@ -38,5 +38,8 @@ export {
   parseResume,
   toSnapshot,
 } from './hub-protocol.ts'
-export type { JobState, JobStatus, RecordLimits, RecordState, RecordStatus, SpoutState } from './reducer.ts'
-export { applyEvent, applyEvents, createState, getRecord, pruneRecords, removeJob } from './reducer.ts'
+export type { JobState, JobStatus, RecordState, RecordStatus, SpoutState } from './job-state.ts'
+export { createState, getRecord } from './job-state.ts'
+export type { RecordLimits } from './prune-records.ts'
+export { pruneRecords } from './prune-records.ts'
+export { applyEvent, applyEvents, removeJob } from './reducer.ts'

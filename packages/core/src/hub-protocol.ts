@@ -3,7 +3,7 @@
  * Browser-safe: shipped in `@spout/core/events`.
  */
 import type { SpoutEvent } from './events.ts'
-import { type JobState, jobOf, jobTable, type RecordState, type SpoutState } from './reducer.ts'
+import { type JobState, jobOf, jobTable, type RecordState, type SpoutState } from './job-state.ts'
 
 /** A job as JSON: the reducer's job without its lookup index. */
 export type JobSnapshot = Omit<JobState, 'recordIndex' | 'records'> & { records: RecordState[] }

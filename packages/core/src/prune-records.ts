@@ -1,0 +1,67 @@
+// Bounding a job's memory: its oldest finished records go, its counters stay.
+import { type JobState, jobOf, jobTable, type RecordState, type SpoutState } from './job-state.ts'
+
+/** How many finished records {@link pruneRecords} lets a job keep. */
+export interface RecordLimits {
+  /** Done and skipped records kept: the most recent ones (by first appearance). */
+  maxFinished: number
+  /**
+   * Failed records kept, counted apart from the done ones so that failures outlive a flood of
+   * successes. Default: `maxFinished`.
+   */
+  maxFailed?: number
+}
+
+/**
+ * Bounds a job's memory: drops its oldest finished records beyond `limits` (running records always
+ * stay). The job's counters (`ok`, `failed`, `skipped`, `tokens`, `retries`, `chunkCount`,
+ * `lastSequence`) do not change, `prunedRecords` counts what was dropped, and kept records keep
+ * their identity. Pure: the given state is never changed.
+ *
+ * Amortized O(1) per call: nothing happens (and the same state comes back) until the finished
+ * records held pass 1.5 × (`maxFinished` + `maxFailed`); then one O(records) pass brings them back
+ * under the limits. So a job holds at most that many finished records plus its running ones.
+ *
+ * An event for a dropped record afterwards treats it as a new record (a replay with a hub
+ * `sequence` is still ignored, like any replay). With an infinite limit nothing is ever pruned.
+ */
+export function pruneRecords(state: SpoutState, jobId: string, limits: RecordLimits): SpoutState {
+  const job = jobOf(state, jobId)
+  if (!job) return state
+  const maxFinished = Math.max(0, limits.maxFinished)
+  const maxFailed = Math.max(0, limits.maxFailed ?? limits.maxFinished)
+  const limit = maxFinished + maxFailed
+  const finishedHeld = job.records.length - job.streaming - (job.queued ?? 0)
+  if (!(finishedHeld > limit + Math.max(1, Math.ceil(limit / 2)))) return state
+  const kept: RecordState[] = []
+  let finishedKept = 0
+  let failedKept = 0
+  for (let position = job.records.length - 1; position >= 0; position--) {
+    const record = job.records[position]!
+    if (record.status === 'streaming' || record.status === 'queued') kept.push(record)
+    else if (record.status === 'failed') {
+      if (failedKept < maxFailed) {
+        failedKept += 1
+        kept.push(record)
+      }
+    } else if (finishedKept < maxFinished) {
+      finishedKept += 1
+      kept.push(record)
+    }
+  }
+  const dropped = job.records.length - kept.length
+  if (dropped === 0) return state
+  kept.reverse()
+  const recordIndex = new Map<string, number>()
+  for (let position = 0; position < kept.length; position++)
+    recordIndex.set(kept[position]!.recordId, position)
+  const pruned: JobState = {
+    ...job,
+    records: kept,
+    recordIndex,
+    prunedRecords: (job.prunedRecords ?? 0) + dropped,
+  }
+  const jobs = jobTable(state.jobs)
+  jobs[jobId] = pruned
+  return { jobs, jobOrder: state.jobOrder }
+}

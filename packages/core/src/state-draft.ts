@@ -1,0 +1,258 @@
+// One batch of events folded into a state, copy-on-write: each job, record list and record the batch
+// touches is copied once, and everything untouched keeps its identity.
+import type {
+  ChunkEvent,
+  JobEndEvent,
+  JobStartEvent,
+  RecordEndEvent,
+  RecordQueuedEvent,
+  RecordStartEvent,
+  SpoutEvent,
+} from './events.ts'
+import {
+  getRecord,
+  type JobState,
+  jobOf,
+  jobTable,
+  type RecordState,
+  type RecordStatus,
+  type SpoutState,
+} from './job-state.ts'
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+type JobDraft = Mutable<Omit<JobState, 'records'>> & { records: RecordState[] }
+
+export class StateDraft {
+  readonly #base: SpoutState
+  #jobs: Record<string, JobState> | undefined
+  #jobOrder: string[] | undefined
+  readonly #draftJobs = new Map<string, JobDraft>()
+  readonly #draftRecords = new Set<RecordState>()
+
+  constructor(base: SpoutState) {
+    this.#base = base
+  }
+
+  finish(): SpoutState {
+    if (!this.#jobs) return this.#base
+    return { jobs: this.#jobs, jobOrder: this.#jobOrder ?? this.#base.jobOrder }
+  }
+
+  apply(event: SpoutEvent): void {
+    const job = this.#job(event)
+    if (event.sequence !== undefined) {
+      if (event.sequence <= job.lastSequence) return
+      job.lastSequence = event.sequence
+    }
+    switch (event.type) {
+      case 'job-start':
+        jobStart(job, event)
+        return
+      case 'record-queued':
+        this.#recordQueued(job, event)
+        return
+      case 'record-start':
+        this.#recordStart(job, event)
+        return
+      case 'chunk':
+        this.#chunk(job, event)
+        return
+      case 'record-end':
+        this.#recordEnd(job, event)
+        return
+      case 'hosts':
+        job.hosts = event.hosts
+        return
+      case 'job-end':
+        this.#jobEnd(job, event)
+        return
+    }
+  }
+
+  #recordQueued(job: JobDraft, event: RecordQueuedEvent): void {
+    // Only a record not seen yet waits: a replayed or late record-queued changes nothing.
+    if (getRecord(job, event.recordId)) return
+    this.#putRecord(job, queuedRecord(event.recordId, job.model))
+    job.queued = (job.queued ?? 0) + 1
+  }
+
+  #recordStart(job: JobDraft, event: RecordStartEvent): void {
+    const existing = getRecord(job, event.recordId)
+    if (existing) leaveStatus(job, existing.status)
+    // Count each attempt after the first once, even when a producer resends a record-start
+    // (a resync) or a viewer first hears of a record on its third attempt.
+    const known = Math.max(1, existing?.attempt ?? 1)
+    if (event.attempt > known) job.retries += event.attempt - known
+    const record: Mutable<RecordState> = {
+      recordId: event.recordId,
+      status: 'streaming',
+      attempt: event.attempt,
+      model: event.model,
+      text: '',
+      thinking: '',
+      chunks: 0,
+    }
+    if (event.system !== undefined) record.system = event.system
+    if (event.prompt !== undefined) record.prompt = event.prompt
+    if (event.messages !== undefined) record.messages = event.messages
+    this.#putRecord(job, record)
+    job.streaming += 1
+  }
+
+  #chunk(job: JobDraft, event: ChunkEvent): void {
+    const record = getRecord(job, event.recordId) ?? this.#implicitRecord(job, event.recordId)
+    if (event.seq < record.chunks || record.status !== 'streaming') return
+    const draft = this.#writable(job, record)
+    draft.text += event.text
+    if (event.thinking) draft.thinking += event.thinking
+    draft.chunks = event.seq + 1
+    job.chunkCount += 1
+  }
+
+  #recordEnd(job: JobDraft, event: RecordEndEvent): void {
+    const record = getRecord(job, event.recordId) ?? this.#implicitRecord(job, event.recordId)
+    leaveStatus(job, record.status)
+    const draft = this.#writable(job, record)
+    draft.status = event.skipped ? 'skipped' : event.error ? 'failed' : 'done'
+    draft.text = event.response
+    draft.thinking = event.thinking ?? ''
+    draft.attempts = event.attempts
+    if (event.doneReason !== undefined) draft.doneReason = event.doneReason
+    if (event.metrics !== undefined) draft.metrics = event.metrics
+    if (event.error !== undefined) draft.error = event.error
+    if (event.filtered !== undefined) draft.filtered = event.filtered
+    if (event.children !== undefined) draft.children = event.children
+    if (draft.status === 'done') job.ok += 1
+    else if (draft.status === 'failed') job.failed += 1
+    else job.skipped += 1
+    job.tokens += event.metrics?.eval_count ?? 0
+  }
+
+  #jobEnd(job: JobDraft, event: JobEndEvent): void {
+    job.summary = event.summary
+    if (event.summary.hosts !== undefined) job.hosts = event.summary.hosts
+    job.endedAt = event.endedAt ?? new Date().toISOString()
+    job.status = event.summary.error ? 'failed' : event.summary.interrupted ? 'interrupted' : 'done'
+    if (job.queued) this.#dropQueued(job)
+  }
+
+  #job(event: SpoutEvent): JobDraft {
+    const id = event.jobId
+    const drafted = this.#draftJobs.get(id)
+    if (drafted) return drafted
+    this.#jobs ??= jobTable(this.#base.jobs)
+    const existing = jobOf(this.#base, id)
+    let job: JobDraft
+    if (existing) {
+      job = { ...existing, records: existing.records as RecordState[] }
+    } else {
+      job = newJob(id)
+      this.#jobOrder ??= [...this.#base.jobOrder]
+      this.#jobOrder.push(id)
+    }
+    this.#jobs[id] = job as JobState
+    this.#draftJobs.set(id, job)
+    return job
+  }
+
+  #implicitRecord(job: JobDraft, recordId: string): RecordState {
+    const record: RecordState = {
+      recordId,
+      status: 'streaming',
+      attempt: 1,
+      model: job.model,
+      text: '',
+      thinking: '',
+      chunks: 0,
+    }
+    this.#putRecord(job, record)
+    job.streaming += 1
+    return record
+  }
+
+  #putRecord(job: JobDraft, record: RecordState): void {
+    const records = this.#ownRecords(job)
+    const existing = getRecord(job, record.recordId)
+    if (existing) {
+      records[job.recordIndex.get(record.recordId)!] = record
+    } else {
+      // The index is shared by every state of this job's line of history. If it holds entries this
+      // state does not (another state branched from a common ancestor), give this state its own.
+      if (job.recordIndex.size !== records.length) {
+        job.recordIndex = new Map(records.map((each, position) => [each.recordId, position]))
+      }
+      ;(job.recordIndex as Map<string, number>).set(record.recordId, records.length)
+      records.push(record)
+    }
+    this.#draftRecords.add(record)
+  }
+
+  #writable(job: JobDraft, record: RecordState): Mutable<RecordState> {
+    if (this.#draftRecords.has(record)) return record as Mutable<RecordState>
+    const copy = { ...record }
+    this.#putRecord(job, copy)
+    return copy
+  }
+
+  /** Queued records that never started are not part of an ended job (a resume runs them). */
+  #dropQueued(job: JobDraft): void {
+    const records = job.records.filter((record) => record.status !== 'queued')
+    job.records = records
+    recordListCopied.add(job)
+    job.recordIndex = new Map(records.map((record, position) => [record.recordId, position]))
+    job.queued = 0
+  }
+
+  #ownRecords(job: JobDraft): RecordState[] {
+    if (!recordListCopied.has(job)) {
+      job.records = job.records.slice()
+      recordListCopied.add(job)
+    }
+    return job.records
+  }
+}
+
+const recordListCopied = new WeakSet<object>()
+
+function jobStart(job: JobDraft, event: JobStartEvent): void {
+  job.name = event.name
+  job.model = event.model
+  job.host = event.host
+  job.total = event.total
+  if (event.stages !== undefined) job.stages = event.stages
+  job.startedAt = event.startedAt
+}
+
+/** A job first heard of: named by its id until its job-start arrives. */
+function newJob(jobId: string): JobDraft {
+  return {
+    jobId,
+    name: jobId,
+    model: '',
+    host: '',
+    startedAt: new Date(0).toISOString(),
+    status: 'running',
+    ok: 0,
+    failed: 0,
+    skipped: 0,
+    streaming: 0,
+    retries: 0,
+    tokens: 0,
+    chunkCount: 0,
+    records: [],
+    recordIndex: new Map(),
+    lastSequence: 0,
+  }
+}
+
+function queuedRecord(recordId: string, model: string): RecordState {
+  return { recordId, status: 'queued', attempt: 0, model, text: '', thinking: '', chunks: 0 }
+}
+
+function leaveStatus(job: JobDraft, status: RecordStatus): void {
+  if (status === 'streaming') job.streaming -= 1
+  else if (status === 'queued') job.queued = (job.queued ?? 1) - 1
+  else if (status === 'done') job.ok -= 1
+  else if (status === 'failed') job.failed -= 1
+  else job.skipped -= 1
+}
