@@ -149,7 +149,7 @@ describe('the connection flags reach the server', () => {
       })
       expect(result.code).toBe(2)
       expect(result.stderr).toMatch(
-        /spout\.config\.json: "timeouts" must be an object of connect, firstByte, idle/,
+        /spout\.config\.json: timeouts: unknown key "firstbyte" \(known: connect, firstByte, idle\)/,
       )
       expect(parseJsonl(result.stdout)).toEqual([])
     } finally {

@@ -143,13 +143,13 @@ describe('spout run with stages on every backend', () => {
     await writeFile(join(directory, 'bad.config.mjs'), bad)
     const result = await runCli(['run', '--config', 'bad.config.mjs', '-o', 'bad.jsonl'], { cwd: directory })
     expect(result.code).toBe(2)
-    expect(result.stderr).toMatch(/stages\[1\]: "api" must be one of ollama, openai, llama-cpp/)
+    expect(result.stderr).toMatch(/stages\[1\] \(student\): "api" must be one of ollama, openai, llama-cpp/)
     const badHosts = bad.replace(`api: 'grpc'`, `hosts: [{ address: '${poolA.url}', slots: 2 }]`)
     await writeFile(join(directory, 'bad-hosts.config.mjs'), badHosts)
     const again = await runCli(['run', '--config', 'bad-hosts.config.mjs', '-o', 'bad.jsonl'], {
       cwd: directory,
     })
     expect(again.code).toBe(2)
-    expect(again.stderr).toMatch(/stages\[1\]: hosts\[0\]: unknown key "slots"/)
+    expect(again.stderr).toMatch(/stages\[1\] \(student\): hosts\[0\]: unknown key "slots"/)
   })
 })
