@@ -1,8 +1,10 @@
 // In-process generation: tokens/s of a batch through Spout (runPipeline → LlamaBackend → JSONL) against
 // node-llama-cpp driven directly (K workers over one context's K sequences, LlamaChat, a JSON line per
 // record), in the same process, on the same tiny GGUF model, with the same sampling, seeds and lengths.
-// Pairs of rounds alternate which side goes first; the median of the pairs' spout / peer by CPU time
-// is the figure. Spout's overhead is 1 - spout / peer (target ≤ 5 %).
+// Each round runs the three sides back to back, rotating which goes first; the median of the rounds'
+// spout / peer by CPU time is the figure. Spout's overhead is 1 - spout / peer (target ≤ 5 %).
+// The control is the peer again on a second copy of the model: its ratio to the peer (an A/A test)
+// shows how far two identical sides drift apart on this machine, the noise the figure must beat.
 // Run: `pnpm bench llama` (builds first), or `node --expose-gc bench/run.ts llama` after a build.
 import { createWriteStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -18,7 +20,7 @@ const records = 16
 const sequences = 4
 const tokens = 64
 const threads = 1
-const rounds = 15
+const rounds = Number(process.env.SPOUT_BENCH_LLAMA_ROUNDS ?? 15)
 
 const prompt = (index: number) => `record ${index}: tell me about the sea and the sky`
 const input = () => Array.from({ length: records }, (_, index) => ({ id: index, prompt: prompt(index) }))
@@ -109,9 +111,9 @@ interface Side {
   bestCpu: number
 }
 
-/** spout / peer of each back-to-back pair of rounds, by CPU time: a slow spell of the machine hits both. */
-function pairedRatio(spout: Round[], peer: Round[]): number {
-  return median(spout.map((round, index) => round.tokensPerCpuSecond / peer[index]!.tokensPerCpuSecond))
+/** The median over rounds of `a / b` by CPU time: a slow spell of the machine hits both sides of a round. */
+function pairedRatio(a: Round[], b: Round[]): number {
+  return median(a.map((round, index) => round.tokensPerCpuSecond / b[index]!.tokensPerCpuSecond))
 }
 
 export interface LlamaBenchResult {
@@ -119,28 +121,32 @@ export interface LlamaBenchResult {
   peer: Side
   /** spout / peer for each measure. */
   ratio: Side
-  /** The median of the pairs' spout / peer, by CPU time: the figure to read. */
+  /** The median of the rounds' spout / peer, by CPU time: the figure to read. */
   pairedCpu: number
+  /** The median of the rounds' control / peer by CPU time: two identical sides, so 1 but for noise. */
+  controlCpu: number
   rssMb: number
 }
 
-function report(spout: Round[], peer: Round[], rssMb: number): LlamaBenchResult {
-  const side = (rows: Round[]): Side => ({
-    wall: median(rows.map((row) => row.tokensPerSecond)),
-    cpu: median(rows.map((row) => row.tokensPerCpuSecond)),
-    bestCpu: Math.max(...rows.map((row) => row.tokensPerCpuSecond)),
-  })
-  const result = {
-    spout: side(spout),
-    peer: side(peer),
-    ratio: { wall: 0, cpu: 0, bestCpu: 0 },
+const sideOf = (rows: Round[]): Side => ({
+  wall: median(rows.map((row) => row.tokensPerSecond)),
+  cpu: median(rows.map((row) => row.tokensPerCpuSecond)),
+  bestCpu: Math.max(...rows.map((row) => row.tokensPerCpuSecond)),
+})
+
+function report(spout: Round[], peer: Round[], control: Round[], rssMb: number): LlamaBenchResult {
+  const sides = { spout: sideOf(spout), peer: sideOf(peer), control: sideOf(control) }
+  const result: LlamaBenchResult = {
+    spout: sides.spout,
+    peer: sides.peer,
+    ratio: {
+      wall: sides.spout.wall / sides.peer.wall,
+      cpu: sides.spout.cpu / sides.peer.cpu,
+      bestCpu: sides.spout.bestCpu / sides.peer.bestCpu,
+    },
     pairedCpu: pairedRatio(spout, peer),
+    controlCpu: pairedRatio(control, peer),
     rssMb,
-  }
-  result.ratio = {
-    wall: result.spout.wall / result.peer.wall,
-    cpu: result.spout.cpu / result.peer.cpu,
-    bestCpu: result.spout.bestCpu / result.peer.bestCpu,
   }
   console.log(
     `\nllama: ${records} records × ${tokens} tokens, ${sequences} sequences, ${threads} thread, tiny model; medians of ${rounds} rounds`,
@@ -148,10 +154,12 @@ function report(spout: Round[], peer: Round[], rssMb: number): LlamaBenchResult 
   console.log(
     'side | tokens/s | tokens per CPU second | best round, per CPU second | rounds (tokens per CPU second)',
   )
-  for (const [name, rows, medians] of [
-    ['spout', spout, result.spout],
-    ['node-llama-cpp', peer, result.peer],
+  for (const [name, rows] of [
+    ['spout', spout],
+    ['node-llama-cpp', peer],
+    ['node-llama-cpp, second copy (control)', control],
   ] as const) {
+    const medians = sideOf(rows)
     const all = rows.map((row) => row.tokensPerCpuSecond.toFixed(0)).join(' ')
     console.log(
       `${name} | ${medians.wall.toFixed(0)} | ${medians.cpu.toFixed(0)} | ${medians.bestCpu.toFixed(0)} | ${all}`,
@@ -163,17 +171,17 @@ function report(spout: Round[], peer: Round[], rssMb: number): LlamaBenchResult 
     `spout / node-llama-cpp: wall ${percent(result.ratio.wall)}, CPU ${percent(result.ratio.cpu)}, best CPU ${percent(result.ratio.bestCpu)}`,
   )
   console.log(
-    `median of the ${rounds} pairs' spout / node-llama-cpp by CPU time: ${percent(result.pairedCpu)}`,
+    `median of the ${rounds} rounds' spout / node-llama-cpp by CPU time: ${percent(result.pairedCpu)}`,
   )
-  console.log(`RSS after the runs (both models loaded): ${rssMb.toFixed(0)} MB`)
+  console.log(
+    `median of the ${rounds} rounds' control / node-llama-cpp by CPU time (A/A, the noise): ${(result.controlCpu * 100).toFixed(1)} %`,
+  )
+  console.log(`RSS after the runs (three models loaded): ${rssMb.toFixed(0)} MB`)
   return result
 }
 
-export async function run(): Promise<LlamaBenchResult> {
-  const directory = await mkdtemp(join(tmpdir(), 'spout-llama-bench-'))
-  const model = tinyModelPath()
-  const backend = new LlamaBackend({ model, sequences, threads, gpu: false, contextSize: 512 })
-  await backend.load()
+/** node-llama-cpp alone: its own runtime, model copy and context with `sequences` chats. */
+async function loadPeer(model: string) {
   const llama = await getLlama({
     gpu: false,
     build: 'never',
@@ -186,26 +194,42 @@ export async function run(): Promise<LlamaBenchResult> {
     { length: sequences },
     () => new LlamaChat({ contextSequence: context.getSequence() }),
   )
+  return {
+    chats,
+    async dispose() {
+      await context.dispose()
+      await peerModel.dispose()
+    },
+  }
+}
+
+export async function run(): Promise<LlamaBenchResult> {
+  const directory = await mkdtemp(join(tmpdir(), 'spout-llama-bench-'))
+  const model = tinyModelPath()
+  const backend = new LlamaBackend({ model, sequences, threads, gpu: false, contextSize: 512 })
+  await backend.load()
+  const peer = await loadPeer(model)
+  const control = await loadPeer(model)
+  const sides = [
+    () => spoutRound(backend, directory),
+    () => peerRound(peer.chats, directory),
+    () => peerRound(control.chats, directory),
+  ]
   try {
     // Warm-up: one round each, not counted.
-    await spoutRound(backend, directory)
-    await peerRound(chats, directory)
-    const spout: Round[] = []
-    const peer: Round[] = []
+    for (const side of sides) await side()
+    const rows: Round[][] = [[], [], []]
     for (let round = 0; round < rounds; round++) {
-      // Alternate which side goes first, so a slow spell of the machine does not always hit one.
-      if (round % 2 === 0) {
-        spout.push(await spoutRound(backend, directory))
-        peer.push(await peerRound(chats, directory))
-      } else {
-        peer.push(await peerRound(chats, directory))
-        spout.push(await spoutRound(backend, directory))
+      // Rotate which side goes first, so a slow spell of the machine does not always hit one.
+      for (let step = 0; step < sides.length; step++) {
+        const index = (round + step) % sides.length
+        rows[index]!.push(await sides[index]!())
       }
     }
-    return report(spout, peer, process.memoryUsage().rss / 2 ** 20)
+    return report(rows[0]!, rows[1]!, rows[2]!, process.memoryUsage().rss / 2 ** 20)
   } finally {
-    await context.dispose()
-    await peerModel.dispose()
+    await control.dispose()
+    await peer.dispose()
     await backend.close()
     await rm(directory, { recursive: true, force: true })
   }
