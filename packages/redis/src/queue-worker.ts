@@ -22,6 +22,12 @@ export interface QueueWorkerOptions {
   client: Backend
   /** Records at once. Default: the client's slots when it has a capacity (a pool), else 1. */
   concurrency?: number
+  /**
+   * Workers of one process sharing `client` (`spout run --queue --workers N`): each takes its part
+   * of the client's slots (or of `concurrency`), rounded up, so together they take what one would.
+   * Default 1.
+   */
+  sharedBy?: number
   /** The worker's own plugins (prompt builders, sinks): they run on every record it takes. */
   plugins?: PluginOption
   /** The model digests of the worker's server, for each line's provenance. */
@@ -69,7 +75,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     )
   let completed = 0
   const lockDuration = options.lockDuration ?? 30_000
-  const concurrency = options.concurrency ?? Math.max(1, options.client.capacity?.slots ?? 1)
+  const share = (slots: number) => Math.max(1, Math.ceil(slots / Math.max(1, options.sharedBy ?? 1)))
+  const concurrency = share(options.concurrency ?? options.client.capacity?.slots ?? 1)
   const worker = new Worker<RecordJobData, string>(
     queue,
     async (job, token, signal) => {
@@ -98,7 +105,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const unsubscribe =
     options.concurrency === undefined
       ? options.client.capacity?.subscribe(() => {
-          worker.concurrency = Math.max(1, options.client.capacity?.slots ?? 1)
+          worker.concurrency = share(options.client.capacity?.slots ?? 1)
         })
       : undefined
   await worker.waitUntilReady()

@@ -66,14 +66,19 @@ export async function runCommand(
     openai: { host: flags.host?.[0], apiKey: flags.apiKey, configuredHost: loaded.config.host, env: io.env },
   })
   try {
-    // With --queue the workers generate: a collector that runs none needs no server.
-    const workers = flags.queue ? parseInteger(flags.workers ?? 1, '--workers', 0) : 0
+    // With --queue the workers generate: one per host by default; a collector that runs none needs no server.
+    const workers = flags.queue ? parseInteger(flags.workers ?? localWorkers(plan.hosts), '--workers', 0) : 0
     if (flags.workers !== undefined && !flags.queue) throw new CliError('--workers needs --queue <redis-url>')
     if (!flags.queue || workers > 0) await target.connect(plan.model)
     return await runBatch({ context, flags, plan, source, target, plugins, broadcast, workers })
   } finally {
     await target.close()
   }
+}
+
+/** `--workers`'s default: one local worker per host the run resolves (one host, or none: one). */
+export function localWorkers(hosts: readonly unknown[]): number {
+  return Math.max(1, hosts.length)
 }
 
 interface Batch {

@@ -58,6 +58,10 @@ describe('spout run --queue', () => {
     )
     expect(result.code, result.stderr).toBe(0)
     expect(result.stderr).toMatch(/12 ok, 0 failed/)
+    // One host: one worker here (the default is one per host).
+    expect(result.stderr).toMatch(
+      /batch "in\.jsonl" queued on redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ \(run in-jsonl-\w+\); 1 worker here/,
+    )
     expect(result.stderr).not.toContain('s3cret-pw')
     expect((await outputIds('alone.jsonl')).sort()).toEqual(allIds)
     // redis-cli comes with Debian's redis-server (redis-tools).
@@ -69,6 +73,59 @@ describe('spout run --queue', () => {
     expect(keys.split('\n').filter((key) => key.startsWith('{spout:batch:') || key === 'spout:runs')).toEqual(
       [],
     )
+  })
+
+  it('runs one local worker per host by default, sharing the pool: two hosts, two workers, every id once', async () => {
+    const second = await startSimulator({ numParallel: 2, tokensPerSecond: 80 })
+    try {
+      sim.resetCounters()
+      const hosts = ['--host', sim.url, '--host', second.url]
+      const args = ['run', 'in.jsonl', '-m', 'llama3.2', '-o', 'pool.jsonl', ...hosts, '--queue', redis.url]
+      const result = await runCli(args, { cwd: directory })
+      expect(result.code, result.stderr).toBe(0)
+      expect(result.stderr).toMatch(/; 2 workers here\n/)
+      expect((await outputIds('pool.jsonl')).sort()).toEqual(allIds)
+      const generated =
+        (sim.counters.byPath['/api/generate'] ?? 0) + (second.counters.byPath['/api/generate'] ?? 0)
+      expect(generated).toBe(12)
+      // --workers 0: this process only collects; nothing is generated until a worker comes.
+      sim.resetCounters()
+      second.resetCounters()
+      const collector = startCli(
+        [
+          ...args.slice(0, 5),
+          'none.jsonl',
+          ...hosts,
+          '--queue',
+          redis.url,
+          '--workers',
+          '0',
+          '--name',
+          'nobody',
+        ],
+        { cwd: directory },
+      )
+      const deadline = Date.now() + 20_000
+      while (!collector.stderr.text.includes('; no worker here')) {
+        if (Date.now() > deadline) throw new Error(`no queue line: ${collector.stderr.text}`)
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      collector.interrupt()
+      expect(await collector.done, collector.stderr.text).toBe(130)
+      expect(
+        (sim.counters.byPath['/api/generate'] ?? 0) + (second.counters.byPath['/api/generate'] ?? 0),
+      ).toBe(0)
+      // Resumed with the default workers, it finishes (and leaves no job behind for the next test).
+      const resumed = await runCli(
+        [...args.slice(0, 5), 'none.jsonl', ...hosts, '--queue', redis.url, '--name', 'nobody', '--resume'],
+        { cwd: directory },
+      )
+      expect(resumed.code, resumed.stderr).toBe(0)
+      expect((await outputIds('none.jsonl')).sort()).toEqual(allIds)
+    } finally {
+      await second.close()
+    }
   })
 
   it('resumes an interrupted collector: what is queued is not queued twice, every id once', async () => {

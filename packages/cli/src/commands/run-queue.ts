@@ -21,7 +21,7 @@ import { loadRedisPackage, type RedisPackage } from '../redis-package.ts'
 export interface QueueRunSettings {
   /** `redis://…` or `rediss://…`. */
   url: string
-  /** Workers this process also runs (each with the run's own backend and `-c`). */
+  /** Workers this process also runs, sharing the run's own backend and its slots (`-c`, or the pool's). */
   workers: number
   /** Go on with the batch of the same name already on the queue. */
   resume: boolean
@@ -102,11 +102,17 @@ export async function runOnQueue(options: PipelineOptions, settings: QueueRunSet
             url: settings.url,
             client: options.client,
             ...(options.client.capacity ? {} : { concurrency: options.concurrency ?? 1 }),
+            sharedBy: settings.workers,
             ...(options.modelDigest ? { modelDigest: options.modelDigest } : {}),
             onError,
           }),
         )
       }
+      const here =
+        workers.length === 0
+          ? 'no worker here'
+          : `${workers.length} worker${workers.length === 1 ? '' : 's'} here`
+      logger.info(`batch "${job.name}" queued on ${job.host} (run ${batch.runId}); ${here}`)
     } catch (error) {
       throw new CliError(`--queue: ${(error as Error).message}`, {
         cause: error,

@@ -115,7 +115,7 @@ export function registerRun(program: Command, context: CommandContext): void {
     )
     .option(
       '--workers <n>',
-      'with --queue: workers this process also runs, on its own --host/-c (default: 1; 0 only collects)',
+      'with --queue: workers this process also runs, sharing its --host/-c (default: one per host the run resolves, so a single machine works alone; 0 only collects)',
     )
     .optionsGroup('Live view and display:')
     .option('--broadcast <ws-url>', 'also stream events to a spout hub (e.g. ws://127.0.0.1:4317)')
