@@ -1,8 +1,8 @@
 import type { Writable } from 'node:stream'
 import type { Backend } from './backend.ts'
 import { StageError } from './errors.ts'
-import type { EventError } from './events.ts'
-import type { RequestDefaults } from './pipeline.ts'
+import type { EventError, JobSummary } from './events.ts'
+import type { PipelineOptions, RequestDefaults } from './pipeline.ts'
 import type { InputRecord, PluginLogger, PluginOption } from './plugin.ts'
 import type { ModelDigest } from './provenance.ts'
 import type { StageSplit } from './stage-split.ts'
@@ -74,6 +74,12 @@ export interface StagesOptions {
   total?: number
   signal?: AbortSignal
   logger?: PluginLogger
+  /**
+   * Generates one stage's records from the options `runPipeline` would get (its input, its template
+   * plugin, the hand-off to the next stage). Default `runPipeline`, in this process; `spout run
+   * --queue` passes one that puts the stage's records on its own queue for workers.
+   */
+  runStage?: (options: PipelineOptions, stage: StageDefinition) => Promise<JobSummary>
 }
 
 /** A final line: the record, every stage's result, and how it ended. */

@@ -137,29 +137,33 @@ class StagedRun {
 
   /** Every stage's pipeline at once; stage n+1's queue closes when stage n has ended every record. */
   async #runStages(): Promise<void> {
+    const runStage = this.#options.runStage ?? runPipeline
     const runs = this.#stages.map((stage, index) =>
-      runPipeline({
-        client: stage.client,
-        model: stage.model,
-        input: index === 0 ? this.#source() : this.#channels[index]!,
-        idField: 'id',
-        concurrency: stage.concurrency ?? 1,
-        name: `${this.#job.name}:${stage.name}`,
-        jobId: this.#job.jobId,
-        signal: this.#controller.signal,
-        ...(stage.request ? { request: stage.request } : {}),
-        ...(stage.retries === undefined ? {} : { retries: stage.retries }),
-        ...(stage.formatRetries === undefined ? {} : { formatRetries: stage.formatRetries }),
-        ...(stage.modelDigest ? { modelDigest: stage.modelDigest } : {}),
-        ...(stage.endpoint ? { endpoint: stage.endpoint } : {}),
-        ...(this.#options.logger ? { logger: this.#options.logger } : {}),
-        plugins: [
-          stage.plugins,
-          templatePrompt({ template: stage.template, system: stage.system, name: `stage-${stage.name}` }),
-          this.#forwarder(stage),
-          this.#handoff(index),
-        ],
-      }).then((summary) => {
+      runStage(
+        {
+          client: stage.client,
+          model: stage.model,
+          input: index === 0 ? this.#source() : this.#channels[index]!,
+          idField: 'id',
+          concurrency: stage.concurrency ?? 1,
+          name: `${this.#job.name}:${stage.name}`,
+          jobId: this.#job.jobId,
+          signal: this.#controller.signal,
+          ...(stage.request ? { request: stage.request } : {}),
+          ...(stage.retries === undefined ? {} : { retries: stage.retries }),
+          ...(stage.formatRetries === undefined ? {} : { formatRetries: stage.formatRetries }),
+          ...(stage.modelDigest ? { modelDigest: stage.modelDigest } : {}),
+          ...(stage.endpoint ? { endpoint: stage.endpoint } : {}),
+          ...(this.#options.logger ? { logger: this.#options.logger } : {}),
+          plugins: [
+            stage.plugins,
+            templatePrompt({ template: stage.template, system: stage.system, name: `stage-${stage.name}` }),
+            this.#forwarder(stage),
+            this.#handoff(index),
+          ],
+        },
+        stage,
+      ).then((summary) => {
         this.#summary.tokens += summary.tokens
         if (summary.error && !summary.interrupted) {
           this.#error ??= summary.error

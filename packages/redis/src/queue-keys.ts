@@ -6,6 +6,14 @@ import type { InputRecord, RecordResult, RequestDefaults } from '@spout/core'
 export const defaultQueueName = 'spout'
 
 /**
+ * The queue of one stage of a staged run (`spout run --queue` with `stages`): `spout.teacher`. Each
+ * stage has its own, so its workers (`spout worker --stage teacher`) can run where its model is.
+ */
+export function stageQueueName(stage: string, queue: string = defaultQueueName): string {
+  return `${queue}.${stage}`
+}
+
+/**
  * How a batch's records become requests on a worker: everything `spout run` would have used,
  * as plain JSON (plugins are code: a worker loads its own).
  */

@@ -41,13 +41,7 @@ export async function runCommand(
 ): Promise<number> {
   const { io } = context
   const loaded = await loadConfig(io.cwd, flags.config)
-  if (loaded.config.stages) {
-    if (flags.queue)
-      throw new CliError(
-        '--queue runs plain batches; a config with stages runs in this process (drop --queue)',
-      )
-    return runStagesCommand(inputArgument, flags, context, loaded)
-  }
+  if (loaded.config.stages) return runStagesCommand(inputArgument, flags, context, loaded)
   const plan = await planRun(inputArgument, flags, loaded, io, liveTerminal(io))
   const source = await openInput(plan.input, { cwd: io.cwd, stdin: io.stdin, format: flags.inputFormat })
   const broadcast = flags.broadcast ? hubSink(flags.broadcast, flags.token ?? io.env.SPOUT_TOKEN) : undefined

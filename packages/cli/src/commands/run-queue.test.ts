@@ -184,7 +184,7 @@ describe('spout run --queue', () => {
     expect(sim.counters.byPath['/api/generate']).toBeLessThanOrEqual(12 + 2)
   })
 
-  it('refuses --workers without --queue, --queue with stages, a URL that is not Redis, and a wrong password, in one line each', async () => {
+  it('refuses --workers without --queue, a URL that is not Redis, and a wrong password, in one line each', async () => {
     const workers = await runCli(['run', 'in.jsonl', '-m', 'llama3.2', '-o', 'x.jsonl', '--workers', '2'], {
       cwd: directory,
     })
@@ -192,20 +192,6 @@ describe('spout run --queue', () => {
     expect(workers.stderr).toBe('spout: --workers needs --queue <redis-url>\n')
     const url = await runCli(['worker', '--queue', 'http://127.0.0.1:6379'], { cwd: directory })
     expect(url.code).toBe(2)
-    await writeFile(
-      join(directory, 'staged.config.json'),
-      JSON.stringify({ model: 'llama3.2', stages: [{ name: 'a', template: '{{prompt}}' }] }),
-    )
-    const staged = await runCli(
-      ['run', 'in.jsonl', '-o', 'x.jsonl', '--config', 'staged.config.json', '--queue', redis.url],
-      {
-        cwd: directory,
-      },
-    )
-    expect(staged.code).toBe(2)
-    expect(staged.stderr).toBe(
-      'spout: --queue runs plain batches; a config with stages runs in this process (drop --queue)\n',
-    )
     const wrong = await runCli(['worker', '--queue', `redis://:wrong@127.0.0.1:${redis.port}`], {
       cwd: directory,
     })

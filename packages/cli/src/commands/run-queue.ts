@@ -23,6 +23,8 @@ export interface QueueRunSettings {
   url: string
   /** Workers this process also runs, sharing the run's own backend and its slots (`-c`, or the pool's). */
   workers: number
+  /** A stage of a staged run: its records go on the stage's own queue (`spout.teacher`). */
+  stage?: string
   /** Go on with the batch of the same name already on the queue. */
   resume: boolean
   /** Prompt settings the workers apply (`templatePrompt`). */
@@ -60,6 +62,7 @@ function flatten(option: PluginOption, into: SpoutPlugin[] = []): SpoutPlugin[] 
 export async function runOnQueue(options: PipelineOptions, settings: QueueRunSettings): Promise<JobSummary> {
   const redis = await loadRedisPackage('--queue', settings.importRedis)
   const started = performance.now()
+  const queue = settings.stage === undefined ? undefined : redis.stageQueueName(settings.stage)
   const summary: JobSummary = { ok: 0, failed: 0, skipped: 0, tokens: 0, duration: 0 }
   const controller = new AbortController()
   const onAbort = () => controller.abort(options.signal?.reason)
@@ -82,6 +85,7 @@ export async function runOnQueue(options: PipelineOptions, settings: QueueRunSet
       batch = await redis.openQueueBatch({
         url: settings.url,
         resume: settings.resume,
+        ...(queue ? { queue } : {}),
         onError,
         spec: {
           jobId: job.jobId,
@@ -100,6 +104,7 @@ export async function runOnQueue(options: PipelineOptions, settings: QueueRunSet
         workers.push(
           await redis.startQueueWorker({
             url: settings.url,
+            ...(queue ? { queue } : {}),
             client: options.client,
             ...(options.client.capacity ? {} : { concurrency: options.concurrency ?? 1 }),
             sharedBy: settings.workers,
@@ -177,7 +182,10 @@ async function* queueEntries(
   for await (const record of options.input) {
     position += 1
     const id = recordId(record, options.idField ?? 'id', position)
-    const malformed = lineError(record)
+    // A staged run's records hold the input line in `input`.
+    const inner = record.input
+    const malformed =
+      lineError(record) ?? (inner && typeof inner === 'object' ? lineError(inner as InputRecord) : undefined)
     if (!malformed && !options.skip?.has(id)) {
       yield { id, record }
       continue

@@ -17,12 +17,14 @@ import { countRecords, openInput } from '../input.ts'
 import { lineError } from '../input-line-error.ts'
 import { JobDisplay } from '../job-display.ts'
 import { loadPlugin } from '../load-plugin.ts'
+import { loadRedisPackage } from '../redis-package.ts'
 import { parseInteger, parseOptionPairs } from '../request-options.ts'
 import { buildStages } from '../stage-config.ts'
 import { colorEnabled, createStyle, liveTerminal } from '../style.ts'
 import type { RunFlags } from './run.ts'
 import { runExitCode } from './run-exit.ts'
 import { hubSink } from './run-shared.ts'
+import { queuedBackend, stagesOnQueue } from './run-stages-queue.ts'
 import { abortOnInterrupt } from './shared.ts'
 import { StageTargets } from './stage-targets.ts'
 
@@ -45,8 +47,18 @@ export async function runStagesCommand(
   const concurrency =
     flagConcurrency === undefined ? config.concurrency : parseInteger(flagConcurrency, '--concurrency', 1)
   const targets = new StageTargets(flags, config, io, concurrency)
+  if (flags.workers !== undefined && !flags.queue) throw new CliError('--workers needs --queue <redis-url>')
+  const workers = flags.workers === undefined ? undefined : parseInteger(flags.workers, '--workers', 0)
+  const queued = flags.queue ? await queueLabel(flags.queue) : undefined
   try {
-    const stages = await prepareStages(config, flags, concurrency, targets)
+    // With --queue --workers 0 the workers generate: no stage needs a server here.
+    const stages = await prepareStages(
+      config,
+      flags,
+      concurrency,
+      targets,
+      workers === 0 ? queued : undefined,
+    )
 
     const source = await openInput(input, { cwd: io.cwd, stdin: io.stdin, format: flags.inputFormat })
     const quiet = flags.quiet === true
@@ -81,6 +93,17 @@ export async function runStagesCommand(
         ...(total === undefined ? {} : { total }),
         name: flags.name ?? (source.path ? basename(source.path) : 'stdin'),
         signal: controller.signal,
+        ...(flags.queue
+          ? {
+              runStage: stagesOnQueue({
+                url: flags.queue,
+                workers,
+                hostsOf: (stage) => targets.hostCount(stage),
+                resume: flags.resume === true,
+                warn: (message) => display.log(`spout: warning: ${message}`),
+              }),
+            }
+          : {}),
         logger: {
           info: (message) => quiet || display.log(`spout: ${message}`),
           warn: (message) => quiet || display.log(`spout: warning: ${message}`),
@@ -118,13 +141,18 @@ async function prepareStages(
   flags: RunFlags,
   concurrency: number | undefined,
   targets: StageTargets,
+  /** With `--queue … --workers 0`: the queue's address (no stage opens a server here). */
+  queuedOnly: string | undefined,
 ): Promise<StageDefinition[]> {
   const stages = await buildStages(config.stages ?? [], {
     model: flags.model ?? config.model,
     concurrency,
     baseOptions: config.options,
     options: parseOptionPairs(flags.option ?? []),
-    backend: (stage, model, options) => targets.open(stage, model, options),
+    backend: async (stage, model, options) =>
+      queuedOnly === undefined
+        ? targets.open(stage, model, options)
+        : { backend: queuedBackend(queuedOnly), modelDigest: undefined },
   })
   const inputLines: SpoutPlugin = {
     name: 'spout-cli-input-errors',
@@ -139,6 +167,17 @@ async function prepareStages(
   stages[0]!.plugins = [inputLines]
 
   return stages
+}
+
+/** The queue's address as messages show it (password masked), checked: one line when it is not Redis. */
+async function queueLabel(url: string): Promise<string> {
+  const redis = await loadRedisPackage('--queue')
+  try {
+    redis.checkRedisUrl(url)
+  } catch (error) {
+    throw new CliError(`--queue: ${(error as Error).message}`, { cause: error })
+  }
+  return redis.displayRedisUrl(url)
 }
 
 /** The input (argument, else the config's), and the output (`-o`, else the config's; stdout when neither). */

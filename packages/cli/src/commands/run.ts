@@ -146,6 +146,7 @@ Examples:
 Stages (a config with "stages": teacher → student → judge): each stage runs where its model and host
 say, chosen as for a single run: a .gguf model in process, a host ending in /v1 (or api: 'openai'),
 "hosts" for a pool, else Ollama. -m, --host, --api, -c and --option are every stage's defaults.
+With --queue each stage has its own queue (spout.<stage>): spout worker --stage <name> serves it.
 
 Exit codes: 0 all records succeeded, 1 some failed (their lines hold the error),
 2 usage or setup error (Ollama unreachable, model missing), 130 interrupted by Ctrl-C (or stopped from

@@ -25,6 +25,8 @@ export class StageTargets {
   readonly #models = new Map<string, Promise<RunTarget>>()
   /** Each `.gguf` file's sequences: the concurrencies of the stages that use it, added. */
   readonly #sequences = new Map<string, number>()
+  /** Each stage's hosts, by stage name (`spout run --queue` runs one worker per host by default). */
+  readonly #hostCounts = new Map<string, number>()
 
   constructor(
     flags: RunFlags,
@@ -105,6 +107,7 @@ export class StageTargets {
     const config = stage.hosts ? { ...this.#config, hosts: stage.hosts } : this.#config
     const hostFlags = stage.hosts ? undefined : stage.host ? [stage.host] : flags.host
     const hosts = await hostSpecs(hostFlags, config, this.#io.env, api)
+    this.#hostCounts.set(stage.name, hosts.length)
     return openTarget(model, api, hosts, {
       cwd: this.#io.cwd,
       sequences,
@@ -118,6 +121,11 @@ export class StageTargets {
         env: this.#io.env,
       },
     })
+  }
+
+  /** How many hosts the stage opened resolves (1 for one server or an in-process model). */
+  hostCount(stage: string): number {
+    return this.#hostCounts.get(stage) ?? 1
   }
 
   async #track(opening: Promise<RunTarget>): Promise<RunTarget> {

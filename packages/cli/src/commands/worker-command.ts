@@ -1,6 +1,7 @@
 // `spout worker`'s work (see worker.ts for its options).
 import type { PluginOption } from '@spout/core'
 import { SpoutError } from '@spout/core/errors'
+import type { QueueWorker } from '@spout/redis'
 import { CliError, exitCodes } from '../cli-error.ts'
 import type { CommandContext } from '../command-context.ts'
 import { loadConfig } from '../config.ts'
@@ -24,6 +25,12 @@ export async function workerCommand(flags: WorkerFlags, context: CommandContext)
   } catch (error) {
     throw queueError(error)
   }
+  for (const stage of flags.stage ?? []) {
+    if (!/^[A-Za-z_][\w-]*$/.test(stage))
+      throw new CliError(
+        `--stage: a stage name is a word (letters, digits, _ or -), not ${JSON.stringify(stage)}`,
+      )
+  }
   const { config } = await loadConfig(io.cwd, flags.config)
   const api = flags.api ?? config.api
   const hosts = await hostSpecs(flags.host, config, io.env, api)
@@ -39,21 +46,26 @@ export async function workerCommand(flags: WorkerFlags, context: CommandContext)
     openai: { host: flags.host?.[0], apiKey: flags.apiKey, configuredHost: config.host, env: io.env },
   })
   try {
-    const worker = await redis
-      .startQueueWorker({
+    const modelDigest = target.lister ? await modelDigests(target.lister) : undefined
+    // Plain batches, or each stage given (its own queue), each through one BullMQ worker.
+    const queues = flags.stage?.length ? flags.stage.map((stage) => redis.stageQueueName(stage)) : [undefined]
+    const worker = await startWorkers(queues, (queue) =>
+      redis.startQueueWorker({
         url: flags.queue,
+        ...(queue ? { queue } : {}),
         client: target.client,
         ...(target.client.capacity ? {} : { concurrency }),
         plugins,
         ...(lockDuration === undefined ? {} : { lockDuration }),
-        modelDigest: target.lister ? await modelDigests(target.lister) : undefined,
+        modelDigest,
         onError: (error) => io.stderr.write(`spout: warning: ${error.message}\n`),
-      })
-      .catch((error: unknown) => {
-        throw queueError(error)
-      })
+      }),
+    )
+    const what = flags.stage?.length
+      ? `stage${flags.stage.length === 1 ? '' : 's'} ${flags.stage.join(', ')} `
+      : ''
     say(
-      `spout: worker taking records from ${redis.displayRedisUrl(flags.queue)} for ${target.label} (${target.client.capacity ? 'slots learned per host' : `${concurrency} at once`}); Ctrl-C to stop`,
+      `spout: worker taking ${what}records from ${redis.displayRedisUrl(flags.queue)} for ${target.label} (${target.client.capacity ? 'slots learned per host' : `${concurrency} at once`}); Ctrl-C to stop`,
     )
     let signals = 0
     await new Promise<void>((resolve) => {
@@ -74,6 +86,28 @@ export async function workerCommand(flags: WorkerFlags, context: CommandContext)
     return exitCodes.ok
   } finally {
     await target.close()
+  }
+}
+
+/** One worker per queue, seen as one: `completed` adds theirs up, `close` closes them all. */
+async function startWorkers(
+  queues: (string | undefined)[],
+  start: (queue: string | undefined) => Promise<QueueWorker>,
+): Promise<QueueWorker> {
+  const workers: QueueWorker[] = []
+  try {
+    for (const queue of queues) workers.push(await start(queue))
+  } catch (error) {
+    await Promise.all(workers.map((worker) => worker.close({ force: true })))
+    throw queueError(error)
+  }
+  return {
+    get completed() {
+      return workers.reduce((sum, worker) => sum + worker.completed, 0)
+    },
+    async close(options) {
+      await Promise.all(workers.map((worker) => worker.close(options)))
+    },
   }
 }
 

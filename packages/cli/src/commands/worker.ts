@@ -12,6 +12,7 @@ export interface WorkerFlags extends ConnectionFlags {
   plugin?: string[]
   config?: string
   lockDuration?: string
+  stage?: string[]
   quiet?: boolean
 }
 
@@ -55,6 +56,11 @@ export function registerWorker(program: Command, context: CommandContext): void 
       '--lock-duration <ms>',
       'how long a record stays with this worker without a sign of life: after a crash, others take its records back after about this long (default: 30000)',
     )
+    .option(
+      '--stage <name>',
+      "take the records of this stage of staged runs (its own queue), not plain batches; repeatable (the hosts must have each stage's model)",
+      collect,
+    )
     .option('-q, --quiet', 'print nothing but warnings and fatal errors')
     .addHelpText(
       'after',
@@ -67,6 +73,7 @@ Examples:
   $ spout worker --queue redis://10.0.0.5:6379/0
   $ spout worker --queue redis://:s3cret@10.0.0.5:6379/0 --host http://gpu-a:11434 --host http://gpu-b:11434
   $ spout worker --queue rediss://default:s3cret@redis.example.com:6380/0 -c 4
+  $ spout worker --queue redis://10.0.0.5:6379/0 --stage teacher --host http://big-gpu:11434    (a staged run's teacher)
 
 Ctrl-C (or SIGTERM) finishes the records in flight, then stops; a second one stops at once.`,
     )
