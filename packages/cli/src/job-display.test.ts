@@ -309,7 +309,7 @@ describe('JobDisplay', () => {
         vi.advanceTimersByTime(100)
         expect(most, `${mode} ${layout}`).toBeLessThanOrEqual(inFlight)
         expect(view.view.retained).toBe(0)
-        expect(view.view.counts).toMatchObject({ ok: records - failed, failed, started: records })
+        expect(view.view.job).toMatchObject({ ok: records - failed, failed, streaming: 0 })
         expect(view.view.takeFailures()).toEqual([])
         view.finish()
       }

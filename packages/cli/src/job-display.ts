@@ -1,9 +1,10 @@
 import type { EventError, HostReport, SpoutEvent } from '@spout/core'
+import type { JobState, RecordState } from '@spout/core/events'
 import { displayWidth, fitLine, formatDuration, formatRate } from './format.ts'
 import { hostPanelLines } from './host-lines.ts'
 import type { OutputStream } from './io.ts'
 import { JobStats } from './job-stats.ts'
-import { type JobCounts, JobView, type RecordFailure, type RecordView } from './job-view.ts'
+import { hasEnded, JobView, type RecordFailure } from './job-view.ts'
 import type { Style } from './style.ts'
 
 /**
@@ -46,9 +47,6 @@ const showCursor = '\x1b[?25h'
  */
 const wrapOff = '\x1b[?7l'
 const wrapOn = '\x1b[?7h'
-
-/** Characters of a record's newest text the panel keeps (it shows one line of it). */
-const panelTextLimit = 4096
 
 /**
  * The terminal side of `spout run`. `onEvent` only queues (so the job never waits for the
@@ -95,7 +93,7 @@ export class JobDisplay {
     this.#startedAt = this.#options.now()
     // The streaming layout prints each record whole, so it keeps an ended one until printed.
     const streaming = this.#options.mode === 'live' && this.#options.layout === 'stream'
-    this.#view = new JobView(streaming ? { keepEnded: true } : { textLimit: panelTextLimit })
+    this.#view = new JobView({ keepEnded: streaming })
   }
 
   get #streamMode(): boolean {
@@ -161,13 +159,13 @@ export class JobDisplay {
     if (this.#queue.length === 0) return
     const events = this.#queue
     this.#queue = []
-    for (const event of events) this.#view.apply(event)
+    this.#view.apply(events)
   }
 
   #frame(last: boolean): void {
     this.#fold()
     const failures = this.#view.takeFailures()
-    const job = this.#view.jobId === undefined ? undefined : this.#view.counts
+    const job = this.#view.job
     const now = this.#options.now()
     if (job) this.#stats.sample(job, now)
     if (this.#options.mode === 'plain') this.#plainFrame(job, failures, now, last)
@@ -200,7 +198,7 @@ export class JobDisplay {
   }
 
   // Plain: occasional progress lines and failures on stderr, no ANSI.
-  #plainFrame(job: JobCounts | undefined, failures: RecordFailure[], now: number, last: boolean): void {
+  #plainFrame(job: JobState | undefined, failures: RecordFailure[], now: number, last: boolean): void {
     let output = ''
     for (const line of this.#failureLines(failures)) output += `spout: ${line}\n`
     if (job && !last && now - this.#lastProgressAt >= this.#options.progressInterval) {
@@ -219,12 +217,12 @@ export class JobDisplay {
   }
 
   // Live, one record at a time: its text streams under a header, thinking dimmed.
-  #streamFrame(job: JobCounts | undefined, last: boolean): void {
+  #streamFrame(job: JobState | undefined, last: boolean): void {
     if (!job) return
     const { style } = this.#options
     let output = ''
     // In start order: at most the record in flight and those that ended since the last frame.
-    for (const record of [...this.#view.records()]) {
+    for (const record of this.#view.records()) {
       let current = this.#streaming
       if (!current || current.recordId !== record.recordId) {
         if (this.#headers > 0) output += '\n'
@@ -249,7 +247,7 @@ export class JobDisplay {
         output += printable(text.slice(current.text))
         current.text = text.length
       }
-      if (!record.end) break
+      if (!hasEnded(record)) break
       // The record ended: close its block with a one-line footer, and forget it.
       if (current.text > 0 || current.thinking > 0) output += text.endsWith('\n') ? '' : '\n'
       this.#streamed += 1
@@ -263,26 +261,25 @@ export class JobDisplay {
     if (output) this.#options.stream.write(output)
   }
 
-  #footer(job: JobCounts, record: RecordView, processed: number): string {
+  #footer(job: JobState, record: RecordState, processed: number): string {
     const { style } = this.#options
     const progress = job.total === undefined ? `${processed} done` : `${processed}/${job.total}`
-    const end = record.end
-    if (!end || end.error) {
-      return style.red(`✗ ${end?.error?.message.split('\n')[0] ?? 'failed'}`) + style.dim(` · ${progress}`)
+    if (record.status !== 'done') {
+      return style.red(`✗ ${record.error?.message.split('\n')[0] ?? 'failed'}`) + style.dim(` · ${progress}`)
     }
+    const { metrics } = record
+    const attempts = record.attempts ?? record.attempt
     const parts = [`✓ ${record.recordId}`]
-    if (end.metrics?.eval_count !== undefined) parts.push(`${end.metrics.eval_count} tokens`)
-    if (end.metrics?.tokens_per_second !== undefined)
-      parts.push(`${formatRate(end.metrics.tokens_per_second)} tok/s`)
-    if (end.metrics?.total_duration !== undefined)
-      parts.push(formatDuration(end.metrics.total_duration / 1e6))
-    if (end.attempts > 1) parts.push(`${end.attempts} attempts`)
+    if (metrics?.eval_count !== undefined) parts.push(`${metrics.eval_count} tokens`)
+    if (metrics?.tokens_per_second !== undefined) parts.push(`${formatRate(metrics.tokens_per_second)} tok/s`)
+    if (metrics?.total_duration !== undefined) parts.push(formatDuration(metrics.total_duration / 1e6))
+    if (attempts > 1) parts.push(`${attempts} attempts`)
     parts.push(progress)
     return style.dim(parts.join(' · '))
   }
 
   // Live, several records: one line per in-flight record plus a status line, redrawn in place.
-  #panelFrame(job: JobCounts | undefined, failures: RecordFailure[], now: number, last: boolean): void {
+  #panelFrame(job: JobState | undefined, failures: RecordFailure[], now: number, last: boolean): void {
     const { stream, style } = this.#options
     const width = Math.max(20, (stream.columns ?? 80) - 1)
     const rows = Math.max(4, stream.rows ?? 24)
@@ -310,7 +307,7 @@ export class JobDisplay {
     if (job) {
       const hostLines = this.#options.hosts ? hostPanelLines(this.#options.hosts(), width, style) : []
       const room = rows - 2 - hostLines.length
-      const records = [...this.#view.records()]
+      const records = this.#view.records()
       const shown = records.length > room ? records.slice(0, room - 1) : records
       const idWidth = Math.min(16, Math.max(2, ...shown.map((record) => displayWidth(record.recordId))))
       for (const record of shown) {

@@ -1,5 +1,5 @@
+import type { JobState, StageCounts } from '@spout/core/events'
 import { formatDuration, formatRate } from './format.ts'
-import type { JobCounts, StageCounts } from './job-view.ts'
 
 /**
  * Rates and ETA for a running job: tokens per second over a sliding window of the live chunk
@@ -15,9 +15,10 @@ export class JobStats {
   }
 
   /** Records a sample; call once per frame with the job's counters. */
-  sample(job: JobCounts, now: number): void {
-    if (this.#firstRecordAt === undefined && job.started + job.skipped > 0) this.#firstRecordAt = now
-    this.#samples.push({ time: now, chunks: job.chunks })
+  sample(job: JobState, now: number): void {
+    const seen = job.streaming + job.ok + job.failed + job.skipped
+    if (this.#firstRecordAt === undefined && seen > 0) this.#firstRecordAt = now
+    this.#samples.push({ time: now, chunks: job.chunkCount })
     while (this.#samples.length > 2 && now - this.#samples[0]!.time > this.#window) this.#samples.shift()
   }
 
@@ -30,7 +31,7 @@ export class JobStats {
   }
 
   /** Milliseconds left, or undefined while unknown (no total, nothing finished yet). */
-  eta(job: JobCounts, now: number): number | undefined {
+  eta(job: JobState, now: number): number | undefined {
     if (job.total === undefined || this.#firstRecordAt === undefined) return undefined
     const finished = job.ok + job.failed
     const remaining = job.total - finished - job.skipped
@@ -41,28 +42,36 @@ export class JobStats {
   }
 
   /** `12/100 done · 1 failed · 2 retries · 35.2 tok/s · 12s · ETA 1m 30s` */
-  statusLine(job: JobCounts, now: number, startedAt: number): string {
+  statusLine(job: JobState, now: number, startedAt: number): string {
     const processed = job.ok + job.failed + job.skipped
-    const parts = job.stages?.size
-      ? [stagesText(job.stages)]
+    const stages = job.stageCounts && stagesText(job)
+    const parts = stages
+      ? [stages]
       : [job.total === undefined ? `${processed} done` : `${processed}/${job.total} done`]
     parts.push(`${job.failed} failed`)
     if (job.retries > 0) parts.push(`${job.retries} ${job.retries === 1 ? 'retry' : 'retries'}`)
     parts.push(`${formatRate(this.tokensPerSecond())} tok/s`)
     parts.push(formatDuration(now - startedAt))
-    const eta = job.stages?.size ? undefined : this.eta(job, now)
+    const eta = stages ? undefined : this.eta(job, now)
     if (eta !== undefined) parts.push(`ETA ${formatDuration(eta)}`)
     return parts.join(' · ')
   }
 }
 
-/** `teacher 12 ✓ · student 30 ✓ 1 ✗ 4 … · judge 25 ✓ 3 …`: each stage's done, failed and in-flight records. */
-function stagesText(stages: ReadonlyMap<string, StageCounts>): string {
+/**
+ * `teacher 12 ✓ · student 30 ✓ 1 ✗ 4 … · judge 25 ✓ 3 …`: each stage that has had records (in the
+ * job's order of stages), with its done, failed and in-flight records.
+ */
+function stagesText(job: JobState): string {
+  const counted = job.stageCounts ?? {}
+  const names = [...(job.stages ?? []), ...Object.keys(counted)]
   const parts: string[] = []
-  for (const [name, counts] of stages) {
+  for (const name of new Set(names)) {
+    if (!Object.hasOwn(counted, name)) continue
+    const counts: StageCounts = counted[name]!
     let text = `${name} ${counts.ok} ✓`
     if (counts.failed > 0) text += ` ${counts.failed} ✗`
-    if (counts.inFlight > 0) text += ` ${counts.inFlight} …`
+    if (counts.streaming > 0) text += ` ${counts.streaming} …`
     parts.push(text)
   }
   return parts.join(' · ')

@@ -1,4 +1,5 @@
 import type { SpoutEvent } from '@spout/core'
+import { applyEvents, createState } from '@spout/core/events'
 import { describe, expect, it } from 'vitest'
 import { JobStats } from './job-stats.ts'
 import { JobView } from './job-view.ts'
@@ -61,7 +62,15 @@ describe('JobView', () => {
     view.apply(events.end('a', 'Hello', { attempts: 2 }))
     view.apply(events.end('b', '', { error: { code: 'SPOUT_HTTP_ERROR', message: 'boom' } }))
     expect(view.retained).toBe(0)
-    expect(view.counts).toEqual({ total: 3, started: 2, ok: 1, failed: 1, skipped: 1, retries: 1, chunks: 3 })
+    expect(view.job).toMatchObject({
+      total: 3,
+      streaming: 0,
+      ok: 1,
+      failed: 1,
+      skipped: 1,
+      retries: 1,
+      chunkCount: 3,
+    })
     expect(view.takeFailures()).toEqual([
       { recordId: 'b', error: { code: 'SPOUT_HTTP_ERROR', message: 'boom' } },
     ])
@@ -76,20 +85,45 @@ describe('JobView', () => {
     const [record] = [...view.records()]
     expect(record).toMatchObject({
       recordId: 'a',
+      status: 'done',
       text: 'Hello',
-      end: { attempts: 1, metrics: { eval_count: 2 } },
+      attempts: 1,
+      metrics: { eval_count: 2 },
     })
+    view.release('b') // not held: nothing happens
+    expect(view.retained).toBe(1)
     view.release('a')
     expect(view.retained).toBe(0)
+    expect(view.job).toMatchObject({ ok: 1, prunedRecords: 1 })
   })
 
-  it('keeps only the newest text of a long record when given a limit', () => {
-    const view = new JobView({ textLimit: 100 })
-    view.apply(events.recordStart('a'))
-    for (let seq = 0; seq < 1000; seq += 1) view.apply(events.chunk('a', seq, `${seq} `))
-    const [record] = [...view.records()]
-    expect(record!.text.length).toBeLessThanOrEqual(200)
-    expect(record!.text.endsWith('998 999 ')).toBe(true)
+  it('takes a failure once, also while the failed record is kept for printing', () => {
+    const view = new JobView({ keepEnded: true })
+    view.apply([
+      events.recordStart('a'),
+      events.end('a', '', { error: { code: 'SPOUT_HTTP_ERROR', message: 'boom' } }),
+    ])
+    view.apply(events.recordStart('b'))
+    expect(view.takeFailures()).toEqual([
+      { recordId: 'a', error: { code: 'SPOUT_HTTP_ERROR', message: 'boom' } },
+    ])
+    view.apply(events.chunk('b', 0, 'x'))
+    expect(view.takeFailures()).toEqual([])
+    expect(view.records().map((record) => record.recordId)).toEqual(['a', 'b'])
+  })
+
+  it("shows no queued record, and holds the same job as core's reducer", () => {
+    const view = new JobView()
+    const folded: SpoutEvent[] = [
+      events.start(2),
+      { type: 'record-queued', jobId, recordId: 'b' },
+      events.recordStart('a'),
+      events.chunk('a', 0, 'Hi'),
+    ]
+    view.apply(folded)
+    expect(view.records().map((record) => record.recordId)).toEqual(['a'])
+    const state = applyEvents(createState(), folded)
+    expect(view.job).toEqual(state.jobs[jobId])
   })
 
   it('counts each stage of a staged run, and the status line shows them instead of a total', () => {
@@ -121,11 +155,11 @@ describe('JobView', () => {
       end('student', 't1.q1', true),
     ])
       view.apply(event)
-    expect([...view.counts.stages!]).toEqual([
-      ['teacher', { inFlight: 1, ok: 1, failed: 0 }],
-      ['student', { inFlight: 1, ok: 0, failed: 1 }],
-    ])
-    const line = new JobStats().statusLine(view.counts, 2000, 0)
+    expect({ ...view.job!.stageCounts }).toEqual({
+      teacher: { streaming: 1, ok: 1, failed: 0 },
+      student: { streaming: 1, ok: 0, failed: 1 },
+    })
+    const line = new JobStats().statusLine(view.job!, 2000, 0)
     expect(line).toMatch(/^teacher 1 ✓ 1 … · student 0 ✓ 1 ✗ 1 … · 1 failed · /)
     expect(line).not.toMatch(/ETA|\/2/)
   })

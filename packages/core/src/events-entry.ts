@@ -38,8 +38,15 @@ export {
   parseResume,
   toSnapshot,
 } from './hub-protocol.ts'
-export type { JobState, JobStatus, RecordState, RecordStatus, SpoutState } from './job-state.ts'
+export type {
+  JobState,
+  JobStatus,
+  RecordState,
+  RecordStatus,
+  SpoutState,
+  StageCounts,
+} from './job-state.ts'
 export { createState, getRecord } from './job-state.ts'
 export type { RecordLimits } from './prune-records.ts'
-export { pruneRecords } from './prune-records.ts'
+export { dropRecords, pruneRecords } from './prune-records.ts'
 export { applyEvent, applyEvents, removeJob } from './reducer.ts'

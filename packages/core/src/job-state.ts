@@ -29,6 +29,13 @@ export interface RecordState {
   readonly children?: number
 }
 
+/** One stage's records in a staged run. */
+export interface StageCounts {
+  readonly streaming: number
+  readonly ok: number
+  readonly failed: number
+}
+
 export type JobStatus = 'running' | 'done' | 'failed' | 'interrupted'
 
 export interface JobState {
@@ -39,6 +46,11 @@ export interface JobState {
   readonly total?: number
   /** Staged runs: the stages' names, in order (records' ids are `<stage>:<id>`). */
   readonly stages?: readonly string[]
+  /**
+   * Staged runs: each stage's records streaming, done and failed (from the events' `stage`), kept
+   * like the job's own counters when records are pruned. Absent until a record names its stage.
+   */
+  readonly stageCounts?: Readonly<Record<string, StageCounts>>
   readonly startedAt: string
   readonly endedAt?: string
   readonly status: JobStatus

@@ -1,4 +1,4 @@
-// Bounding a job's memory: its oldest finished records go, its counters stay.
+// Bounding a job's memory: its oldest finished records go (or those a view is done with), its counters stay.
 import { type JobState, jobOf, jobTable, type RecordState, type SpoutState } from './job-state.ts'
 
 /** How many finished records {@link pruneRecords} lets a job keep. */
@@ -49,19 +49,42 @@ export function pruneRecords(state: SpoutState, jobId: string, limits: RecordLim
       kept.push(record)
     }
   }
+  return withRecords(state, jobId, job, kept.reverse())
+}
+
+/**
+ * Drops the finished records (done, failed, skipped) that `drop` picks; running and queued records
+ * always stay. The counters do not change and `prunedRecords` counts what went, as with
+ * {@link pruneRecords}. O(records held). Pure: the same state comes back when nothing is dropped.
+ *
+ * For a view that shows each finished record once and then lets it go (the terminal).
+ */
+export function dropRecords(
+  state: SpoutState,
+  jobId: string,
+  drop: (record: RecordState) => boolean,
+): SpoutState {
+  const job = jobOf(state, jobId)
+  if (!job) return state
+  const kept = job.records.filter(
+    (record) => record.status === 'streaming' || record.status === 'queued' || !drop(record),
+  )
+  return withRecords(state, jobId, job, kept)
+}
+
+/** The state with the job's records replaced by `kept` (a subsequence of them, in order). */
+function withRecords(state: SpoutState, jobId: string, job: JobState, kept: RecordState[]): SpoutState {
   const dropped = job.records.length - kept.length
   if (dropped === 0) return state
-  kept.reverse()
   const recordIndex = new Map<string, number>()
   for (let position = 0; position < kept.length; position++)
     recordIndex.set(kept[position]!.recordId, position)
-  const pruned: JobState = {
+  const jobs = jobTable(state.jobs)
+  jobs[jobId] = {
     ...job,
     records: kept,
     recordIndex,
     prunedRecords: (job.prunedRecords ?? 0) + dropped,
   }
-  const jobs = jobTable(state.jobs)
-  jobs[jobId] = pruned
   return { jobs, jobOrder: state.jobOrder }
 }

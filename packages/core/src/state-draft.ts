@@ -17,6 +17,7 @@ import {
   type RecordState,
   type RecordStatus,
   type SpoutState,
+  type StageCounts,
 } from './job-state.ts'
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
@@ -79,6 +80,7 @@ export class StateDraft {
   #recordStart(job: JobDraft, event: RecordStartEvent): void {
     const existing = getRecord(job, event.recordId)
     if (existing) leaveStatus(job, existing.status)
+    countStage(job, event.stage, existing?.status, 'streaming')
     // Count each attempt after the first once, even when a producer resends a record-start
     // (a resync) or a viewer first hears of a record on its third attempt.
     const known = Math.max(1, existing?.attempt ?? 1)
@@ -100,7 +102,7 @@ export class StateDraft {
   }
 
   #chunk(job: JobDraft, event: ChunkEvent): void {
-    const record = getRecord(job, event.recordId) ?? this.#implicitRecord(job, event.recordId)
+    const record = getRecord(job, event.recordId) ?? this.#implicitRecord(job, event.recordId, event.stage)
     if (event.seq < record.chunks || record.status !== 'streaming') return
     const draft = this.#writable(job, record)
     draft.text += event.text
@@ -110,10 +112,12 @@ export class StateDraft {
   }
 
   #recordEnd(job: JobDraft, event: RecordEndEvent): void {
-    const record = getRecord(job, event.recordId) ?? this.#implicitRecord(job, event.recordId)
-    leaveStatus(job, record.status)
+    const record = getRecord(job, event.recordId) ?? this.#implicitRecord(job, event.recordId, event.stage)
+    const from = record.status
+    leaveStatus(job, from)
     const draft = this.#writable(job, record)
     draft.status = event.skipped ? 'skipped' : event.error ? 'failed' : 'done'
+    countStage(job, event.stage, from, draft.status)
     draft.text = event.response
     draft.thinking = event.thinking ?? ''
     draft.attempts = event.attempts
@@ -155,7 +159,7 @@ export class StateDraft {
     return job
   }
 
-  #implicitRecord(job: JobDraft, recordId: string): RecordState {
+  #implicitRecord(job: JobDraft, recordId: string, stage: string | undefined): RecordState {
     const record: RecordState = {
       recordId,
       status: 'streaming',
@@ -167,6 +171,7 @@ export class StateDraft {
     }
     this.#putRecord(job, record)
     job.streaming += 1
+    countStage(job, stage, undefined, 'streaming')
     return record
   }
 
@@ -255,4 +260,30 @@ function leaveStatus(job: JobDraft, status: RecordStatus): void {
   else if (status === 'done') job.ok -= 1
   else if (status === 'failed') job.failed -= 1
   else job.skipped -= 1
+}
+
+const stageFields = { streaming: 'streaming', done: 'ok', failed: 'failed' } as const
+
+/**
+ * Staged runs: a record of `stage` leaves status `from` for `to` in the stage's counts (queued and
+ * skipped records are not counted). The table is copied, never changed: states share it.
+ */
+function countStage(
+  job: JobDraft,
+  stage: string | undefined,
+  from: RecordStatus | undefined,
+  to: RecordStatus,
+): void {
+  if (stage === undefined) return
+  const leave = from === undefined ? undefined : stageFields[from as keyof typeof stageFields]
+  const enter = stageFields[to as keyof typeof stageFields]
+  if (leave === enter) return
+  // No prototype: stage names come from producers, and a stage named `constructor` is a stage like any other.
+  const table: Record<string, StageCounts> = Object.assign(Object.create(null), job.stageCounts)
+  const before = Object.hasOwn(table, stage) ? table[stage] : undefined
+  const counts = { streaming: 0, ok: 0, failed: 0, ...before }
+  if (leave !== undefined) counts[leave] -= 1
+  if (enter !== undefined) counts[enter] += 1
+  table[stage] = counts
+  job.stageCounts = table
 }
