@@ -1,5 +1,7 @@
 import type { HubControlFrame, HubErrorFrame, RecordLimits, SpoutEvent, SpoutState } from '@spout/core/events'
 import { applyEvents, createState, formatResume, fromSnapshot, pruneRecords } from '@spout/core/events'
+import type { FlushScheduler } from './flush-scheduler.ts'
+import { createArrivalScheduler } from './flush-scheduler.ts'
 import type { ViewerFrame } from './frame.ts'
 
 /** What the page says about its link to the hub. */
@@ -27,35 +29,12 @@ export interface ViewerSnapshot {
   readonly hubError?: HubErrorFrame
   /** What the hub said of the page's control token (`?control=`): stop buttons show when `allowed`. */
   readonly control?: HubControlFrame
-  /** How many batches were applied so far (one per animation frame at most). */
+  /** How many batches were applied so far (about one per animation frame, two at most). */
   readonly flushes: number
 }
 
-/** Runs `flush` soon (once), returns a function that cancels it. */
-export type FlushScheduler = (flush: () => void) => () => void
-
-/**
- * Flushes on the next animation frame. Browsers pause animation frames in background tabs, so a
- * timer fallback keeps a hidden tab's state current (and its queue short) at a few flushes a second.
- */
-export const animationFrameScheduler: FlushScheduler = (flush) => {
-  let pending = true
-  const run = (): void => {
-    if (!pending) return
-    cancel()
-    flush()
-  }
-  const frame = requestAnimationFrame(run)
-  const timer = setTimeout(run, 250)
-  const cancel = (): void => {
-    pending = false
-    cancelAnimationFrame(frame)
-    clearTimeout(timer)
-  }
-  return cancel
-}
-
 export interface ViewerStoreOptions {
+  /** When queued frames are applied; default: as they arrive, at most once per animation frame. */
   scheduler?: FlushScheduler
   now?: () => number
   /**
@@ -71,7 +50,8 @@ export const defaultRecordLimits: RecordLimits = { maxFinished: 10_000, maxFaile
 /**
  * An external store for `useSyncExternalStore`. Frames from the hub are queued as they arrive (each
  * WebSocket message is its own browser task) and folded into the state with one `applyEvents` per
- * flush, so React renders once per animation frame however fast tokens come in. The reducer keeps
+ * flush: right after the message's task, at most once per animation frame (`createArrivalScheduler`),
+ * so React renders about once per frame however fast tokens come in, with no wait for the frame. The reducer keeps
  * the identity of every job and record a batch did not touch, which is what lets rows skip renders.
  */
 export class ViewerStore {
@@ -85,7 +65,7 @@ export class ViewerStore {
   readonly #recordLimits: RecordLimits
 
   constructor(options: ViewerStoreOptions = {}) {
-    this.#scheduler = options.scheduler ?? animationFrameScheduler
+    this.#scheduler = options.scheduler ?? createArrivalScheduler()
     this.#now = options.now ?? Date.now
     this.#recordLimits = options.recordLimits ?? defaultRecordLimits
     this.#snapshot = {

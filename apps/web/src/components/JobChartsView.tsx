@@ -12,9 +12,10 @@ function canDrawCharts(): boolean {
 }
 
 /**
- * The plots of one job (uPlot, loaded in its own chunk once a job is shown). They sample the job's counters from the store's own flush, which runs in
- * the animation frame that applied the batch, so drawing never competes with the text for a frame
- * of its own; a timer keeps the plots moving (one frame a second) when no events arrive.
+ * The plots of one job (uPlot, loaded in its own chunk once a job is shown). They sample the job's
+ * counters from the store's own flush, in the task that applied the batch (about once per animation
+ * frame), so drawing never competes with the text for a frame of its own; a timer keeps the plots
+ * moving (one frame a second) when no events arrive.
  */
 export function JobChartsView({ jobId }: { jobId: string }) {
   const { store } = useViewer()
