@@ -52,13 +52,15 @@ function manualClock() {
 function queueWith(scheduler: ReturnType<typeof createArrivalScheduler>) {
   const flushed: string[][] = []
   let queue: string[] = []
-  let cancel: (() => void) | undefined
+  let scheduled = false
   return {
     flushed,
     receive(message: string) {
       queue.push(message)
-      cancel ??= scheduler(() => {
-        cancel = undefined
+      if (scheduled) return
+      scheduled = true
+      scheduler(() => {
+        scheduled = false
         flushed.push(queue)
         queue = []
       })

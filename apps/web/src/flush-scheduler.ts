@@ -54,11 +54,14 @@ function nextFrame(clock: FrameClock, run: () => void): () => void {
 export function createArrivalScheduler(clock: FrameClock = browserClock): FlushScheduler {
   /** A flush ran since the last animation frame began. */
   let flushedThisFrame = false
-  let cancelFrameEnd: (() => void) | undefined
+  /** The next animation frame is asked to clear `flushedThisFrame`. */
+  let frameEndAsked = false
   const noteFlush = (): void => {
     flushedThisFrame = true
-    cancelFrameEnd ??= nextFrame(clock, () => {
-      cancelFrameEnd = undefined
+    if (frameEndAsked) return
+    frameEndAsked = true
+    nextFrame(clock, () => {
+      frameEndAsked = false
       flushedThisFrame = false
     })
   }

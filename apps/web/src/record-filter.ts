@@ -24,32 +24,36 @@ export function matchesStatus(record: RecordState, status: StatusFilter): boolea
 }
 
 /**
- * Filters records and returns their ids in order. Search results are cached per record object: the
- * reducer gives a record a new identity only when it changes, so while a job streams only the
- * records that changed since the last call are searched again.
+ * Whether a record passes the filter. Search results are cached per record object: the reducer
+ * gives a record a new identity only when it changes, so while a job streams only the records that
+ * changed since the last call are searched again.
  */
-export function createRecordMatcher(): (records: readonly RecordState[], filter: RecordFilter) => string[] {
+export function createRecordTest(): (record: RecordState, filter: RecordFilter) => boolean {
   let cachedNeedle = ''
   let cache = new WeakMap<RecordState, boolean>()
-  return (records, filter) => {
+  return (record, filter) => {
     const needle = filter.search.trim().toLowerCase()
     if (needle !== cachedNeedle) {
       cachedNeedle = needle
       cache = new WeakMap()
     }
-    const ids: string[] = []
-    for (const record of records) {
-      if (!matchesStatus(record, filter.status)) continue
-      if (needle) {
-        let found = cache.get(record)
-        if (found === undefined) {
-          found = searchText(record, needle)
-          cache.set(record, found)
-        }
-        if (!found) continue
-      }
-      ids.push(record.recordId)
+    if (!matchesStatus(record, filter.status)) return false
+    if (!needle) return true
+    let found = cache.get(record)
+    if (found === undefined) {
+      found = searchText(record, needle)
+      cache.set(record, found)
     }
+    return found
+  }
+}
+
+/** Filters records and returns their ids in order (see {@link createRecordTest}). */
+export function createRecordMatcher(): (records: readonly RecordState[], filter: RecordFilter) => string[] {
+  const passes = createRecordTest()
+  return (records, filter) => {
+    const ids: string[] = []
+    for (const record of records) if (passes(record, filter)) ids.push(record.recordId)
     return ids
   }
 }

@@ -1,4 +1,4 @@
-import { type ReactVirtualizer, useVirtualizer } from '@tanstack/react-virtual'
+import { type ReactVirtualizer, useVirtualizer, type Virtualizer } from '@tanstack/react-virtual'
 import { type RefObject, useEffect, useLayoutEffect, useRef, useState } from 'react'
 
 /** How close to the end (px) still counts as "at the end" for follow mode. */
@@ -16,8 +16,9 @@ export interface FollowEnd {
 }
 
 /**
- * A virtualized list of `ids` that follows its end, where records start streaming: growth and
- * appends keep the end in sight, scrolling up pauses it, and coming back to the end resumes it.
+ * A virtualized list of `ids` (the keys of its items) that follows its end, where records start
+ * streaming: growth and appends keep the end in sight, scrolling up pauses it, and coming back to
+ * the end resumes it.
  */
 export function useFollowEnd(ids: readonly string[]): FollowEnd {
   const scroller = useRef<HTMLDivElement>(null)
@@ -40,6 +41,7 @@ export function useFollowEnd(ids: readonly string[]): FollowEnd {
     paddingStart: 8,
     paddingEnd: 8,
     useFlushSync: false,
+    measureElement: measureFromObserver,
     // Positions and the total height are written straight to the DOM; React renders only when the
     // set of rows in view changes, not on every scroll or resize.
     directDomUpdates: true,
@@ -66,6 +68,25 @@ export function useFollowEnd(ids: readonly string[]): FollowEnd {
     virtualizer.scrollToEnd()
   }
   return { scroller, virtualizer, following, follow }
+}
+
+/**
+ * A row's height from its ResizeObserver entry, which the browser fills in during its own layout.
+ * When a row mounts there is no entry yet: its last known height (or the estimate) stands until the
+ * observer's first report, in the same frame, before it is painted. Reading `offsetHeight` there
+ * instead (the library's default) forces a layout of the whole page for every row that mounts.
+ */
+function measureFromObserver(
+  element: Element,
+  entry: ResizeObserverEntry | undefined,
+  instance: Virtualizer<HTMLDivElement, Element>,
+): number {
+  const box = entry?.borderBoxSize?.[0]
+  if (box) return Math.round(box.blockSize)
+  const index = instance.indexFromElement(element)
+  return (
+    instance.itemSizeCache.get(instance.options.getItemKey(index)) ?? instance.options.estimateSize(index)
+  )
 }
 
 /** Pauses following when the reader scrolls up, and follows again when they come back to the end. */

@@ -1,23 +1,38 @@
 import { useCallback, useMemo } from 'react'
 import type { RecordFilter } from '../record-filter.ts'
-import { createRecordMatcher } from '../record-filter.ts'
+import type { ListShape } from '../record-list-shape.ts'
+import { createListShape, sameRows, sameShape } from '../record-list-shape.ts'
 import { useFollowEnd } from '../use-follow-end.ts'
-import { shallowEqualArrays, useThrottledSelector } from '../use-viewer.ts'
+import { useViewerSelector } from '../use-viewer.ts'
 import type { ViewerSnapshot } from '../viewer-store.ts'
+import { QueuedGroup } from './QueuedRecord.tsx'
 import type { OpenParts } from './RecordRow.tsx'
 import { RecordRow } from './RecordRow.tsx'
 
-/** How often (ms) at most the list takes new records; text in the rows updates every frame. */
-const listInterval = 100
-
-/** The ids of a job's records that pass the filter; a new array only when the list changed. */
-export function useFilteredRecordIds(jobId: string, filter: RecordFilter): string[] {
-  const matcher = useMemo(createRecordMatcher, [])
+/**
+ * What the list shows for a job and a filter; a new value only when a record was added, or moved
+ * between the rows and the queued group. Taken at every flush of the store (about once per
+ * animation frame), so a record's row is in the page in the frame its first tokens arrive.
+ */
+export function useListShape(
+  jobId: string,
+  filter: RecordFilter,
+  isEqual: (a: ListShape, b: ListShape) => boolean = sameShape,
+): ListShape {
+  const shape = useMemo(createListShape, [])
   const selector = useCallback(
-    (snapshot: ViewerSnapshot) => matcher(snapshot.state.jobs[jobId]?.records ?? [], filter),
-    [matcher, jobId, filter],
+    (snapshot: ViewerSnapshot) => shape(snapshot.state.jobs[jobId]?.records ?? [], filter),
+    [shape, jobId, filter],
   )
-  return useThrottledSelector(selector, shallowEqualArrays, listInterval)
+  return useViewerSelector(selector, isEqual)
+}
+
+/** The key of the queued group's item in the virtual list. */
+const queuedKey = '\u0000queued'
+
+function QueuedRows({ jobId, filter }: { jobId: string; filter: RecordFilter }) {
+  const { queued } = useListShape(jobId, filter)
+  return <QueuedGroup jobId={jobId} recordIds={queued} />
 }
 
 /**
@@ -35,9 +50,12 @@ export function RecordList({
   /** Responses as raw text instead of rendered Markdown. */
   raw?: boolean
 }) {
-  const ids = useFilteredRecordIds(jobId, filter)
+  // Records joining the queued group do not re-render the list: the group follows them itself.
+  const { ids, queued } = useListShape(jobId, filter, sameRows)
+  const grouped = queued.length > 0
+  const keys = useMemo(() => (grouped ? [...ids, queuedKey] : ids), [ids, grouped])
   const openParts = useMemo<OpenParts>(() => new Map(), [])
-  const { scroller, virtualizer, following, follow } = useFollowEnd(ids)
+  const { scroller, virtualizer, following, follow } = useFollowEnd(keys)
 
   const items = virtualizer.getVirtualItems()
   return (
@@ -52,7 +70,7 @@ export function RecordList({
         aria-label="Records"
         data-following={following ? 'true' : 'false'}
       >
-        {ids.length === 0 ? <p className="muted records-empty">No records match.</p> : null}
+        {keys.length === 0 ? <p className="muted records-empty">No records match.</p> : null}
         <div className="records-canvas" ref={virtualizer.containerRef}>
           {items.map((item) => (
             <div
@@ -61,7 +79,11 @@ export function RecordList({
               ref={virtualizer.measureElement}
               className="records-item"
             >
-              <RecordRow jobId={jobId} recordId={ids[item.index]!} openParts={openParts} raw={raw} />
+              {item.index < ids.length ? (
+                <RecordRow jobId={jobId} recordId={ids[item.index]!} openParts={openParts} raw={raw} />
+              ) : (
+                <QueuedRows jobId={jobId} filter={filter} />
+              )}
             </div>
           ))}
         </div>

@@ -70,6 +70,8 @@ let purifier: ReturnType<typeof DOMPurify> | undefined
 function sanitizer(): ReturnType<typeof DOMPurify> {
   if (purifier) return purifier
   purifier = DOMPurify(window)
+  // Set once: a config passed to every `sanitize` call is parsed again on every call (per token).
+  purifier.setConfig({ ADD_ATTR: ['target'] })
   purifier.addHook('afterSanitizeAttributes', (node) => {
     if (node.tagName === 'A' && node.hasAttribute('href')) {
       node.setAttribute('target', '_blank')
@@ -86,5 +88,5 @@ export function markdownToHtml(source: string): string {
 
 /** Safe HTML for a piece of Markdown (a whole text or one block of it). */
 export function renderMarkdown(source: string): string {
-  return sanitizer().sanitize(parser.render(source), { ADD_ATTR: ['target'] })
+  return sanitizer().sanitize(parser.render(source))
 }
