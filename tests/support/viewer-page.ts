@@ -29,7 +29,7 @@ export function ensureViewerBuild(): void {
   execFileSync('pnpm', ['--filter', '@spout/web', 'build'], { cwd: root, stdio: 'pipe' })
 }
 
-export function publishUrl(hub: Hub): string {
+export function publishUrl(hub: Pick<Hub, 'url'>): string {
   return `${hub.url.replace(/^http/, 'ws')}/publish`
 }
 
@@ -58,7 +58,7 @@ export interface RunningJob {
 
 /** Starts a batch that publishes to the hub at `url` (the way `spout run --broadcast` does). */
 export function startJob(
-  simulator: Simulator,
+  simulator: Pick<Simulator, 'url'>,
   url: string,
   options: {
     jobId: string
