@@ -1,10 +1,11 @@
+import type { GenerateRequest, Options } from '@spout/core/ollama'
 import type { Command } from 'commander'
 import { CliError, exitCodes } from '../cli-error.ts'
 import type { CommandContext } from '../command-context.ts'
 import { type ConnectionFlags, resolveConnection } from '../connection.ts'
 import { describeError } from '../describe-error.ts'
 import { resolveHost } from '../host.ts'
-import { write } from '../io.ts'
+import { type CliIo, write } from '../io.ts'
 import { openLlama, usesLlama } from '../llama.ts'
 import { createOpenAIClient, usesOpenAI } from '../openai.ts'
 import {
@@ -76,6 +77,43 @@ Examples:
     })
 }
 
+/** The prompt: the words given, or stdin when there are none (or just `-`). */
+async function readPrompt(words: string[], io: CliIo): Promise<string> {
+  let prompt: string
+  if (words.length === 0 || (words.length === 1 && words[0] === '-')) {
+    if (io.stdin.isTTY) throw new CliError('no prompt: pass it as arguments, or pipe it to stdin')
+    prompt = (await readAll(io.stdin)).replace(/\r?\n$/, '')
+  } else {
+    prompt = words.join(' ')
+  }
+  if (prompt.trim() === '') throw new CliError('the prompt is empty')
+  return prompt
+}
+
+/** The one request `spout generate` sends, from its flags. */
+async function generateRequest(
+  model: string,
+  prompt: string,
+  options: Options,
+  flags: GenerateFlags,
+  cwd: string,
+): Promise<GenerateRequest & { stream: true }> {
+  const system = flags.systemFile ? await readTextFile(flags.systemFile, '--system-file', cwd) : flags.system
+  const think = parseThink(flags.think)
+  const format = await parseFormat(flags.format, cwd)
+  const keepAlive = parseKeepAlive(flags.keepAlive)
+  return {
+    model,
+    prompt,
+    stream: true,
+    ...(system === undefined ? {} : { system }),
+    ...(think === undefined ? {} : { think }),
+    ...(format === undefined ? {} : { format }),
+    ...(keepAlive === undefined ? {} : { keep_alive: keepAlive }),
+    ...(Object.keys(options).length > 0 ? { options } : {}),
+  }
+}
+
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
@@ -90,22 +128,9 @@ export async function generateCommand(
   const { io } = context
   const model = requireModel(flags.model, 'generate')
   const host = await resolveHost(flags.host, undefined, io.env)
-  let prompt: string
-  if (words.length === 0 || (words.length === 1 && words[0] === '-')) {
-    if (io.stdin.isTTY) throw new CliError('no prompt: pass it as arguments, or pipe it to stdin')
-    prompt = (await readAll(io.stdin)).replace(/\r?\n$/, '')
-  } else {
-    prompt = words.join(' ')
-  }
-  if (prompt.trim() === '') throw new CliError('the prompt is empty')
-
-  const system = flags.systemFile
-    ? await readTextFile(flags.systemFile, '--system-file', io.cwd)
-    : flags.system
-  const think = parseThink(flags.think)
-  const format = await parseFormat(flags.format, io.cwd)
-  const keepAlive = parseKeepAlive(flags.keepAlive)
+  const prompt = await readPrompt(words, io)
   const options = parseOptionPairs(flags.option ?? [])
+  const request = await generateRequest(model, prompt, options, flags, io.cwd)
   const dim = createStyle(colorEnabled(io.stderr, io.env)).dim
 
   // Loaded when the command runs: `spout --help` does not pay for undici (nor llama.cpp).
@@ -121,19 +146,7 @@ export async function generateCommand(
   let endsWithNewline = true
   let thinkingOpen = false
   try {
-    const stream = client.generate(
-      {
-        model,
-        prompt,
-        stream: true,
-        ...(system === undefined ? {} : { system }),
-        ...(think === undefined ? {} : { think }),
-        ...(format === undefined ? {} : { format }),
-        ...(keepAlive === undefined ? {} : { keep_alive: keepAlive }),
-        ...(Object.keys(options).length > 0 ? { options } : {}),
-      },
-      { signal: controller.signal },
-    )
+    const stream = client.generate(request, { signal: controller.signal })
     for await (const chunk of stream) {
       if (flags.json) {
         await write(io.stdout, `${JSON.stringify(chunk)}\n`)

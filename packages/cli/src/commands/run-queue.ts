@@ -18,6 +18,9 @@ import { CliError } from '../cli-error.ts'
 import { lineError } from '../input-line-error.ts'
 import { loadRedisPackage, type RedisPackage } from '../redis-package.ts'
 
+type QueueBatch = Awaited<ReturnType<RedisPackage['openQueueBatch']>>
+type QueueWorker = Awaited<ReturnType<RedisPackage['startQueueWorker']>>
+
 export interface QueueRunSettings {
   /** `redis://…` or `rediss://…`. */
   url: string
@@ -62,7 +65,6 @@ function flatten(option: PluginOption, into: SpoutPlugin[] = []): SpoutPlugin[] 
 export async function runOnQueue(options: PipelineOptions, settings: QueueRunSettings): Promise<JobSummary> {
   const redis = await loadRedisPackage('--queue', settings.importRedis)
   const started = performance.now()
-  const queue = settings.stage === undefined ? undefined : redis.stageQueueName(settings.stage)
   const summary: JobSummary = { ok: 0, failed: 0, skipped: 0, tokens: 0, duration: 0 }
   const controller = new AbortController()
   const onAbort = () => controller.abort(options.signal?.reason)
@@ -78,63 +80,21 @@ export async function runOnQueue(options: PipelineOptions, settings: QueueRunSet
   }
   const context: PluginContext = { signal: controller.signal, job, logger }
   const onError = (error: Error) => settings.warn(error.message)
-  const workers: Awaited<ReturnType<RedisPackage['startQueueWorker']>>[] = []
-  let batch: Awaited<ReturnType<RedisPackage['openQueueBatch']>> | undefined
+  const workers: QueueWorker[] = []
+  let batch: QueueBatch | undefined
   try {
-    try {
-      batch = await redis.openQueueBatch({
-        url: settings.url,
-        resume: settings.resume,
-        ...(queue ? { queue } : {}),
-        onError,
-        spec: {
-          jobId: job.jobId,
-          name: job.name,
-          model: options.model,
-          ...(options.request ? { request: options.request } : {}),
-          ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-          ...(options.retries === undefined ? {} : { retries: options.retries }),
-          ...(options.formatRetries === undefined ? {} : { formatRetries: options.formatRetries }),
-          ...(options.idField === undefined ? {} : { idField: options.idField }),
-          ...(settings.system === undefined ? {} : { system: settings.system }),
-          ...(settings.template === undefined ? {} : { template: settings.template }),
-        },
-      })
-      for (let index = 0; index < settings.workers; index++) {
-        workers.push(
-          await redis.startQueueWorker({
-            url: settings.url,
-            ...(queue ? { queue } : {}),
-            client: options.client,
-            ...(options.client.capacity ? {} : { concurrency: options.concurrency ?? 1 }),
-            sharedBy: settings.workers,
-            ...(options.modelDigest ? { modelDigest: options.modelDigest } : {}),
-            onError,
-          }),
-        )
-      }
-      const here =
-        workers.length === 0
-          ? 'no worker here'
-          : `${workers.length} worker${workers.length === 1 ? '' : 's'} here`
-      logger.info(`batch "${job.name}" queued on ${job.host} (run ${batch.runId}); ${here}`)
-    } catch (error) {
-      throw new CliError(`--queue: ${(error as Error).message}`, {
-        cause: error,
-        ...(error instanceof SpoutError ? { code: error.code } : {}),
-      })
-    }
+    batch = await openBatch(redis, options, settings, job, workers, onError)
+    const here =
+      workers.length === 0
+        ? 'no worker here'
+        : `${workers.length} worker${workers.length === 1 ? '' : 's'} here`
+    logger.info(`batch "${job.name}" queued on ${job.host} (run ${batch.runId}); ${here}`)
     const start: JobStartEvent = { type: 'job-start', ...job, startedAt: new Date().toISOString() }
     if (options.total !== undefined) start.total = options.total
     await callHook(plugins, 'jobStart', start, context)
 
     const recordEnd = async (line: RecordResult) => {
-      if (line.skipped) summary.skipped += 1
-      else if (line.error) summary.failed += 1
-      else {
-        summary.ok += 1
-        summary.tokens += line.metrics.eval_count ?? 0
-      }
+      countLine(summary, line)
       await callHook(plugins, 'recordEnd', line, context)
     }
     const entries = queueEntries(options, recordEnd)
@@ -168,6 +128,70 @@ export async function runOnQueue(options: PipelineOptions, settings: QueueRunSet
     await batch?.close()
   }
   return summary
+}
+
+/**
+ * Opens the batch on the queue and starts this process's workers (into `workers`: the caller closes
+ * them); a failure is a usage error.
+ */
+async function openBatch(
+  redis: RedisPackage,
+  options: PipelineOptions,
+  settings: QueueRunSettings,
+  job: { jobId: string; name: string },
+  workers: QueueWorker[],
+  onError: (error: Error) => void,
+): Promise<QueueBatch> {
+  const queue = settings.stage === undefined ? undefined : redis.stageQueueName(settings.stage)
+  try {
+    const batch = await redis.openQueueBatch({
+      url: settings.url,
+      resume: settings.resume,
+      ...(queue ? { queue } : {}),
+      onError,
+      spec: {
+        jobId: job.jobId,
+        name: job.name,
+        model: options.model,
+        ...(options.request ? { request: options.request } : {}),
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        ...(options.retries === undefined ? {} : { retries: options.retries }),
+        ...(options.formatRetries === undefined ? {} : { formatRetries: options.formatRetries }),
+        ...(options.idField === undefined ? {} : { idField: options.idField }),
+        ...(settings.system === undefined ? {} : { system: settings.system }),
+        ...(settings.template === undefined ? {} : { template: settings.template }),
+      },
+    })
+    for (let index = 0; index < settings.workers; index++) {
+      workers.push(
+        await redis.startQueueWorker({
+          url: settings.url,
+          ...(queue ? { queue } : {}),
+          client: options.client,
+          ...(options.client.capacity ? {} : { concurrency: options.concurrency ?? 1 }),
+          sharedBy: settings.workers,
+          ...(options.modelDigest ? { modelDigest: options.modelDigest } : {}),
+          onError,
+        }),
+      )
+    }
+    return batch
+  } catch (error) {
+    throw new CliError(`--queue: ${(error as Error).message}`, {
+      cause: error,
+      ...(error instanceof SpoutError ? { code: error.code } : {}),
+    })
+  }
+}
+
+/** Counts a record's line in the job's summary. */
+function countLine(summary: JobSummary, line: RecordResult): void {
+  if (line.skipped) summary.skipped += 1
+  else if (line.error) summary.failed += 1
+  else {
+    summary.ok += 1
+    summary.tokens += line.metrics.eval_count ?? 0
+  }
 }
 
 /**

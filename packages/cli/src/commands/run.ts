@@ -40,7 +40,7 @@ export interface RunFlags extends ConnectionFlags {
 }
 
 export function registerRun(program: Command, context: CommandContext): void {
-  program
+  const command = program
     .command('run')
     .description(
       'Run a batch: one generation per input record, streamed, written as JSONL (one line per record).',
@@ -49,6 +49,24 @@ export function registerRun(program: Command, context: CommandContext): void {
       '[input]',
       'a .jsonl, .csv (header row) or .txt (one prompt per line) file, or - for stdin (default: the config\'s "input")',
     )
+  // The options in the groups --help shows, in its order.
+  modelOptions(command)
+  inputOptions(command)
+  promptOptions(command)
+  pluginOptions(command)
+  scaleOutOptions(command)
+  liveOptions(command)
+  command.addHelpText('after', runHelp)
+  command.action(async (input: string | undefined, flags: RunFlags) => {
+    // Loaded when the command runs: `spout --help` does not pay for the pipeline, undici and the hub client.
+    const { runCommand } = await import('./run-command.ts')
+    context.exitCode = await runCommand(input, flags, context)
+  })
+}
+
+/** Model and server: which model, where, how many at once. */
+function modelOptions(command: Command): Command {
+  return command
     .optionsGroup('Model and server:')
     .addOption(modelOption())
     .addOption(apiOption())
@@ -64,6 +82,11 @@ export function registerRun(program: Command, context: CommandContext): void {
     )
     .option('--retries <n>', 'extra attempts per record on retryable errors (default: 2)')
     .addOption(new Option('-j, --max-concurrency <n>', "promptfoo's name for -c").hideHelp())
+}
+
+/** Input and output: where records come from and lines go. */
+function inputOptions(command: Command): Command {
+  return command
     .optionsGroup('Input and output:')
     .option('-o, --output <file.jsonl>', 'where results go (default: stdout when it is not a terminal)')
     .option('--resume', 'keep the records already in --output and run only the rest (and the failed ones)')
@@ -73,6 +96,11 @@ export function registerRun(program: Command, context: CommandContext): void {
         inputFormats,
       ),
     )
+}
+
+/** Prompt and request: what each record asks. */
+function promptOptions(command: Command): Command {
+  return command
     .optionsGroup('Prompt and request:')
     .option('-s, --system <text>', 'system prompt; {{field}} placeholders are filled from each record')
     .option('--system-file <path>', 'read the system prompt from a file')
@@ -101,6 +129,11 @@ export function registerRun(program: Command, context: CommandContext): void {
       collect,
     )
     .option('--keep-alive <duration>', 'how long Ollama keeps the model loaded (e.g. 10m, -1 for ever)')
+}
+
+/** Plugins and config. */
+function pluginOptions(command: Command): Command {
+  return command
     .optionsGroup('Plugins and config:')
     .option(
       '--plugin <path-or-package>',
@@ -108,6 +141,11 @@ export function registerRun(program: Command, context: CommandContext): void {
       collect,
     )
     .option('--config <file>', 'config file (default: spout.config.{ts,mjs,js,json} in this directory)')
+}
+
+/** Scale out: the batch on a Redis queue. */
+function scaleOutOptions(command: Command): Command {
+  return command
     .optionsGroup('Scale out:')
     .option(
       '--queue <redis-url>',
@@ -117,6 +155,11 @@ export function registerRun(program: Command, context: CommandContext): void {
       '--workers <n>',
       'with --queue: workers this process also runs, sharing its --host/-c (default: one per host the run resolves, so a single machine works alone; 0 only collects)',
     )
+}
+
+/** Live view and display. */
+function liveOptions(command: Command): Command {
+  return command
     .optionsGroup('Live view and display:')
     .option('--broadcast <ws-url>', 'also stream events to a spout hub (e.g. ws://127.0.0.1:4317)')
     .option('--token <token>', 'producer token for --broadcast (default: $SPOUT_TOKEN)')
@@ -127,9 +170,9 @@ export function registerRun(program: Command, context: CommandContext): void {
     .option('--name <name>', 'job name shown in the viewer (default: the input file name)')
     .option('-q, --quiet', 'print nothing but fatal errors (failed records are in the output; exit code 1)')
     .option('--no-progress', 'no live display or progress lines (the summary still prints)')
-    .addHelpText(
-      'after',
-      `
+}
+
+const runHelp = `
 Examples:
   $ spout run questions.jsonl -m llama3.2 -o answers.jsonl
   $ spout run data.csv -m qwen3 -t 'Answer briefly: {{question}}' -s 'You are a {{role}}.' -o out.jsonl
@@ -150,11 +193,4 @@ With --queue each stage has its own queue (spout.<stage>): spout worker --stage 
 
 Exit codes: 0 all records succeeded, 1 some failed (their lines hold the error),
 2 usage or setup error (Ollama unreachable, model missing), 130 interrupted by Ctrl-C (or stopped from
-the viewer of a hub started with --control-token), 143 by SIGTERM (all resumable).`,
-    )
-    .action(async (input: string | undefined, flags: RunFlags) => {
-      // Loaded when the command runs: `spout --help` does not pay for the pipeline, undici and the hub client.
-      const { runCommand } = await import('./run-command.ts')
-      context.exitCode = await runCommand(input, flags, context)
-    })
-}
+the viewer of a hub started with --control-token), 143 by SIGTERM (all resumable).`

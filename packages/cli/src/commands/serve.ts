@@ -1,8 +1,9 @@
-import type { Hub } from '@spout/ws-server'
+import type { Hub, HubOptions } from '@spout/ws-server'
 import type { Command } from 'commander'
 import { CliError, exitCodes } from '../cli-error.ts'
 import type { CommandContext } from '../command-context.ts'
 import { firstLine } from '../config.ts'
+import type { CliIo } from '../io.ts'
 import { parseInteger } from '../request-options.ts'
 import { openHubBus } from './serve-redis.ts'
 import { collect } from './shared.ts'
@@ -66,58 +67,70 @@ Examples:
   $ SPOUT_TOKEN=s3cret spout run data.jsonl -m llama3.2 -o out.jsonl --broadcast ws://127.0.0.1:4317`,
     )
     .action(async (flags: ServeFlags) => {
-      const port = parseInteger(flags.port, '--port', 0)
-      // Tokens from the environment too: arguments are visible to every user of the machine in `ps`.
-      flags.token ??= io.env.SPOUT_TOKEN || undefined
-      flags.viewerToken ??= io.env.SPOUT_VIEWER_TOKEN || undefined
-      flags.controlToken ??= io.env.SPOUT_CONTROL_TOKEN || undefined
-      // Loaded when the command runs: `spout --help` does not pay for the hub.
-      const { bundledViewerDir, createHub } = await import('@spout/ws-server')
-      const staticDir = bundledViewerDir()
-      const shared = flags.redis ? await openHubBus(flags.redis, io.stderr) : undefined
-      let hub: Hub
-      try {
-        hub = await createHub({
-          host: flags.host,
-          port,
-          ...(flags.token ? { token: flags.token } : {}),
-          ...(flags.viewerToken ? { viewerToken: flags.viewerToken } : {}),
-          ...(flags.controlToken ? { controlToken: flags.controlToken } : {}),
-          ...(flags.insecure ? { insecure: true } : {}),
-          ...(staticDir ? { staticDir } : {}),
-          ...(flags.allowOrigin ? { allowedOrigins: flags.allowOrigin } : {}),
-          ...(flags.allowHost ? { allowedHosts: flags.allowHost } : {}),
-          ...(flags.maxFinishedRecords !== undefined
-            ? { maxFinishedRecords: parseInteger(flags.maxFinishedRecords, '--max-finished-records', 0) }
-            : {}),
-          ...(flags.maxFailedRecords !== undefined
-            ? { maxFailedRecords: parseInteger(flags.maxFailedRecords, '--max-failed-records', 0) }
-            : {}),
-          ...(shared ? { bus: shared.bus } : {}),
-        })
-      } catch (error) {
-        throw new CliError(`cannot start the hub on ${flags.host}:${port}: ${firstLine(error)}`, {
-          cause: error,
-        })
-      }
-      const publish = hub.url.replace(/^http/, 'ws')
-      io.stdout.write(`${hub.url}\n`)
-      if (shared) io.stderr.write(`spout: sharing jobs and viewers through ${shared.where}\n`)
-      io.stderr.write(
-        `spout: hub listening on ${hub.url}${staticDir ? ' (viewer: open it in a browser)' : ' (no viewer: this @spout/ws-server was built without @spout/web)'}\n` +
-          `spout: publish with: spout run <input> -m <model> -o out.jsonl --broadcast ${publish}${flags.token ? ' --token <token>' : ''}\n` +
-          (flags.controlToken
-            ? `spout: control channel on: open ${hub.url}/?control=<control token> to stop jobs and records\n`
-            : '') +
-          'spout: Ctrl-C to stop\n',
-      )
-      await new Promise<void>((resolve) => {
-        const stopListening = io.onInterrupt(() => {
-          stopListening()
-          resolve()
-        })
-      })
-      await hub.close()
-      context.exitCode = exitCodes.ok
+      context.exitCode = await serveCommand(flags, io)
     })
+}
+
+/** Starts the hub and serves until Ctrl-C; resolves to the exit code. */
+async function serveCommand(flags: ServeFlags, io: CliIo): Promise<number> {
+  const port = parseInteger(flags.port, '--port', 0)
+  // Tokens from the environment too: arguments are visible to every user of the machine in `ps`.
+  flags.token ??= io.env.SPOUT_TOKEN || undefined
+  flags.viewerToken ??= io.env.SPOUT_VIEWER_TOKEN || undefined
+  flags.controlToken ??= io.env.SPOUT_CONTROL_TOKEN || undefined
+  // Loaded when the command runs: `spout --help` does not pay for the hub.
+  const { bundledViewerDir, createHub } = await import('@spout/ws-server')
+  const staticDir = bundledViewerDir()
+  const shared = flags.redis ? await openHubBus(flags.redis, io.stderr) : undefined
+  let hub: Hub
+  try {
+    hub = await createHub({
+      ...hubOptions(flags, port),
+      ...(staticDir ? { staticDir } : {}),
+      ...(shared ? { bus: shared.bus } : {}),
+    })
+  } catch (error) {
+    throw new CliError(`cannot start the hub on ${flags.host}:${port}: ${firstLine(error)}`, {
+      cause: error,
+    })
+  }
+  const publish = hub.url.replace(/^http/, 'ws')
+  io.stdout.write(`${hub.url}\n`)
+  if (shared) io.stderr.write(`spout: sharing jobs and viewers through ${shared.where}\n`)
+  io.stderr.write(
+    `spout: hub listening on ${hub.url}${staticDir ? ' (viewer: open it in a browser)' : ' (no viewer: this @spout/ws-server was built without @spout/web)'}\n` +
+      `spout: publish with: spout run <input> -m <model> -o out.jsonl --broadcast ${publish}${flags.token ? ' --token <token>' : ''}\n` +
+      (flags.controlToken
+        ? `spout: control channel on: open ${hub.url}/?control=<control token> to stop jobs and records\n`
+        : '') +
+      'spout: Ctrl-C to stop\n',
+  )
+  await new Promise<void>((resolve) => {
+    const stopListening = io.onInterrupt(() => {
+      stopListening()
+      resolve()
+    })
+  })
+  await hub.close()
+  return exitCodes.ok
+}
+
+/** The hub's options from the flags (the viewer's files and the Redis bus aside). */
+function hubOptions(flags: ServeFlags, port: number): HubOptions {
+  return {
+    host: flags.host,
+    port,
+    ...(flags.token ? { token: flags.token } : {}),
+    ...(flags.viewerToken ? { viewerToken: flags.viewerToken } : {}),
+    ...(flags.controlToken ? { controlToken: flags.controlToken } : {}),
+    ...(flags.insecure ? { insecure: true } : {}),
+    ...(flags.allowOrigin ? { allowedOrigins: flags.allowOrigin } : {}),
+    ...(flags.allowHost ? { allowedHosts: flags.allowHost } : {}),
+    ...(flags.maxFinishedRecords !== undefined
+      ? { maxFinishedRecords: parseInteger(flags.maxFinishedRecords, '--max-finished-records', 0) }
+      : {}),
+    ...(flags.maxFailedRecords !== undefined
+      ? { maxFailedRecords: parseInteger(flags.maxFailedRecords, '--max-failed-records', 0) }
+      : {}),
+  }
 }
