@@ -48,4 +48,38 @@ describe('formats', () => {
     expect(displayWidth(fitted)).toBeLessThanOrEqual(7)
     expect(fitLine('\x1b[31mred', 10)).toBe('[31mred')
   })
+
+  it.each([
+    ['ascii', 'abc', 3],
+    ['CJK ideographs', '東京', 4],
+    ['hangul syllables', '한국어', 6],
+    ['fullwidth forms', 'ＡＢ', 4],
+    ['halfwidth katakana', 'ｶﾀ', 2],
+    ['combining acute accent', 'e\u0301', 1],
+    ['stacked combining marks', 'a\u0301\u0323\u0308', 1],
+    ['zero-width joiner alone', 'a\u200db', 2],
+    ['zero-width space', 'a\u200bb', 2],
+    ['emoji', '👩', 2],
+    ['ZWJ family: one emoji', '👩\u200d👩\u200d👧\u200d👦', 2],
+    ['ZWJ profession with skin tone', '🧑🏽\u200d💻', 2],
+    ['flag: two regional indicators', '🇫🇷', 2],
+    ['keycap', '1\ufe0f\u20e3', 2],
+    ['BMP emoji', '✨⚡', 4],
+    ['text symbol asking for emoji form (VS16)', '❤\ufe0f', 2],
+    ['mixed line', 'id 東京 👩\u200d💻 ok', 13],
+  ])('counts %s as the terminal draws it', (_name, text, columns) => {
+    expect(displayWidth(text)).toBe(columns)
+  })
+
+  it('cuts between grapheme clusters, never inside an emoji or an accented letter', () => {
+    const family = '👩\u200d👩\u200d👧'
+    expect(fitLine(`${family}${family}${family}`, 5)).toBe(`${family}${family}…`)
+    expect(fitLine(`${family}${family}${family}`, 5, 'end')).toBe(`…${family}${family}`)
+    expect(fitLine('e\u0301e\u0301e\u0301e\u0301', 3)).toBe('e\u0301e\u0301…')
+    expect(fitLine('abc🇫🇷🇫🇷', 5, 'end')).toBe('…🇫🇷🇫🇷')
+    for (const width of [3, 4, 5, 6, 7, 8]) {
+      const line = fitLine(`x${family}東京${family}é`.repeat(3), width, 'end')
+      expect(displayWidth(line), `width ${width}`).toBeLessThanOrEqual(width)
+    }
+  })
 })

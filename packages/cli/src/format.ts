@@ -1,4 +1,5 @@
 /** Human formats for sizes, durations, rates and table cells. */
+import stringWidth from 'string-width'
 
 const byteUnits = ['B', 'KB', 'MB', 'GB', 'TB'] as const
 
@@ -85,48 +86,15 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
 }
 
 /**
- * Columns a string takes in a terminal (wide East Asian characters and emoji count 2, marks 0). Where
- * terminals disagree (symbols that some draw as emoji, a variation selector asking for the emoji
- * form) it counts wide: a line cut one column short is harmless, one column too long wraps.
+ * Columns a string takes in a terminal, by `string-width` (Unicode's East Asian Width and emoji
+ * tables, per grapheme cluster): wide East Asian characters and emoji count 2 (a ZWJ family or a
+ * flag is one emoji), combining marks and zero-width characters 0.
  */
 export function displayWidth(text: string): number {
-  let width = 0
-  for (const character of text) width += characterWidth(character.codePointAt(0) ?? 0)
-  return width
+  return stringWidth(text)
 }
 
-function characterWidth(codePoint: number): number {
-  if (codePoint < 32 || (codePoint >= 0x7f && codePoint < 0xa0)) return 0
-  // VS16 turns the symbol before it into a double-wide emoji on most terminals (☺️, ❤️, ▶️).
-  if (codePoint === 0xfe0f) return 1
-  if (
-    (codePoint >= 0x300 && codePoint <= 0x36f) ||
-    codePoint === 0x200d ||
-    (codePoint >= 0xfe00 && codePoint <= 0xfe0e)
-  )
-    return 0
-  if (
-    (codePoint >= 0x1100 && codePoint <= 0x115f) ||
-    // Emoji in the BMP drawn double wide: ⌚⌛, ⏩–⏳, ☀–➿ (✨ ✅ ❌ ⚡ …), ⬛⬜⭐⭕.
-    codePoint === 0x231a ||
-    codePoint === 0x231b ||
-    (codePoint >= 0x23e9 && codePoint <= 0x23f3) ||
-    (codePoint >= 0x2600 && codePoint <= 0x27bf) ||
-    (codePoint >= 0x2b1b && codePoint <= 0x2b1c) ||
-    codePoint === 0x2b50 ||
-    codePoint === 0x2b55 ||
-    (codePoint >= 0x2e80 && codePoint <= 0xa4cf) ||
-    (codePoint >= 0xac00 && codePoint <= 0xd7a3) ||
-    (codePoint >= 0xf900 && codePoint <= 0xfaff) ||
-    (codePoint >= 0xfe30 && codePoint <= 0xfe4f) ||
-    (codePoint >= 0xff00 && codePoint <= 0xff60) ||
-    (codePoint >= 0xffe0 && codePoint <= 0xffe6) ||
-    (codePoint >= 0x1f000 && codePoint <= 0x1faff) ||
-    (codePoint >= 0x20000 && codePoint <= 0x3fffd)
-  )
-    return 2
-  return 1
-}
+const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' })
 
 /**
  * One terminal line: newlines and tabs become spaces, control characters go, and the text is cut to
@@ -139,24 +107,16 @@ export function fitLine(text: string, width: number, keep: 'start' | 'end' = 'st
   const flat = text.replace(/[\r\n\t]+/g, ' ').replace(/[\x00-\x1f\x7f]/g, '')
   if (width <= 0) return ''
   if (displayWidth(flat) <= width) return flat
-  const characters = Array.from(flat)
+  // Cut between grapheme clusters only: a ZWJ emoji or a letter with its accents is kept or dropped whole.
+  const clusters = Array.from(graphemes.segment(flat), (part) => part.segment)
+  if (keep === 'end') clusters.reverse()
   let used = 1
   const kept: string[] = []
-  if (keep === 'end') {
-    for (let index = characters.length - 1; index >= 0; index -= 1) {
-      const character = characters[index]!
-      const size = characterWidth(character.codePointAt(0) ?? 0)
-      if (used + size > width) break
-      used += size
-      kept.push(character)
-    }
-    return '…' + kept.reverse().join('')
-  }
-  for (const character of characters) {
-    const size = characterWidth(character.codePointAt(0) ?? 0)
+  for (const cluster of clusters) {
+    const size = stringWidth(cluster)
     if (used + size > width) break
     used += size
-    kept.push(character)
+    kept.push(cluster)
   }
-  return kept.join('') + '…'
+  return keep === 'end' ? '…' + kept.reverse().join('') : kept.join('') + '…'
 }

@@ -11,6 +11,12 @@ export interface TestTerminalOptions {
    * zero-width joiners and variation selectors, else 1.
    */
   characterWidth?: (codePoint: number) => number
+  /**
+   * Draws a ZWJ sequence (👩‍💻), an emoji with its skin tone and a flag as one emoji, as terminals
+   * that segment grapheme clusters do: the parts after the first take no column. Default true;
+   * false is an older terminal that draws each part.
+   */
+  joinsEmoji?: boolean
 }
 
 /** The cell a wide character covers on its right. */
@@ -50,6 +56,10 @@ export class TestTerminal extends Writable {
   columns: number
   rows: number
   readonly #characterWidth: (codePoint: number) => number
+  readonly #joinsEmoji: boolean
+  /** The code point printed last, and whether it opened a flag (a first regional indicator). */
+  #previous = 0
+  #flagOpen = false
   /** Every row ever drawn, scrollback first; each cell one character ({@link rightHalf} after a wide one). */
   readonly #lines: string[][] = [[]]
   /** Index in #lines of the top visible row. */
@@ -65,6 +75,7 @@ export class TestTerminal extends Writable {
     this.columns = options.columns
     this.rows = options.rows
     this.#characterWidth = options.characterWidth ?? defaultWidth
+    this.#joinsEmoji = options.joinsEmoji ?? true
   }
 
   override _write(chunk: Buffer | string, _encoding: string, callback: () => void): void {
@@ -99,9 +110,21 @@ export class TestTerminal extends Writable {
       } else if (character === '\n') {
         this.#lineFeed()
       } else if (codePoint >= 0x20 && codePoint !== 0x7f) {
-        this.#print(String.fromCodePoint(codePoint), this.#characterWidth(codePoint))
+        this.#print(String.fromCodePoint(codePoint), this.#width(codePoint))
       }
     }
+  }
+
+  #width(codePoint: number): number {
+    const regional = codePoint >= 0x1f1e6 && codePoint <= 0x1f1ff
+    const joined =
+      this.#joinsEmoji &&
+      (this.#previous === 0x200d ||
+        (codePoint >= 0x1f3fb && codePoint <= 0x1f3ff) ||
+        (regional && this.#flagOpen))
+    this.#flagOpen = regional && !this.#flagOpen
+    this.#previous = codePoint
+    return joined ? 0 : this.#characterWidth(codePoint)
   }
 
   /** The visible screen, one string per row, trailing blanks trimmed. */
