@@ -47,31 +47,15 @@ export async function runStagesCommand(
   const concurrency =
     flagConcurrency === undefined ? config.concurrency : parseInteger(flagConcurrency, '--concurrency', 1)
   const targets = new StageTargets(flags, config, io, concurrency)
-  if (flags.workers !== undefined && !flags.queue) throw new CliError('--workers needs --queue <redis-url>')
-  const workers = flags.workers === undefined ? undefined : parseInteger(flags.workers, '--workers', 0)
-  const queued = flags.queue ? await queueLabel(flags.queue) : undefined
+  const queue = await queueFlags(flags)
   try {
-    // With --queue --workers 0 the workers generate: no stage needs a server here.
-    const stages = await prepareStages(
-      config,
-      flags,
-      concurrency,
-      targets,
-      workers === 0 ? queued : undefined,
-    )
+    const stages = await prepareStages(config, flags, concurrency, targets, queue?.collectOnly)
 
     const source = await openInput(input, { cwd: io.cwd, stdin: io.stdin, format: flags.inputFormat })
     const quiet = flags.quiet === true
     const showProgress = !quiet && flags.progress !== false
     const total = showProgress ? await countRecords(source) : undefined
-    const live = liveTerminal(io) && outputPath !== undefined
-    const display = new JobDisplay({
-      stream: io.stderr,
-      mode: !showProgress ? 'silent' : live ? 'live' : 'plain',
-      style: createStyle(live && colorEnabled(io.stderr, io.env)),
-      layout: 'panel',
-      showFailures: !quiet,
-    })
+    const display = stagesDisplay(io, showProgress, quiet, outputPath)
     const plugins: PluginOption[] = [config.plugins]
     for (const specifier of flags.plugin ?? []) plugins.push(await loadPlugin(specifier, io.cwd))
     const say = (line: string) => quiet || io.stderr.write(`${line}\n`)
@@ -93,11 +77,11 @@ export async function runStagesCommand(
         ...(total === undefined ? {} : { total }),
         name: flags.name ?? (source.path ? basename(source.path) : 'stdin'),
         signal: controller.signal,
-        ...(flags.queue
+        ...(queue && flags.queue
           ? {
               runStage: stagesOnQueue({
                 url: flags.queue,
-                workers,
+                workers: queue.workers,
                 hostsOf: (stage) => targets.hostCount(stage),
                 resume: flags.resume === true,
                 warn: (message) => display.log(`spout: warning: ${message}`),
@@ -169,15 +153,42 @@ async function prepareStages(
   return stages
 }
 
-/** The queue's address as messages show it (password masked), checked: one line when it is not Redis. */
-async function queueLabel(url: string): Promise<string> {
+/** The panel (live on a terminal when the lines go to a file), plain lines, or nothing. */
+function stagesDisplay(
+  io: CommandContext['io'],
+  showProgress: boolean,
+  quiet: boolean,
+  outputPath: string | undefined,
+): JobDisplay {
+  const live = liveTerminal(io) && outputPath !== undefined
+  return new JobDisplay({
+    stream: io.stderr,
+    mode: !showProgress ? 'silent' : live ? 'live' : 'plain',
+    style: createStyle(live && colorEnabled(io.stderr, io.env)),
+    layout: 'panel',
+    showFailures: !quiet,
+  })
+}
+
+/**
+ * `--queue` and `--workers` of a staged run, checked: the workers per stage (undefined: one per host),
+ * and with `--workers 0` the queue's address as messages show it (then no stage needs a server here).
+ */
+async function queueFlags(
+  flags: RunFlags,
+): Promise<{ workers: number | undefined; collectOnly: string | undefined } | undefined> {
+  if (!flags.queue) {
+    if (flags.workers !== undefined) throw new CliError('--workers needs --queue <redis-url>')
+    return undefined
+  }
+  const workers = flags.workers === undefined ? undefined : parseInteger(flags.workers, '--workers', 0)
   const redis = await loadRedisPackage('--queue')
   try {
-    redis.checkRedisUrl(url)
+    redis.checkRedisUrl(flags.queue)
   } catch (error) {
     throw new CliError(`--queue: ${(error as Error).message}`, { cause: error })
   }
-  return redis.displayRedisUrl(url)
+  return { workers, collectOnly: workers === 0 ? redis.displayRedisUrl(flags.queue) : undefined }
 }
 
 /** The input (argument, else the config's), and the output (`-o`, else the config's; stdout when neither). */
