@@ -2,7 +2,9 @@
 // `created_at`) to the moment the page's DOM shows it, over a 2,000-record job at 500 tokens/s
 // overall, with 1 viewer and with 50 on the hub, stage by stage. Numbers are printed, not asserted
 // (timings on a shared machine are noise); docs/performance.md records them.
-// Alone: `pnpm test:latency` (SPOUT_LATENCY_VIEWERS=1 for one run, SPOUT_LATENCY_RECORDS=500 for a shorter one).
+// Alone: `pnpm test:latency` (SPOUT_LATENCY_VIEWERS=1 for one run, SPOUT_LATENCY_RECORDS=500 for a
+// shorter one, SPOUT_LATENCY_STREAM_RATE=12.5 for 100 tokens/s overall, SPOUT_LATENCY_PROFILE=/tmp/x
+// for a CPU profile of the page).
 import { availableParallelism, loadavg } from 'node:os'
 import type { SpoutEvent } from '@spout/core'
 import { OllamaClient } from '@spout/core'
@@ -31,6 +33,8 @@ import { ensureViewerBuild, launchBrowser, publishUrl, startJob } from './suppor
 
 const viewerCounts = (process.env.SPOUT_LATENCY_VIEWERS ?? '1,50').split(',').map(Number)
 const records = Number(process.env.SPOUT_LATENCY_RECORDS ?? 2000)
+/** Tokens per second of each of the 8 streams: 62.5, 500 over the job. */
+const streamRate = Number(process.env.SPOUT_LATENCY_STREAM_RATE ?? 62.5)
 
 describe('token → DOM latency in Chromium', () => {
   let context: BrowserContext
@@ -48,9 +52,9 @@ describe('token → DOM latency in Chromium', () => {
   })
 
   for (const viewers of viewerCounts) {
-    it(`${records} records at 500 tokens/s overall, ${viewers} viewer${viewers === 1 ? '' : 's'} on the hub`, async () => {
+    it(`${records} records at ${streamRate * 8} tokens/s overall, ${viewers} viewer${viewers === 1 ? '' : 's'} on the hub`, async () => {
       // 8 streams at 62.5 tokens/s each: 500 tokens/s over the job.
-      const simulator = await startSimulatorProcess({ tokensPerSecond: 62.5, numParallel: 8 })
+      const simulator = await startSimulatorProcess({ tokensPerSecond: streamRate, numParallel: 8 })
       const hub = await startHubProcess()
       const page = await context.newPage()
       const errors: string[] = []
