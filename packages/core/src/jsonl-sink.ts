@@ -2,6 +2,7 @@ import { writeSync } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises'
 import type { Writable } from 'node:stream'
 import type { RecordResult, SpoutPlugin } from './plugin.ts'
+import { WriteCoalescer } from './write-coalescer.ts'
 
 export interface JsonlSinkOptions {
   /** Append to the file instead of truncating it (for resume). Default `false`. */
@@ -25,12 +26,6 @@ export function jsonlSink(target: string | Writable, options: JsonlSinkOptions =
   let opening: Promise<FileHandle> | undefined
   /** True when the path is a regular file: a line is then written with one synchronous `write(2)`. */
   let synchronous = false
-  // Lines waiting for the asynchronous write in progress (a FIFO or a device, or a `Writable`);
-  // written together in one call once it returns, so records ending at the same time cost one
-  // system call, and lines never interleave.
-  let queued: string[] = []
-  let waiting: { resolve: () => void; reject: (error: unknown) => void }[] = []
-  let flushing: Promise<void> | undefined
 
   const openFile = (): Promise<FileHandle> => {
     if (typeof target !== 'string') throw new TypeError('not a path')
@@ -59,21 +54,7 @@ export function jsonlSink(target: string | Writable, options: JsonlSinkOptions =
     await writeToStream(target, text)
   }
 
-  const flush = async (): Promise<void> => {
-    while (queued.length > 0) {
-      const text = queued.length === 1 ? queued[0]! : queued.join('')
-      const settled = waiting
-      queued = []
-      waiting = []
-      try {
-        await writeAsync(text)
-        for (const each of settled) each.resolve()
-      } catch (error) {
-        for (const each of settled) each.reject(error)
-      }
-    }
-    flushing = undefined
-  }
+  const lines = new WriteCoalescer(writeAsync)
 
   return {
     name: options.name ?? 'jsonl-sink',
@@ -83,18 +64,15 @@ export function jsonlSink(target: string | Writable, options: JsonlSinkOptions =
     recordEnd(result: RecordResult) {
       if (result.skipped) return
       const line = `${JSON.stringify(result)}\n`
-      if (synchronous && file && flushing === undefined) {
+      if (synchronous && file && !lines.busy) {
         // The line is with the operating system when this returns (or the hook throws).
         writeAllSync(file.fd, line)
         return
       }
-      queued.push(line)
-      const written = new Promise<void>((resolve, reject) => waiting.push({ resolve, reject }))
-      flushing ??= flush()
-      return written
+      return lines.write(line)
     },
     async jobEnd() {
-      await flushing
+      await lines.drain()
       const handle = file ?? (opening ? await opening.catch(() => undefined) : undefined)
       file = undefined
       opening = undefined
