@@ -1,25 +1,12 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { createCounters, resetCounters, type SimCounters } from './counters.ts'
-import { handleEmbed, handleEmbeddings } from './embed.ts'
-import type { Exchange, RouteHandler, SimulatorState } from './exchange.ts'
+import type { SimulatorState } from './exchange.ts'
 import { type Chunking, chunkingModes, FaultMemory, type FaultSpec, faultNames } from './faults.ts'
-import { handleChat, handleGenerate } from './generation.ts'
 import { LoadedModels } from './loaded-models.ts'
-import {
-  handleCopy,
-  handleDelete,
-  handlePs,
-  handleRoot,
-  handleShow,
-  handleTags,
-  handleVersion,
-} from './model-endpoints.ts'
 import { defaultModels, ModelRegistry, type SimModel } from './models.ts'
-import { handleOpenAIChat, handleOpenAICompletions, handleOpenAIModels } from './openai-endpoints.ts'
-import { handlePull } from './pull.ts'
 import { SlotQueue } from './queue.ts'
-import { sendError, sendText } from './replies.ts'
+import { routeRequests } from './router.ts'
 import { type ExpectedRequest, type ExpectedResponse, expectedResponse } from './text.ts'
 
 export interface SimulatorOptions {
@@ -61,35 +48,14 @@ export interface Simulator {
   close(): Promise<void>
 }
 
-type Routes = Record<string, Partial<Record<string, RouteHandler>>>
-
-const routes: Routes = {
-  '/': { GET: handleRoot, HEAD: handleRoot },
-  '/api/version': { GET: handleVersion, HEAD: handleVersion },
-  '/api/tags': { GET: handleTags, HEAD: handleTags },
-  '/api/ps': { GET: handlePs },
-  '/api/show': { POST: handleShow },
-  '/api/pull': { POST: handlePull },
-  '/api/generate': { POST: handleGenerate },
-  '/api/chat': { POST: handleChat },
-  '/api/embed': { POST: handleEmbed },
-  '/api/embeddings': { POST: handleEmbeddings },
-  '/api/delete': { DELETE: handleDelete },
-  '/api/copy': { POST: handleCopy },
-  '/v1/chat/completions': { POST: handleOpenAIChat },
-  '/v1/completions': { POST: handleOpenAICompletions },
-  '/v1/models': { GET: handleOpenAIModels },
-}
-
 function checkOption(name: string, value: number, minimum: number): number {
   if (!Number.isFinite(value) || value < minimum)
     throw new RangeError(`${name} must be a number ≥ ${minimum}, got ${value}`)
   return value
 }
 
-/** Starts an Ollama-compatible server; resolves once it listens. */
-export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const models = options.models ?? [...defaultModels]
+/** The simulator's settings and live state, from its options (checked: a bad one throws a RangeError). */
+function simulatorState(options: SimulatorOptions, models: SimModel[]): SimulatorState {
   const chunking = options.chunking ?? 'line'
   if (!chunkingModes.includes(chunking)) {
     throw new RangeError(`chunking must be one of ${chunkingModes.join(', ')}`)
@@ -97,7 +63,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   if (options.fault && !faultNames.includes(options.fault.name)) {
     throw new RangeError(`fault.name must be one of ${faultNames.join(', ')}, got "${options.fault.name}"`)
   }
-  const state: SimulatorState = {
+  return {
     tokensPerSecond: checkOption('tokensPerSecond', options.tokensPerSecond ?? 0, 0),
     firstTokenDelayMs: checkOption('firstTokenDelayMs', options.firstTokenDelayMs ?? 0, 0),
     chunking,
@@ -109,42 +75,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     counters: createCounters(),
     faultMemory: new FaultMemory(),
   }
+}
+
+/** Starts an Ollama-compatible server; resolves once it listens. */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const models = options.models ?? [...defaultModels]
+  const state = simulatorState(options, models)
   const sockets = new Set<Socket>()
 
-  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    const startedAt = performance.now()
-    const questionMark = request.url?.indexOf('?') ?? -1
-    const path = questionMark === -1 ? (request.url ?? '/') : request.url!.slice(0, questionMark)
-    state.counters.requests++
-    state.counters.byPath[path] = (state.counters.byPath[path] ?? 0) + 1
-    const methods = routes[path]
-    if (!methods) return sendText(response, 404, '404 page not found')
-    const handler = methods[request.method ?? 'GET']
-    if (!handler) return sendText(response, 405, '405 method not allowed')
-    const controller = new AbortController()
-    let destroyedOnPurpose = false
-    response.on('close', () => {
-      if (!response.writableFinished && !destroyedOnPurpose) controller.abort()
-    })
-    const exchange: Exchange = {
-      request,
-      response,
-      signal: controller.signal,
-      startedAt,
-      destroySocket: () => {
-        destroyedOnPurpose = true
-        const socket = request.socket
-        if (socket.writableLength > 0) socket.destroySoon()
-        else socket.destroy()
-      },
-    }
-    Promise.resolve()
-      .then(() => handler(exchange, state))
-      .catch((error: unknown) => {
-        if (response.headersSent) response.destroy()
-        else sendError(response, 500, error instanceof Error ? error.message : String(error))
-      })
-  })
+  const server = createServer(routeRequests(state))
   server.on('connection', (socket: Socket) => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
