@@ -16,17 +16,19 @@ import {
   clockOffset,
   dateClockOffset,
   epochNow,
-  frameGaps,
   latencyProbe,
   noteWriteTimes,
-  rendererCpuSeconds,
   stageSummary,
-  startPageMetrics,
-  startProfile,
   summary,
   tokenTimes,
-  watchTimerLag,
 } from './support/latency-probe.ts'
+import {
+  frameGaps,
+  rendererCpuSeconds,
+  startPageMetrics,
+  startProfile,
+  watchTimerLag,
+} from './support/page-costs.ts'
 import { startHubProcess, startSimulatorProcess } from './support/peer-processes.ts'
 import { makeTempDir } from './support/temp-dir.ts'
 import { ensureViewerBuild, launchBrowser, publishUrl, startJob } from './support/viewer-page.ts'

@@ -1,8 +1,6 @@
 // Token → DOM latency, stage by stage: what the viewer-latency e2e installs in the page, how it
 // lines up the page's clock with this process's, and how it matches every token to the moments it
 // passed each stage.
-import { readdirSync, readFileSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
 import type { Backend, BackendCallOptions } from '@spout/core'
 import type { Page } from 'playwright-core'
 
@@ -94,55 +92,6 @@ export interface ProbeRecord {
   visible: Array<[string, boolean, number]>
 }
 
-/** A CPU profile of the page (Chrome DevTools Protocol), saved where `save` says: open it in DevTools. */
-export async function startProfile(page: Page): Promise<{ save: (path: string) => Promise<void> }> {
-  const session = await page.context().newCDPSession(page)
-  await session.send('Profiler.enable')
-  await session.send('Profiler.setSamplingInterval', { interval: 200 })
-  await session.send('Profiler.start')
-  return {
-    save: async (path) => {
-      const { profile } = await session.send('Profiler.stop')
-      await writeFile(path, JSON.stringify(profile))
-      await session.detach()
-    },
-  }
-}
-
-/** Chromium's counters for the page (layouts, style recalculations, time in tasks, script, layout). */
-export async function startPageMetrics(page: Page): Promise<{ read: () => Promise<Record<string, number>> }> {
-  const session = await page.context().newCDPSession(page)
-  await session.send('Performance.enable')
-  const names = [
-    'LayoutCount',
-    'RecalcStyleCount',
-    'TaskDuration',
-    'ScriptDuration',
-    'LayoutDuration',
-    'RecalcStyleDuration',
-  ]
-  const take = async (): Promise<Record<string, number>> => {
-    const { metrics } = await session.send('Performance.getMetrics')
-    return Object.fromEntries(
-      metrics.filter(({ name }) => names.includes(name)).map(({ name, value }) => [name, value]),
-    )
-  }
-  const before = await take()
-  return {
-    read: async () => {
-      const after = await take()
-      await session.detach()
-      // Durations in seconds from Chromium: reported in milliseconds.
-      return Object.fromEntries(
-        names.map((name) => {
-          const value = (after[name] ?? 0) - (before[name] ?? 0)
-          return [name, Math.round(name.endsWith('Duration') ? value * 1000 : value)]
-        }),
-      )
-    },
-  }
-}
-
 export const epochNow = (): number => performance.timeOrigin + performance.now()
 
 /** The page's clock minus this process's, from the round trip with the smallest delay. */
@@ -171,33 +120,6 @@ export function dateClockOffset(): number {
 
 type GenerateResponse = { created_at: string; response?: string; thinking?: string }
 type ChatResponse = { created_at: string; message?: { content?: string; thinking?: string } }
-
-/**
- * CPU seconds used so far by the Chromium renderer processes whose command line holds `marker`
- * (the profile directory): the page's own cost, whatever the load (Linux `/proc`; undefined elsewhere).
- */
-export function rendererCpuSeconds(marker: string): number | undefined {
-  let ticks = 0
-  try {
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue
-      let commandLine: string
-      try {
-        commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-      } catch {
-        continue
-      }
-      if (!commandLine.includes('--type=renderer') || !commandLine.includes(marker)) continue
-      // Fields after the command name: utime and stime are the 14th and 15th of /proc/PID/stat.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      ticks += Number(fields[11]) + Number(fields[12])
-    }
-  } catch {
-    return undefined
-  }
-  return ticks / 100
-}
 
 /**
  * Wraps a backend to note when the simulator wrote each token: Ollama's `created_at` of every chunk
@@ -305,31 +227,6 @@ export function tokenTimes(
   return times
 }
 
-/**
- * How late a 5 ms timer fires in this process while the run goes on: what the machine's load does
- * to any process on it (on a quiet machine, about a millisecond).
- */
-export function watchTimerLag(): { stop: () => number[] } {
-  const lags: number[] = []
-  let expected = performance.now() + 5
-  const timer = setInterval(() => {
-    const now = performance.now()
-    lags.push(Math.max(0, now - expected))
-    expected = now + 5
-  }, 5)
-  return {
-    stop: () => {
-      clearInterval(timer)
-      return lags
-    },
-  }
-}
-
-/** The gaps between the page's animation frames (16.7 ms when it gets every frame at 60 Hz). */
-export function frameGaps(frames: readonly number[]): number[] {
-  return frames.slice(1).map((at, index) => at - frames[index]!)
-}
-
 export const percentile = (sorted: readonly number[], p: number): number =>
   Number((sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0).toFixed(1))
 
@@ -352,31 +249,15 @@ export function summary(values: number[]): { n: number; p50: number; p95: number
  */
 export function stageSummary(times: ReadonlyMap<string, TokenTimes>) {
   const inView = [...times.values()].filter((token) => token.inView && token.dom !== undefined)
-  const stage = (
-    from: (token: TokenTimes) => number | undefined,
-    to: (token: TokenTimes) => number | undefined,
-  ) => summary(inView.map((token) => (to(token) ?? Number.NaN) - (from(token) ?? Number.NaN)))
+  type Moment = 'written' | 'sunk' | 'arrived' | 'dom' | 'frame'
+  const stage = (from: Moment, to: Moment) =>
+    summary(inView.map((token) => (token[to] ?? Number.NaN) - (token[from] ?? Number.NaN)))
   return {
-    tokenToDom: stage(
-      (token) => token.written,
-      (token) => token.dom,
-    ),
-    tokenToFrame: stage(
-      (token) => token.written,
-      (token) => token.frame,
-    ),
-    simulatorToSinks: stage(
-      (token) => token.written,
-      (token) => token.sunk,
-    ),
-    sinksToPage: stage(
-      (token) => token.sunk,
-      (token) => token.arrived,
-    ),
-    pageToDom: stage(
-      (token) => token.arrived,
-      (token) => token.dom,
-    ),
+    tokenToDom: stage('written', 'dom'),
+    tokenToFrame: stage('written', 'frame'),
+    simulatorToSinks: stage('written', 'sunk'),
+    sinksToPage: stage('sunk', 'arrived'),
+    pageToDom: stage('arrived', 'dom'),
     all: summary([...times.values()].map((token) => (token.dom ?? Number.NaN) - token.written)),
     neverShown: [...times.values()].filter((token) => token.dom === undefined).length,
   }

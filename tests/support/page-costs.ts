@@ -1,0 +1,106 @@
+// What the page costs and what the machine's load does, next to the viewer-latency e2e's timings:
+// a CPU profile of the page, Chromium's counters, the renderer's CPU time, timer lateness, frame gaps.
+import { readdirSync, readFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import type { Page } from 'playwright-core'
+
+/** A CPU profile of the page (Chrome DevTools Protocol), saved where `save` says: open it in DevTools. */
+export async function startProfile(page: Page): Promise<{ save: (path: string) => Promise<void> }> {
+  const session = await page.context().newCDPSession(page)
+  await session.send('Profiler.enable')
+  await session.send('Profiler.setSamplingInterval', { interval: 200 })
+  await session.send('Profiler.start')
+  return {
+    save: async (path) => {
+      const { profile } = await session.send('Profiler.stop')
+      await writeFile(path, JSON.stringify(profile))
+      await session.detach()
+    },
+  }
+}
+
+/** Chromium's counters for the page (layouts, style recalculations, time in tasks, script, layout). */
+export async function startPageMetrics(page: Page): Promise<{ read: () => Promise<Record<string, number>> }> {
+  const session = await page.context().newCDPSession(page)
+  await session.send('Performance.enable')
+  const names = [
+    'LayoutCount',
+    'RecalcStyleCount',
+    'TaskDuration',
+    'ScriptDuration',
+    'LayoutDuration',
+    'RecalcStyleDuration',
+  ]
+  const take = async (): Promise<Record<string, number>> => {
+    const { metrics } = await session.send('Performance.getMetrics')
+    return Object.fromEntries(
+      metrics.filter(({ name }) => names.includes(name)).map(({ name, value }) => [name, value]),
+    )
+  }
+  const before = await take()
+  return {
+    read: async () => {
+      const after = await take()
+      await session.detach()
+      // Durations in seconds from Chromium: reported in milliseconds.
+      return Object.fromEntries(
+        names.map((name) => {
+          const value = (after[name] ?? 0) - (before[name] ?? 0)
+          return [name, Math.round(name.endsWith('Duration') ? value * 1000 : value)]
+        }),
+      )
+    },
+  }
+}
+
+/**
+ * CPU seconds used so far by the Chromium renderer processes whose command line holds `marker`
+ * (the profile directory): the page's own cost, whatever the load (Linux `/proc`; undefined elsewhere).
+ */
+export function rendererCpuSeconds(marker: string): number | undefined {
+  let ticks = 0
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue
+      let commandLine: string
+      try {
+        commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      } catch {
+        continue
+      }
+      if (!commandLine.includes('--type=renderer') || !commandLine.includes(marker)) continue
+      // Fields after the command name: utime and stime are the 14th and 15th of /proc/PID/stat.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      ticks += Number(fields[11]) + Number(fields[12])
+    }
+  } catch {
+    return undefined
+  }
+  return ticks / 100
+}
+
+/**
+ * How late a 5 ms timer fires in this process while the run goes on: what the machine's load does
+ * to any process on it (on a quiet machine, about a millisecond).
+ */
+export function watchTimerLag(): { stop: () => number[] } {
+  const lags: number[] = []
+  let expected = performance.now() + 5
+  const timer = setInterval(() => {
+    const now = performance.now()
+    lags.push(Math.max(0, now - expected))
+    expected = now + 5
+  }, 5)
+  return {
+    stop: () => {
+      clearInterval(timer)
+      return lags
+    },
+  }
+}
+
+/** The gaps between the page's animation frames (16.7 ms when it gets every frame at 60 Hz). */
+export function frameGaps(frames: readonly number[]): number[] {
+  return frames.slice(1).map((at, index) => at - frames[index]!)
+}
