@@ -2,18 +2,12 @@
 
 import type { Backend } from './backend.ts'
 import { resolveHost } from './host.ts'
-import { defaultMaxLineLength, NdjsonParser } from './ndjson.ts'
-import {
-  type CallDefaults,
-  createCall,
-  type HeadersInput,
-  normalizeHeaders,
-  type RequestOptions,
-  userAgent,
-} from './request-call.ts'
-import { defaultRetry, type RetryOptions, resolveRetry } from './request-retry.ts'
-import { ResponseStream, type StreamKind } from './response-stream.ts'
-import { type Call, defaultTimeouts, resolveTimeouts, type Timeouts, Transport } from './transport.ts'
+import { HttpApi } from './http-api.ts'
+import { defaultMaxLineLength } from './ndjson.ts'
+import type { HeadersInput, RequestOptions } from './request-call.ts'
+import type { RetryOptions } from './request-retry.ts'
+import type { ResponseStream, StreamKind } from './response-stream.ts'
+import type { Timeouts } from './transport.ts'
 import type {
   ChatRequest,
   ChatResponse,
@@ -65,12 +59,6 @@ const progressKind: StreamKind = {
   textOf: () => '',
 }
 
-/** Non-streamed replies: the one JSON object is the whole answer. */
-const singleKind: StreamKind = {
-  isFinal: () => true,
-  textOf: () => '',
-}
-
 function toBase64(image: ImageInput): string {
   return typeof image === 'string'
     ? image
@@ -113,26 +101,17 @@ export class OllamaClient implements Backend {
   readonly kind = 'ollama' as const
   /** Normalized base URL, e.g. `http://127.0.0.1:11434`. */
   readonly host: string
-  readonly #transport: Transport
-  readonly #defaults: CallDefaults
-  readonly #maxLineLength: number
+  readonly #api: HttpApi
 
   constructor(options: OllamaClientOptions = {}) {
     const resolved = resolveHost(options.host)
     this.host = resolved.url
-    this.#transport = new Transport({ host: resolved.url, connections: options.connections })
-    const headers: Record<string, string> = { 'user-agent': userAgent }
-    if (resolved.authorization) headers.authorization = resolved.authorization
-    normalizeHeaders(options.headers, headers)
-    this.#defaults = {
-      transport: this.#transport,
-      headers,
-      timeouts: resolveTimeouts(defaultTimeouts, options.timeouts),
-      retry: resolveRetry(defaultRetry, options.retry),
-    }
-    const maxLineLength = options.maxLineLength ?? defaultMaxLineLength
-    if (!(maxLineLength > 0)) throw new RangeError(`maxLineLength must be > 0, got ${maxLineLength}`)
-    this.#maxLineLength = maxLineLength
+    this.#api = new HttpApi({
+      ...options,
+      url: resolved.url,
+      authorization: resolved.authorization,
+      maxLineLength: options.maxLineLength ?? defaultMaxLineLength,
+    })
   }
 
   /** `POST /api/generate`. Streams `GenerateResponse` chunks; with `stream: false`, one aggregated object. */
@@ -216,52 +195,20 @@ export class OllamaClient implements Backend {
 
   /** Closes all connections. Calls still running fail with a ConnectionError (`client closed`). */
   close(): Promise<void> {
-    return this.#transport.close()
-  }
-
-  #call(
-    method: 'GET' | 'POST',
-    path: string,
-    body: string | undefined,
-    options: RequestOptions,
-    accept: string,
-  ): Call {
-    return createCall(this.#defaults, method, path, body, options, accept)
-  }
-
-  /** undici hands out a fresh buffer per read: no need to copy unfinished lines. */
-  #parser(source: string): NdjsonParser {
-    return new NdjsonParser({ maxLineLength: this.#maxLineLength, source, copyChunks: false })
+    return this.#api.close()
   }
 
   #stream<T>(path: string, body: string, kind: StreamKind, options: RequestOptions): ResponseStream<T> {
-    const call = this.#call('POST', path, body, options, 'application/x-ndjson')
-    return new ResponseStream<T>({
-      transport: this.#transport,
-      call,
-      kind,
-      signal: options.signal,
-      parser: this.#parser(call.url),
-    })
+    return this.#api.stream(path, body, kind, options, 'application/x-ndjson')
   }
 
-  async #single<T>(
+  #single<T>(
     method: 'GET' | 'POST',
     path: string,
     body: string | undefined,
     options: RequestOptions,
-    accept = 'application/json',
+    accept?: string,
   ): Promise<T> {
-    const call = this.#call(method, path, body, options, accept)
-    const stream = new ResponseStream<T>({
-      transport: this.#transport,
-      call,
-      kind: singleKind,
-      signal: options.signal,
-      parser: this.#parser(call.url),
-    })
-    let result: T | undefined
-    for await (const value of stream) result = value
-    return result as T
+    return this.#api.single(method, path, body, options, accept)
   }
 }

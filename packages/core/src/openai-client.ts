@@ -4,20 +4,13 @@
 
 import type { Backend } from './backend.ts'
 import { parseHost } from './host.ts'
-import { NdjsonParser } from './ndjson.ts'
+import { HttpApi } from './http-api.ts'
 import { type OpenAIApi, OpenAIStreamParser } from './openai-stream.ts'
-import {
-  type CallDefaults,
-  createCall,
-  type HeadersInput,
-  normalizeHeaders,
-  type RequestOptions,
-  userAgent,
-} from './request-call.ts'
-import { defaultRetry, type RetryOptions, resolveRetry } from './request-retry.ts'
-import { ResponseStream, type StreamKind } from './response-stream.ts'
+import type { HeadersInput, RequestOptions } from './request-call.ts'
+import type { RetryOptions } from './request-retry.ts'
+import type { ResponseStream, StreamKind } from './response-stream.ts'
 import { defaultMaxEventSize } from './sse.ts'
-import { type Call, defaultTimeouts, resolveTimeouts, type Timeouts, Transport } from './transport.ts'
+import type { Timeouts } from './transport.ts'
 import type { ChatRequest, ChatResponse, GenerateRequest, GenerateResponse, Message } from './types.ts'
 
 export interface OpenAIClientOptions {
@@ -58,9 +51,6 @@ const chatKind: StreamKind = {
     return typeof message?.content === 'string' ? message.content : ''
   },
 }
-
-/** Non-streamed replies: the one JSON object is the whole answer. */
-const singleKind: StreamKind = { isFinal: () => true, textOf: () => '' }
 
 /** Ollama `options` that OpenAI-compatible servers take under another name (or the same). */
 const optionNames: Record<string, string> = {
@@ -132,33 +122,24 @@ export class OpenAIClient implements Backend {
   readonly kind = 'openai' as const
   /** Normalized base URL, without `/v1`, e.g. `http://127.0.0.1:8000`. */
   readonly host: string
-  readonly #transport: Transport
-  readonly #defaults: CallDefaults
+  readonly #api: HttpApi
   readonly #maxEventSize: number
 
   constructor(options: OpenAIClientOptions = {}) {
     const environment = typeof process === 'undefined' ? {} : process.env
     const resolved = baseUrl(options.host ?? environment.OPENAI_BASE_URL ?? 'http://127.0.0.1:11434/v1')
     this.host = resolved.url
-    this.#transport = new Transport({
-      host: resolved.url,
-      connections: options.connections,
-      server: 'the OpenAI-compatible server',
-    })
-    const headers: Record<string, string> = { 'user-agent': userAgent }
-    if (resolved.authorization) headers.authorization = resolved.authorization
-    const apiKey = options.apiKey ?? environment.OPENAI_API_KEY
-    if (apiKey) headers.authorization = `Bearer ${apiKey}`
-    normalizeHeaders(options.headers, headers)
-    this.#defaults = {
-      transport: this.#transport,
-      headers,
-      timeouts: resolveTimeouts(defaultTimeouts, options.timeouts),
-      retry: resolveRetry(defaultRetry, options.retry),
-    }
     const maxEventSize = options.maxEventSize ?? defaultMaxEventSize
     if (!(maxEventSize > 0)) throw new RangeError(`maxEventSize must be > 0, got ${maxEventSize}`)
     this.#maxEventSize = maxEventSize
+    const apiKey = options.apiKey ?? environment.OPENAI_API_KEY
+    this.#api = new HttpApi({
+      ...options,
+      url: resolved.url,
+      authorization: apiKey ? `Bearer ${apiKey}` : resolved.authorization,
+      server: 'the OpenAI-compatible server',
+      maxLineLength: maxEventSize,
+    })
   }
 
   /**
@@ -195,33 +176,13 @@ export class OpenAIClient implements Backend {
   }
 
   /** `GET /v1/models`: the models the server serves. */
-  async models(options: RequestOptions = {}): Promise<OpenAIModelList> {
-    const call = this.#call('GET', '/v1/models', undefined, options, 'application/json')
-    const stream = new ResponseStream<OpenAIModelList>({
-      transport: this.#transport,
-      call,
-      kind: singleKind,
-      signal: options.signal,
-      parser: new NdjsonParser({ maxLineLength: this.#maxEventSize, source: call.url, copyChunks: false }),
-    })
-    let result: OpenAIModelList | undefined
-    for await (const value of stream) result = value
-    return result as OpenAIModelList
+  models(options: RequestOptions = {}): Promise<OpenAIModelList> {
+    return this.#api.single('GET', '/v1/models', undefined, options)
   }
 
   /** Closes all connections. Calls still running fail with a ConnectionError (`client closed`). */
   close(): Promise<void> {
-    return this.#transport.close()
-  }
-
-  #call(
-    method: 'GET' | 'POST',
-    path: string,
-    body: string | undefined,
-    options: RequestOptions,
-    accept: string,
-  ): Call {
-    return createCall(this.#defaults, method, path, body, options, accept)
+    return this.#api.close()
   }
 
   #stream<T>(
@@ -232,13 +193,8 @@ export class OpenAIClient implements Backend {
     options: RequestOptions,
     shape: 'generate' | 'chat',
   ): ResponseStream<T> {
-    const call = this.#call('POST', path, body, options, 'text/event-stream')
-    return new ResponseStream<T>({
-      transport: this.#transport,
-      call,
-      kind,
-      signal: options.signal,
-      parser: new OpenAIStreamParser(api, shape, { maxEventSize: this.#maxEventSize, source: call.url }),
+    return this.#api.stream(path, body, kind, options, 'text/event-stream', (source) => {
+      return new OpenAIStreamParser(api, shape, { maxEventSize: this.#maxEventSize, source })
     })
   }
 }
