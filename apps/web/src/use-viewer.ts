@@ -87,9 +87,8 @@ export function useRecord(jobId: string, recordId: string): RecordState | undefi
 
 /**
  * Like {@link useViewerSelector}, but a changed value is taken at most once per `interval` ms
- * (the first change after a quiet spell at once). For the shape of the record list: at a hundred
- * new records a second, re-laying the list out on every animation frame costs far more than it
- * shows, while text inside the rows still updates every frame.
+ * (the first change after a quiet spell at once). For numbers a person reads (the job header,
+ * the hosts and stages panels), which need not change sixty times a second.
  */
 export function useThrottledSelector<T>(
   selector: (snapshot: ViewerSnapshot) => T,
