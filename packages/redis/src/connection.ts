@@ -48,17 +48,20 @@ export async function openRedis(url: string, name: string): Promise<Redis> {
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
   }
   const redis = new Redis(url, options)
-  redis.on('error', () => {}) // reported through failed commands; reconnects on its own
+  // Reported through failed commands; it reconnects on its own. The first one says why a connect
+  // failed (a TLS error, say) where `connect` only says the connection closed.
+  let first: Error | undefined
+  redis.on('error', (error: Error) => {
+    first ??= error
+  })
   try {
     await redis.connect()
   } catch (error) {
     redis.disconnect()
-    throw new RedisError(
-      'SPOUT_REDIS_CONNECT',
-      displayRedisUrl(url),
-      `cannot connect: ${(error as Error).message}`,
-      { cause: error },
-    )
+    const reason = first ?? (error as Error)
+    throw new RedisError('SPOUT_REDIS_CONNECT', displayRedisUrl(url), `cannot connect: ${reason.message}`, {
+      cause: reason,
+    })
   }
   return redis
 }

@@ -4,7 +4,14 @@ import type { Redis } from 'ioredis'
 import { displayRedisUrl, openRedis } from './connection.ts'
 import { RedisError } from './errors.ts'
 import { type CollectedItem, Collection, type CollectionParts, type QueueEntry } from './queue-collection.ts'
-import { type BatchSpec, batchKeys, defaultQueueName, type RecordJobData, runsKey } from './queue-keys.ts'
+import {
+  type BatchSpec,
+  batchKeys,
+  defaultQueueName,
+  queuePrefix,
+  type RecordJobData,
+  runsKey,
+} from './queue-keys.ts'
 
 export type { CollectedItem, QueueEntry } from './queue-collection.ts'
 
@@ -66,7 +73,10 @@ export async function openQueueBatch(options: QueueBatchOptions): Promise<QueueB
   const keys = batchKeys(queueName, runId)
   await writer.set(keys.spec, JSON.stringify(spec))
   await writer.hset(runs, spec.name, runId)
-  const queue = new Queue<RecordJobData, string>(queueName, { connection: writer })
+  const queue = new Queue<RecordJobData, string>(queueName, {
+    connection: writer,
+    prefix: queuePrefix(queueName),
+  })
   queue.on('error', () => {}) // reported through failed commands
   return new Collector(options, spec, queue, writer, reader)
 }

@@ -6,6 +6,14 @@ import type { InputRecord, RecordResult, RequestDefaults } from '@spout/core'
 export const defaultQueueName = 'spout'
 
 /**
+ * BullMQ's key prefix for `queue`: the queue's name as a hash tag (`{spout}`), so every key of one
+ * queue (`{spout}:spout:wait`, …) is in one Redis Cluster slot, as BullMQ's scripts need.
+ */
+export function queuePrefix(queue: string): string {
+  return `{${queue}}`
+}
+
+/**
  * The queue of one stage of a staged run (`spout run --queue` with `stages`): `spout.teacher`. Each
  * stage has its own, so its workers (`spout worker --stage teacher`) can run where its model is.
  */

@@ -13,7 +13,14 @@ import type { Redis } from 'ioredis'
 import { displayRedisUrl, openRedis } from './connection.ts'
 import { RedisError } from './errors.ts'
 import { EventFramer } from './event-framer.ts'
-import { type BatchSpec, batchKeys, defaultQueueName, type RecordJobData, runsKey } from './queue-keys.ts'
+import {
+  type BatchSpec,
+  batchKeys,
+  defaultQueueName,
+  queuePrefix,
+  type RecordJobData,
+  runsKey,
+} from './queue-keys.ts'
 
 export interface QueueWorkerOptions {
   /** `redis://[user:password@]host[:port][/db]`, or `rediss://…` for TLS. */
@@ -91,6 +98,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     },
     {
       connection: redis,
+      prefix: queuePrefix(queue),
       concurrency,
       lockDuration,
       stalledInterval: lockDuration,
