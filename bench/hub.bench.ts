@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { WebSocket } from 'ws'
 import type { HubKind, ServerCommand, ServerMessage } from './hub-server-process.ts'
+import { printVerdict } from './hub-verdict.ts'
 import { binMilliseconds, now, type ViewerCommand, type ViewerReport } from './hub-viewer-process.ts'
 
 export interface HubBenchOptions {
@@ -370,25 +371,11 @@ export async function run(options: HubBenchOptions = {}): Promise<HubBenchRow[]>
   console.log(
     `hub runs (p50/p99/max ms, CPU %, longest event-loop stall of hub/viewers ms): ${hubRuns.map((row) => `${format(row.p50, 1)}/${format(row.p99, 1)}/${format(row.max, 1)}, ${format(row.cpuPercent)}%, ${format(row.hubLoopDelayMax)}/${format(row.viewerLoopDelayMax)}`).join('; ')}`,
   )
-  const targets = [
-    [
-      'every event delivered to every viewer',
-      hubRuns.every((row) => row.missingEvents === 0 && row.closedViewers === 0),
-    ],
-    ['p99 <= 25 ms', hub.p99 <= 25],
-    ['hub CPU <= 30% of one core', hub.cpuPercent <= 30],
-    [
-      'p99 and CPU no worse than the reference',
-      hub.p99 <= reference.p99 && hub.cpuPercent <= reference.cpuPercent,
-    ],
-  ] as [string, boolean][]
-  const shared = rows.find((row) => row.hub === 'shared')
-  if (shared) {
-    targets.push(['two hubs on Redis: every event held by every viewer', shared.missingEvents === 0])
-    targets.push(['two hubs on Redis: p99 within 1.5x of one hub', shared.p99 <= 1.5 * hub.p99])
-  }
-  console.log(
-    `targets (our hub): ${targets.map(([name, met]) => `${name}: ${met ? 'met' : 'NOT met'}`).join('; ')}`,
+  printVerdict(
+    hubRuns,
+    hub,
+    reference,
+    rows.find((row) => row.hub === 'shared'),
   )
   return rows
 }
