@@ -4,12 +4,22 @@
 // child process). The same scenarios as the NDJSON client bench: one event per read, many per read,
 // random cuts, one 16 MiB event. Runs interleaved, medians reported.
 // Run: `node --expose-gc bench/run.ts openai-client` after a build.
-import { performance } from 'node:perf_hooks'
 import { OpenAIClient } from '@spout/core'
 import { expectedResponse } from '@spout/ollama-sim'
 import OpenAI from 'openai'
 import { Agent, request } from 'undici'
-import { type Contender, median, ratio, rotate, startSimulatorProcess, timed } from './client.bench.ts'
+import {
+  type Contender,
+  forEachLine,
+  measureStreams,
+  measureTimes,
+  medians,
+  printRates,
+  printTimes,
+  ratio,
+  selectedCases,
+  startSimulatorProcess,
+} from './client-harness.ts'
 
 const model = 'llama3.2'
 const rounds = 11
@@ -39,36 +49,13 @@ const floor: Contender = async (url, body) => {
   })
   let chunks = 0
   let characters = 0
-  let pending: Buffer[] = []
-  const take = (line: Buffer, start: number, end: number) => {
+  await forEachLine(response.body as AsyncIterable<Buffer>, (line, start, end) => {
     // `data: {` (6 bytes, then the JSON); blank lines and `data: [DONE]` are skipped.
     if (end - start < 7 || line[start + 6] !== 0x7b) return
     const value = JSON.parse(line.toString('utf8', start + 6, end)) as { choices: Array<{ text: string }> }
     chunks++
     characters += value.choices[0]?.text.length ?? 0
-  }
-  for await (const data of response.body as AsyncIterable<Buffer>) {
-    let start = 0
-    let index = data.indexOf(10)
-    if (index !== -1 && pending.length > 0) {
-      pending.push(data.subarray(0, index))
-      const line = Buffer.concat(pending)
-      pending = []
-      take(line, 0, line.length)
-      start = index + 1
-      index = data.indexOf(10, start)
-    }
-    while (index !== -1) {
-      take(data, start, index)
-      start = index + 1
-      index = data.indexOf(10, start)
-    }
-    if (start < data.length) pending.push(data.subarray(start))
-  }
-  if (pending.length > 0) {
-    const line = Buffer.concat(pending)
-    take(line, 0, line.length)
-  }
+  })
   return { chunks, characters }
 }
 
@@ -119,8 +106,6 @@ export interface OpenAIClientBenchRow {
   cpu: number
 }
 
-type Sample = { wall: number; cpu: number }
-
 export async function run(): Promise<OpenAIClientBenchRow[]> {
   const sim = await startSimulatorProcess()
   const pacedSim = await startSimulatorProcess(['--tokens-per-second', String(pacedTokensPerSecond)])
@@ -130,65 +115,20 @@ export async function run(): Promise<OpenAIClientBenchRow[]> {
     ['openai', openai],
     ['floor', floor],
   ]
-  const medians = (samples: Map<string, Sample[]>, name: string): Sample => {
-    const list = samples.get(name)!
-    return { wall: median(list.map((sample) => sample.wall)), cpu: median(list.map((sample) => sample.cpu)) }
-  }
   try {
-    const scenarios = [
-      {
-        label: `one event per read (${pacedTokensPerSecond} tokens/s)`,
-        url: pacedSim.url,
-        body: { model, prompt: `Write a story. [sim:tokens=${pacedStreamTokens}]` },
-        key: 'one-event-per-read' as const,
-      },
-      {
-        label: 'many events per read',
-        url: sim.url,
-        body: { model, prompt: `Write a long story. [sim:tokens=${tokenStreamTokens}]` },
-        key: 'many-events-per-read' as const,
-      },
-      {
-        label: 'random cuts of 1-256 bytes',
-        url: sim.url,
-        body: { model, prompt: `Write a story. [sim:tokens=${splitStreamTokens}] [sim:chunking=random]` },
-        key: 'random-cuts' as const,
-      },
-    ]
-    const only = process.argv
-      .find((argument) => argument.startsWith('--cases='))
-      ?.slice('--cases='.length)
-      .split(',')
+    const scenarios = streamScenarios(sim.url, pacedSim.url)
+    const only = selectedCases()
     for (const scenario of scenarios) {
       if (only && !only.includes(scenario.key)) continue
       const expected = expectedResponse(scenario.body).response.length
-      for (const [, contender] of contenders) await contender(scenario.url, scenario.body) // warm-up
-      const rates = new Map<string, Sample[]>(contenders.map(([name]) => [name, []]))
-      for (let round = 0; round < rounds; round++) {
-        for (const [name, contender] of rotate(contenders, round)) {
-          const result = await timed(contender, scenario.url, scenario.body)
-          if (result.characters !== expected) {
-            throw new Error(`${name} received ${result.characters} of ${expected} characters`)
-          }
-          rates.get(name)!.push({
-            wall: result.chunks / (result.milliseconds / 1000),
-            cpu: result.chunks / (result.cpuMilliseconds / 1000),
-          })
-        }
-      }
+      const rates = await measureStreams(contenders, scenario.url, scenario.body, expected, rounds)
+      console.log(`\nopenai-client: ${scenario.label} (${rounds} interleaved rounds, medians)`)
+      printRates('events', 'openai', contenders, rates)
+      for (const [name] of contenders)
+        rows.push({ bench: scenario.key, contender: name, ...medians(rates, name) })
+      const spoutRate = medians(rates, '@spout/core')
       const floorRate = medians(rates, 'floor')
       const openaiRate = medians(rates, 'openai')
-      console.log(`\nopenai-client: ${scenario.label} (${rounds} interleaved rounds, medians)`)
-      console.log('contender       events/CPU-s  vs floor  vs openai   events/s (wall)  vs floor  vs openai')
-      for (const [name] of contenders) {
-        const rate = medians(rates, name)
-        rows.push({ bench: scenario.key, contender: name, ...rate })
-        console.log(
-          `${name.padEnd(14)} ${Math.round(rate.cpu).toString().padStart(13)} ${ratio(rate.cpu, floorRate.cpu).padStart(9)} ${ratio(rate.cpu, openaiRate.cpu).padStart(10)}` +
-            ` ${Math.round(rate.wall).toString().padStart(17)} ${ratio(rate.wall, floorRate.wall).padStart(9)} ${ratio(rate.wall, openaiRate.wall).padStart(10)}`,
-        )
-      }
-      const spoutRate = medians(rates, '@spout/core')
       console.log(
         `@spout/core vs floor: ${ratio(spoutRate.cpu, floorRate.cpu)} CPU, ${ratio(spoutRate.wall, floorRate.wall)} wall (target >= 0.9x); vs openai: ${ratio(spoutRate.cpu, openaiRate.cpu)} CPU`,
       )
@@ -199,29 +139,17 @@ export async function run(): Promise<OpenAIClientBenchRow[]> {
       model,
       prompt: `Huge. [sim:tokens=4] [sim:fault=long-line,bytes=${longEventBytes},after=1]`,
     }
-    const longExpected = expectedResponse(longBody).response.length
-    const times = new Map<string, Sample[]>(contenders.map(([name]) => [name, []]))
-    for (let round = 0; round < longEventRounds; round++) {
-      for (const [name, contender] of rotate(contenders, round)) {
-        const started = performance.now()
-        const result = await timed(contender, sim.url, longBody)
-        if (result.characters !== longExpected) {
-          throw new Error(`${name} lost data on the 16 MiB event (${performance.now() - started} ms)`)
-        }
-        times.get(name)!.push({ wall: result.milliseconds, cpu: result.cpuMilliseconds })
-      }
-    }
-    const floorTime = medians(times, 'floor')
+    const times = await measureTimes(contenders, sim.url, longBody, {
+      expected: expectedResponse(longBody).response.length,
+      rounds: longEventRounds,
+      what: 'the 16 MiB event',
+    })
     console.log(`\nopenai-client: one 16 MiB event (${longEventRounds} interleaved rounds, medians)`)
-    console.log('contender        CPU ms  vs floor   wall ms  vs floor')
-    for (const [name] of contenders) {
-      const time = medians(times, name)
-      rows.push({ bench: 'event-16MiB', contender: name, ...time })
-      console.log(
-        `${name.padEnd(14)} ${time.cpu.toFixed(0).padStart(8)} ${ratio(time.cpu, floorTime.cpu).padStart(9)} ${time.wall.toFixed(0).padStart(9)} ${ratio(time.wall, floorTime.wall).padStart(9)}`,
-      )
-    }
+    printTimes(contenders, times)
+    for (const [name] of contenders)
+      rows.push({ bench: 'event-16MiB', contender: name, ...medians(times, name) })
     const spoutTime = medians(times, '@spout/core')
+    const floorTime = medians(times, 'floor')
     console.log(
       `@spout/core time vs floor time: ${ratio(spoutTime.cpu, floorTime.cpu)} CPU, ${ratio(spoutTime.wall, floorTime.wall)} wall (target <= 1.5x)`,
     )
@@ -234,4 +162,28 @@ export async function run(): Promise<OpenAIClientBenchRow[]> {
     await pacedSim.close()
   }
   return rows
+}
+
+/** The three token streams: paced as Ollama writes (one line per read), as fast as the simulator can, cut at random. */
+function streamScenarios(url: string, pacedUrl: string) {
+  return [
+    {
+      label: `one event per read (${pacedTokensPerSecond} tokens/s)`,
+      url: pacedUrl,
+      body: { model, prompt: `Write a story. [sim:tokens=${pacedStreamTokens}]` },
+      key: 'one-event-per-read' as const,
+    },
+    {
+      label: 'many events per read',
+      url,
+      body: { model, prompt: `Write a long story. [sim:tokens=${tokenStreamTokens}]` },
+      key: 'many-events-per-read' as const,
+    },
+    {
+      label: 'random cuts of 1-256 bytes',
+      url,
+      body: { model, prompt: `Write a story. [sim:tokens=${splitStreamTokens}] [sim:chunking=random]` },
+      key: 'random-cuts' as const,
+    },
+  ]
 }
