@@ -1,10 +1,7 @@
-// What the two client benches (NDJSON `client.bench.ts`, SSE `openai-client.bench.ts`) share: the
-// simulator in a child process, contenders measured in interleaved rounds by wall and CPU time, the
+// What the two client benches (NDJSON `client.bench.ts`, SSE `openai-client.bench.ts`) share:
+// contenders measured in interleaved rounds by wall and CPU time, the
 // floor's byte-level line split, medians and the printed tables.
-import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { performance } from 'node:perf_hooks'
-import { fileURLToPath } from 'node:url'
 
 export interface Outcome {
   chunks: number
@@ -18,24 +15,6 @@ export type Sample = { wall: number; cpu: number }
 
 /** Each contender's samples, by name. */
 export type Samples = Map<string, Sample[]>
-
-const simulatorBin = fileURLToPath(new URL('../packages/ollama-sim/dist/bin.js', import.meta.url))
-
-export async function startSimulatorProcess(
-  flags: string[] = [],
-): Promise<{ url: string; close(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, [simulatorBin, '--port', '0', ...flags], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  const [chunk] = (await once(child.stdout!, 'data')) as [Buffer]
-  return {
-    url: chunk.toString().trim(),
-    async close() {
-      child.kill('SIGTERM')
-      if (child.exitCode === null) await once(child, 'exit')
-    },
-  }
-}
 
 /**
  * Calls `take` with each `\n`-terminated line of the body (and a last unterminated one), as a

@@ -18,8 +18,8 @@ import {
   printTimes,
   ratio,
   selectedCases,
-  startSimulatorProcess,
 } from './client-harness.ts'
+import { startSimulatorProcess } from './simulator-process.ts'
 
 const model = 'llama3.2'
 const tokenStreamTokens = 20_000

@@ -6,14 +6,11 @@
 // 3. the peer, round-robin over the same hosts (what a plain load balancer does: each next record to
 //    the next host in turn) with the pipeline at Σ slots in flight; the pool's time against it.
 // Run: `pnpm bench host-pool` (builds first), or `node --expose-gc bench/run.ts host-pool` after a build.
-import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { performance } from 'node:perf_hooks'
-import { fileURLToPath } from 'node:url'
 import { type Backend, type BackendCallOptions, HostPool, OllamaClient, runPipeline } from '@spout/core'
 import type { ChatRequest, ChatResponse, GenerateRequest, GenerateResponse } from '@spout/core/ollama'
+import { type SimulatorProcess, startSimulatorProcess } from './simulator-process.ts'
 
-const simulatorBin = fileURLToPath(new URL('../packages/ollama-sim/dist/bin.js', import.meta.url))
 const model = 'llama3.2'
 // `SPOUT_BENCH_POOL_HOSTS=2x80,4x40,8x80` runs other hosts (slots x tokens/s each).
 // biome-ignore lint/suspicious/noUndeclaredEnvVars: a bench knob, not a build input
@@ -26,31 +23,13 @@ const tokensPerRecord = 40
 // biome-ignore lint/suspicious/noUndeclaredEnvVars: a bench knob, not a build input
 const records = Number(process.env.SPOUT_BENCH_POOL_RECORDS ?? 720)
 
-interface Simulator {
-  url: string
-  close(): Promise<void>
-}
-
-async function startSimulator(slots: number, tokensPerSecond: number): Promise<Simulator> {
-  const flags = [
-    '--port',
-    '0',
+function startSimulator(slots: number, tokensPerSecond: number): Promise<SimulatorProcess> {
+  return startSimulatorProcess([
     '--num-parallel',
     String(slots),
     '--tokens-per-second',
     String(tokensPerSecond),
-  ]
-  const child: ChildProcess = spawn(process.execPath, [simulatorBin, ...flags], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  const [chunk] = (await once(child.stdout!, 'data')) as [Buffer]
-  return {
-    url: chunk.toString().trim(),
-    async close() {
-      child.kill('SIGTERM')
-      if (child.exitCode === null) await once(child, 'exit')
-    },
-  }
+  ])
 }
 
 function* input(count: number) {
@@ -163,7 +142,7 @@ async function poolRun(
   }
 }
 
-async function freshHosts(): Promise<Simulator[]> {
+async function freshHosts(): Promise<SimulatorProcess[]> {
   return Promise.all(hosts.map((host) => startSimulator(host.slots, host.tokensPerSecond)))
 }
 
