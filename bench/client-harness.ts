@@ -213,3 +213,19 @@ export function printTimes(contenders: [string, Contender][], times: Samples): v
     )
   }
 }
+
+/** Ollama's own pace is one line per flush: at 1,000 tokens/s every line is its own write and read. */
+export const pacedTokensPerSecond = 1000
+
+/**
+ * The three token streams both client benches read, in this order: paced as Ollama writes them
+ * (`pacedUrl`: a simulator at {@link pacedTokensPerSecond}; one line per read), as fast as the
+ * simulator can (many lines per read), and cut at random byte positions (1-256 bytes per write).
+ */
+export function tokenStreams(model: string, url: string, pacedUrl: string) {
+  return [
+    { url: pacedUrl, body: { model, prompt: 'Write a story. [sim:tokens=3000]' } },
+    { url, body: { model, prompt: 'Write a long story. [sim:tokens=20000]' } },
+    { url, body: { model, prompt: 'Write a story. [sim:tokens=5000] [sim:chunking=random]' } },
+  ]
+}

@@ -14,20 +14,29 @@ import {
   measureStreams,
   measureTimes,
   medians,
+  pacedTokensPerSecond,
   printRates,
   printTimes,
   ratio,
   selectedCases,
+  tokenStreams,
 } from './client-harness.ts'
 import { startSimulatorProcess } from './simulator-process.ts'
 
 const model = 'llama3.2'
-const tokenStreamTokens = 20_000
+/** The keys and titles of the harness's three token streams, in its order. */
+const streamNames = [
+  {
+    key: 'token-stream-one-line-per-read',
+    label: `token stream, one line per read (${pacedTokensPerSecond} tokens/s, as Ollama writes them)`,
+  },
+  { key: 'token-stream', label: 'token stream, many lines per read' },
+  {
+    key: 'token-stream-random-cuts',
+    label: 'token stream, random cuts of 1-256 bytes (small reads, split lines)',
+  },
+] as const
 const tokenRounds = 11
-/** Ollama's own pace is one line per flush: at 1,000 tokens/s every line is its own write and read. */
-const pacedTokensPerSecond = 1000
-const pacedStreamTokens = 3_000
-const splitStreamTokens = 5_000
 const longLineBytes = 16 * 1024 * 1024
 const longLineRounds = 5
 const longLineRoundsOllamaJs = 2
@@ -109,7 +118,10 @@ export async function run(): Promise<ClientBenchRow[]> {
     //    per-read cost dominates); many short lines written as fast as the simulator can (many lines
     //    per read: the per-object cost dominates); cut at random byte positions (1-256 bytes per
     //    write, so several reads per line).
-    const scenarios = streamScenarios(sim.url, pacedSim.url)
+    const scenarios = tokenStreams(model, sim.url, pacedSim.url).map((stream, index) => ({
+      ...stream,
+      ...streamNames[index]!,
+    }))
     const only = selectedCases()
     for (const scenario of scenarios) {
       if (only && !only.includes(scenario.key)) continue
@@ -167,28 +179,4 @@ export async function run(): Promise<ClientBenchRow[]> {
     await pacedSim.close()
   }
   return rows
-}
-
-/** The three token streams: paced as Ollama writes (one line per read), as fast as the simulator can, cut at random. */
-function streamScenarios(url: string, pacedUrl: string) {
-  return [
-    {
-      label: `token stream, one line per read (${pacedTokensPerSecond} tokens/s, as Ollama writes them)`,
-      url: pacedUrl,
-      body: { model, prompt: `Write a story. [sim:tokens=${pacedStreamTokens}]` },
-      key: 'token-stream-one-line-per-read' as const,
-    },
-    {
-      label: 'token stream, many lines per read',
-      url,
-      body: { model, prompt: `Write a long story. [sim:tokens=${tokenStreamTokens}]` },
-      key: 'token-stream' as const,
-    },
-    {
-      label: 'token stream, random cuts of 1-256 bytes (small reads, split lines)',
-      url,
-      body: { model, prompt: `Write a story. [sim:tokens=${splitStreamTokens}] [sim:chunking=random]` },
-      key: 'token-stream-random-cuts' as const,
-    },
-  ]
 }

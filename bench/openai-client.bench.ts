@@ -14,19 +14,23 @@ import {
   measureStreams,
   measureTimes,
   medians,
+  pacedTokensPerSecond,
   printRates,
   printTimes,
   ratio,
   selectedCases,
+  tokenStreams,
 } from './client-harness.ts'
 import { startSimulatorProcess } from './simulator-process.ts'
 
 const model = 'llama3.2'
+/** The keys and titles of the harness's three token streams, in its order. */
+const streamNames = [
+  { key: 'one-event-per-read', label: `one event per read (${pacedTokensPerSecond} tokens/s)` },
+  { key: 'many-events-per-read', label: 'many events per read' },
+  { key: 'random-cuts', label: 'random cuts of 1-256 bytes' },
+] as const
 const rounds = 11
-const pacedTokensPerSecond = 1000
-const pacedStreamTokens = 3_000
-const tokenStreamTokens = 20_000
-const splitStreamTokens = 5_000
 const longEventBytes = 16 * 1024 * 1024
 const longEventRounds = 5
 
@@ -116,7 +120,10 @@ export async function run(): Promise<OpenAIClientBenchRow[]> {
     ['floor', floor],
   ]
   try {
-    const scenarios = streamScenarios(sim.url, pacedSim.url)
+    const scenarios = tokenStreams(model, sim.url, pacedSim.url).map((stream, index) => ({
+      ...stream,
+      ...streamNames[index]!,
+    }))
     const only = selectedCases()
     for (const scenario of scenarios) {
       if (only && !only.includes(scenario.key)) continue
@@ -162,28 +169,4 @@ export async function run(): Promise<OpenAIClientBenchRow[]> {
     await pacedSim.close()
   }
   return rows
-}
-
-/** The three token streams: paced as Ollama writes (one line per read), as fast as the simulator can, cut at random. */
-function streamScenarios(url: string, pacedUrl: string) {
-  return [
-    {
-      label: `one event per read (${pacedTokensPerSecond} tokens/s)`,
-      url: pacedUrl,
-      body: { model, prompt: `Write a story. [sim:tokens=${pacedStreamTokens}]` },
-      key: 'one-event-per-read' as const,
-    },
-    {
-      label: 'many events per read',
-      url,
-      body: { model, prompt: `Write a long story. [sim:tokens=${tokenStreamTokens}]` },
-      key: 'many-events-per-read' as const,
-    },
-    {
-      label: 'random cuts of 1-256 bytes',
-      url,
-      body: { model, prompt: `Write a story. [sim:tokens=${splitStreamTokens}] [sim:chunking=random]` },
-      key: 'random-cuts' as const,
-    },
-  ]
 }
