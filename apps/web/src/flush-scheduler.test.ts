@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import type { FrameClock } from './flush-scheduler.ts'
-import { createArrivalScheduler } from './flush-scheduler.ts'
+import { createArrivalScheduler, minFlushGap } from './flush-scheduler.ts'
 
 /** A clock the test drives: `endTask()` runs the microtasks, `frame()` an animation frame. */
 function manualClock() {
+  let time = 0
   let tasks: Array<() => void> = []
   let frames: Array<{ callback: () => void; live: boolean }> = []
   let timers: Array<{ callback: () => void; live: boolean }> = []
   const clock: FrameClock = {
+    now: () => time,
     afterTask: (callback) => tasks.push(callback),
     requestFrame: (callback) => {
       const entry = { callback, live: true }
@@ -29,6 +31,9 @@ function manualClock() {
   }
   return {
     clock,
+    advance(milliseconds: number) {
+      time += milliseconds
+    },
     endTask() {
       const now = tasks
       tasks = []
@@ -79,26 +84,41 @@ describe('createArrivalScheduler', () => {
     expect(queue.flushed).toEqual([['a', 'b']])
   })
 
-  it('flushes at most once per animation frame: a second batch in the same frame waits for the next', () => {
+  it('applies frames the hub sends a tick apart each at once', () => {
+    const time = manualClock()
+    const queue = queueWith(createArrivalScheduler(time.clock))
+    for (const message of ['a', 'b', 'c']) {
+      queue.receive(message)
+      time.endTask()
+      time.advance(16)
+    }
+    expect(queue.flushed).toEqual([['a'], ['b'], ['c']])
+  })
+
+  it(`applies frames closer than ${minFlushGap} ms to the last flush together, at the next animation frame`, () => {
     const time = manualClock()
     const queue = queueWith(createArrivalScheduler(time.clock))
     queue.receive('a')
     time.endTask()
+    time.advance(2)
     queue.receive('b')
     time.endTask()
+    time.advance(2)
     queue.receive('c')
     time.endTask()
     expect(queue.flushed).toEqual([['a']])
+    time.advance(5)
     time.frame()
     expect(queue.flushed).toEqual([['a'], ['b', 'c']])
-    // That flush was this frame's: what comes next waits for the following frame.
+    // That flush counts too: a frame right after it waits for the next animation frame.
+    time.advance(3)
     queue.receive('d')
     time.endTask()
     expect(queue.flushed).toHaveLength(2)
     time.frame()
     expect(queue.flushed.at(-1)).toEqual(['d'])
-    // A frame with no flush lets the next batch through at once again.
-    time.frame()
+    // After a quiet spell the next frame goes in at once again.
+    time.advance(minFlushGap)
     queue.receive('e')
     time.endTask()
     expect(queue.flushed.at(-1)).toEqual(['e'])

@@ -3,6 +3,8 @@ export type FlushScheduler = (flush: () => void) => () => void
 
 /** What a scheduler waits on; the browser's by default, a test's own clock in unit tests. */
 export interface FrameClock {
+  /** Milliseconds, monotonic. */
+  now(): number
   requestFrame(callback: () => void): () => void
   /** Runs `callback` after the current task (a microtask). */
   afterTask(callback: () => void): void
@@ -11,6 +13,7 @@ export interface FrameClock {
 }
 
 export const browserClock: FrameClock = {
+  now: () => performance.now(),
   requestFrame: (callback) => {
     const frame = requestAnimationFrame(() => callback())
     return () => cancelAnimationFrame(frame)
@@ -44,33 +47,27 @@ function nextFrame(clock: FrameClock, run: () => void): () => void {
 }
 
 /**
- * Flushes as soon as the task that brought the events ends, at most once per animation frame: the
- * first batch of a frame goes into the DOM at once (and shows in the frame being drawn next), what
- * arrives after it in the same frame waits for the next one. The hub already sends a viewer at most
- * one frame per tick (16 ms), about one per animation frame, so waiting for an animation frame
- * before each flush would only add up to 16.7 ms to every token. A flush stays ≤ 2 per frame when
- * frames bunch up after a stall (one on arrival, one at the next frame), never one per message.
+ * A flush closer than this to the previous one (ms) waits for the next animation frame. The hub
+ * sends a viewer one frame per 16 ms tick, so its frames normally arrive further apart and each is
+ * applied at once; frames that bunch up (after a stall, or a late tick) are applied together.
+ */
+export const minFlushGap = 10
+
+/**
+ * Flushes as soon as the task that brought the events ends, unless a flush ran less than
+ * {@link minFlushGap} ms ago: then at the next animation frame, with whatever else arrives until
+ * then. The hub already sends a viewer at most one frame per tick (16 ms), about one per animation
+ * frame, so waiting for an animation frame before every flush would only add up to 16.7 ms to every
+ * token; and frames that bunch up are never rendered one by one.
  */
 export function createArrivalScheduler(clock: FrameClock = browserClock): FlushScheduler {
-  /** A flush ran since the last animation frame began. */
-  let flushedThisFrame = false
-  /** The next animation frame is asked to clear `flushedThisFrame`. */
-  let frameEndAsked = false
-  const noteFlush = (): void => {
-    flushedThisFrame = true
-    if (frameEndAsked) return
-    frameEndAsked = true
-    nextFrame(clock, () => {
-      frameEndAsked = false
-      flushedThisFrame = false
-    })
-  }
+  let flushedAt = Number.NEGATIVE_INFINITY
   return (flush) => {
     const run = (): void => {
-      noteFlush()
+      flushedAt = clock.now()
       flush()
     }
-    if (flushedThisFrame) return nextFrame(clock, run)
+    if (clock.now() - flushedAt < minFlushGap) return nextFrame(clock, run)
     let pending = true
     clock.afterTask(() => {
       if (pending) run()

@@ -29,12 +29,12 @@ export interface ViewerSnapshot {
   readonly hubError?: HubErrorFrame
   /** What the hub said of the page's control token (`?control=`): stop buttons show when `allowed`. */
   readonly control?: HubControlFrame
-  /** How many batches were applied so far (about one per animation frame, two at most). */
+  /** How many batches were applied so far (about one per hub tick, at most one per 10 ms). */
   readonly flushes: number
 }
 
 export interface ViewerStoreOptions {
-  /** When queued frames are applied; default: as they arrive, at most once per animation frame. */
+  /** When queued frames are applied; default: as they arrive, bunched ones at the next animation frame. */
   scheduler?: FlushScheduler
   now?: () => number
   /**
@@ -50,9 +50,10 @@ export const defaultRecordLimits: RecordLimits = { maxFinished: 10_000, maxFaile
 /**
  * An external store for `useSyncExternalStore`. Frames from the hub are queued as they arrive (each
  * WebSocket message is its own browser task) and folded into the state with one `applyEvents` per
- * flush: right after the message's task, at most once per animation frame (`createArrivalScheduler`),
- * so React renders about once per frame however fast tokens come in, with no wait for the frame. The reducer keeps
- * the identity of every job and record a batch did not touch, which is what lets rows skip renders.
+ * flush: right after the message's task, or at the next animation frame for frames that bunch up
+ * (`createArrivalScheduler`), so React renders about once per hub tick however fast tokens come in,
+ * with no wait for the frame. The reducer keeps the identity of every job and record a batch did not
+ * touch, which is what lets rows skip renders.
  */
 export class ViewerStore {
   #snapshot: ViewerSnapshot
