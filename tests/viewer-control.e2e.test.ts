@@ -4,15 +4,11 @@
 // then the whole job; the run exits 130 with those records SPOUT_ABORTED, and a resume runs them.
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Simulator } from '@spout/ollama-sim'
-import { startSimulator } from '@spout/ollama-sim'
-import type { Hub } from '@spout/ws-server'
-import { createHub } from '@spout/ws-server'
-import type { BrowserContext, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
 import { spawnCli } from './support/cli.ts'
-import { makeTempDir } from './support/temp-dir.ts'
-import { ensureViewerBuild, launchBrowser, publishUrl, staticDir } from './support/viewer-page.ts'
+import { publishUrl } from './support/viewer-page.ts'
+import { useViewerSetup } from './support/viewer-setup.ts'
 
 const controlToken = 'k3y-for-tests'
 const ids = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8']
@@ -26,47 +22,21 @@ interface Line {
 }
 
 describe('stopping from the viewer (Chromium, spout run --broadcast, hub control channel)', () => {
-  let slow: Simulator
-  let fast: Simulator
-  let hub: Hub
-  let context: BrowserContext
-  let directory: { path: string; remove: () => Promise<void> }
-  const errors: string[] = []
-
-  beforeAll(async () => {
-    ensureViewerBuild()
-    directory = await makeTempDir('spout-viewer-control-')
-    context = await launchBrowser(join(directory.path, 'profile'))
-    slow = await startSimulator({ tokensPerSecond: 40, numParallel: 2 })
-    fast = await startSimulator({ numParallel: 4 })
-    hub = await createHub({ port: 0, staticDir, controlToken })
-  }, 120_000)
-
-  afterAll(async () => {
-    await context?.close()
-    await hub?.close()
-    await slow?.close()
-    await fast?.close()
-    await directory?.remove()
+  const setup = useViewerSetup({
+    name: 'viewer-control',
+    simulators: [{ tokensPerSecond: 40, numParallel: 2 }, { numParallel: 4 }],
+    hub: { controlToken },
   })
-
-  async function openViewer(query: string): Promise<Page> {
-    const page = await context.newPage()
-    await page.setViewportSize({ width: 1280, height: 1600 })
-    page.on('pageerror', (error) => errors.push(error.message))
-    await page.goto(`${hub.url}/${query}`)
-    await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor()
-    return page
-  }
+  const openViewer = (query: string) => setup.openViewer(`/${query}`, { width: 1280, height: 1600 })
 
   const row = (page: Page, id: string) => page.locator(`[data-record-id="${id}"]`)
 
   it('stops a running record, a queued one and the job; the output is resumable', async () => {
-    const input = join(directory.path, 'questions.jsonl')
-    const output = join(directory.path, 'answers.jsonl')
+    const input = join(setup.directory, 'questions.jsonl')
+    const output = join(setup.directory, 'answers.jsonl')
     await writeFile(input, ids.map((id) => JSON.stringify({ id, prompt: prompt(id) })).join('\n') + '\n')
     const args = ['run', input, '-m', 'llama3.2', '-o', output, '-c', '2', '--name', 'control-job']
-    const run = spawnCli([...args, '--host', slow.url, '--broadcast', publishUrl(hub)])
+    const run = spawnCli([...args, '--host', setup.simulators[0]!.url, '--broadcast', publishUrl(setup.hub)])
 
     // A page whose control token is wrong sees the job and its queued rows, and no buttons.
     const reader = await openViewer('?control=wrong')
@@ -109,7 +79,7 @@ describe('stopping from the viewer (Chromium, spout run --broadcast, hub control
     for (const id of ['r3', 'r4', 'r5', 'r6', 'r7']) expect(byId.get(id)?.error?.code).toBe('SPOUT_ABORTED')
 
     // A resume runs the stopped records again, and only them.
-    const resumed = await spawnCli([...args, '--host', fast.url, '--resume']).exited
+    const resumed = await spawnCli([...args, '--host', setup.simulators[1]!.url, '--resume']).exited
     expect(resumed.code, resumed.stderr).toBe(0)
     const final = (await readFile(output, 'utf8'))
       .trim()
@@ -118,6 +88,6 @@ describe('stopping from the viewer (Chromium, spout run --broadcast, hub control
     expect(final.map((line) => line.id).sort()).toEqual(ids)
     for (const line of final) expect(line.error).toBeUndefined()
     expect(final.find((line) => line.id === 'r2')?.response).toBe(byId.get('r2')?.response)
-    expect(errors).toEqual([])
+    expect(setup.errors).toEqual([])
   }, 240_000)
 })

@@ -1,16 +1,9 @@
-// A batch on a pool of two hosts in the live viewer, in a real Chromium, against the real hub: one
-// line per host (up, in flight of its slots, tokens/s), live from the producer's `hosts` events; a
-// host that stops answering shows as no longer up while the batch finishes on the other.
-import { join } from 'node:path'
 import { HostPool, OllamaClient, runPipeline } from '@spout/core'
 import type { Simulator } from '@spout/ollama-sim'
-import { startSimulator } from '@spout/ollama-sim'
-import type { Hub } from '@spout/ws-server'
-import { broadcastSink, createHub } from '@spout/ws-server'
-import type { BrowserContext } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeTempDir } from './support/temp-dir.ts'
-import { ensureViewerBuild, launchBrowser, publishUrl, staticDir } from './support/viewer-page.ts'
+import { broadcastSink } from '@spout/ws-server'
+import { describe, expect, it } from 'vitest'
+import { publishUrl } from './support/viewer-page.ts'
+import { useViewerSetup } from './support/viewer-setup.ts'
 
 const model = 'llama3.2'
 
@@ -22,37 +15,19 @@ const hostLine = (host: string) => `(() => {
 })()`
 
 describe('a pool of hosts in the live viewer (Chromium)', () => {
-  let steady: Simulator
-  let doomed: Simulator | undefined
-  let context: BrowserContext
-  let hub: Hub
-  let directory: { path: string; remove: () => Promise<void> }
-  const errors: string[] = []
-
-  beforeAll(async () => {
-    ensureViewerBuild()
-    directory = await makeTempDir('spout-viewer-hosts-')
-    context = await launchBrowser(join(directory.path, 'profile'))
-    steady = await startSimulator({ tokensPerSecond: 100, numParallel: 2 })
-    doomed = await startSimulator({ tokensPerSecond: 100, numParallel: 2 })
-    hub = await createHub({ port: 0, staticDir })
-  }, 120_000)
-
-  afterAll(async () => {
-    await context?.close()
-    await hub?.close()
-    await steady?.close()
-    await doomed?.close()
-    await directory?.remove()
+  const setup = useViewerSetup({
+    name: 'viewer-hosts',
+    simulators: [
+      { tokensPerSecond: 100, numParallel: 2 },
+      { tokensPerSecond: 100, numParallel: 2 },
+    ],
   })
 
   it('shows a line per host, live, and a host that went away as no longer up', async () => {
-    const page = await context.newPage()
-    page.on('pageerror', (error) => errors.push(error.message))
-    await page.goto(hub.url)
-    await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor()
+    const page = await setup.openViewer()
+    const [steady, doomed] = setup.simulators as [Simulator, Simulator]
 
-    const clients = [steady, doomed!].map((sim) => new OllamaClient({ host: sim.url }))
+    const clients = [steady, doomed].map((sim) => new OllamaClient({ host: sim.url }))
     const pool = new HostPool({ hosts: clients.map((backend) => ({ backend, concurrency: 2 })) })
     await pool.start({ model })
     const [steadyUrl, doomedUrl] = pool.hosts().map((host) => host.host) as [string, string]
@@ -66,7 +41,7 @@ describe('a pool of hosts in the live viewer (Chromium)', () => {
         id: `r${index}`,
         prompt: `p${index} [sim:tokens=20]`,
       })),
-      plugins: [broadcastSink({ url: publishUrl(hub) })],
+      plugins: [broadcastSink({ url: publishUrl(setup.hub) })],
     })
 
     // Both hosts up, each with its two slots in use, as the page shows them.
@@ -78,8 +53,7 @@ describe('a pool of hosts in the live viewer (Chromium)', () => {
     )
 
     // The second host goes away mid-batch: its line stops saying up; the batch ends on the first.
-    await doomed!.close()
-    doomed = undefined
+    await doomed.close()
     await page.waitForFunction(
       `(() => { const b = ${hostLine(doomedUrl)}; return b && b.state !== 'up' })()`,
       undefined,
@@ -98,6 +72,6 @@ describe('a pool of hosts in the live viewer (Chromium)', () => {
       undefined,
       { timeout: 10_000 },
     )
-    expect(errors).toEqual([])
+    expect(setup.errors).toEqual([])
   }, 120_000)
 })

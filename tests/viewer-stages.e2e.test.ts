@@ -4,14 +4,10 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { OllamaClient, runStages, type StagedLine } from '@spout/core'
-import type { Simulator } from '@spout/ollama-sim'
-import { startSimulator } from '@spout/ollama-sim'
-import type { Hub } from '@spout/ws-server'
-import { broadcastSink, createHub } from '@spout/ws-server'
-import type { BrowserContext, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeTempDir } from './support/temp-dir.ts'
-import { ensureViewerBuild, launchBrowser, publishUrl, staticDir } from './support/viewer-page.ts'
+import { broadcastSink } from '@spout/ws-server'
+import { describe, expect, it } from 'vitest'
+import { publishUrl } from './support/viewer-page.ts'
+import { useViewerSetup } from './support/viewer-setup.ts'
 
 const model = 'llama3.2'
 const topics = ['rivers', 'stars', 'trees', 'clouds']
@@ -34,39 +30,15 @@ interface Numbers {
 }
 
 describe('staged run in the live viewer (Chromium)', () => {
-  let simulator: Simulator
-  let context: BrowserContext
-  let hub: Hub
-  let directory: { path: string; remove: () => Promise<void> }
-  const errors: string[] = []
-
-  beforeAll(async () => {
-    ensureViewerBuild()
-    directory = await makeTempDir('spout-viewer-stages-')
-    context = await launchBrowser(join(directory.path, 'profile'))
-    simulator = await startSimulator({ tokensPerSecond: 50, numParallel: 8 })
-    hub = await createHub({ port: 0, staticDir })
-  }, 120_000)
-
-  afterAll(async () => {
-    await context?.close()
-    await hub?.close()
-    await simulator?.close()
-    await directory?.remove()
+  const setup = useViewerSetup({
+    name: 'viewer-stages',
+    simulators: [{ tokensPerSecond: 50, numParallel: 8 }],
   })
 
-  async function openViewer(): Promise<Page> {
-    const page = await context.newPage()
-    page.on('pageerror', (error) => errors.push(error.message))
-    await page.goto(hub.url)
-    await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor()
-    return page
-  }
-
   it('shows each stage progressing while the run goes, and the lineage of a record with its exact texts', async () => {
-    const page = await openViewer()
-    const client = new OllamaClient({ host: simulator.url })
-    const output = join(directory.path, 'staged.jsonl')
+    const page = await setup.openViewer()
+    const client = new OllamaClient({ host: setup.simulators[0]!.url })
+    const output = join(setup.directory, 'staged.jsonl')
     let running = true
     const done = runStages({
       jobId: 'staged',
@@ -74,7 +46,7 @@ describe('staged run in the live viewer (Chromium)', () => {
       input: topics.map((topic) => ({ id: topic, topic })),
       total: topics.length,
       output,
-      plugins: [broadcastSink({ url: publishUrl(hub) })],
+      plugins: [broadcastSink({ url: publishUrl(setup.hub) })],
       stages: [
         {
           name: 'teacher',
@@ -165,7 +137,7 @@ describe('staged run in the live viewer (Chromium)', () => {
     await page.locator('.lineage-next [data-record-id="judge:stars.q3"]').click()
     await expect.poll(() => step('judge:stars.q3').getAttribute('data-status')).toBe('filtered')
     await step('judge:stars.q3').getByText('filtered: third questions are dropped').waitFor()
-    expect(errors).toEqual([])
+    expect(setup.errors).toEqual([])
     await page.close()
   }, 120_000)
 })

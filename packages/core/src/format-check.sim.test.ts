@@ -1,26 +1,13 @@
-import { expectedResponse, type Simulator, startSimulator } from '@spout/ollama-sim'
-import { afterEach, describe, expect, it } from 'vitest'
-import { OllamaClient } from './client.ts'
+import { expectedResponse } from '@spout/ollama-sim'
+import { describe, expect, it } from 'vitest'
 import { runPipeline } from './pipeline.ts'
 import type { RecordResult, SpoutPlugin } from './plugin.ts'
 import { digestTable } from './provenance.ts'
+import { useSimulators } from './testing/simulators.ts'
 
 const model = 'llama3.2'
-const open: { sim: Simulator; client: OllamaClient }[] = []
-
-async function server() {
-  const sim = await startSimulator({ numParallel: 4 })
-  const client = new OllamaClient({ host: sim.url, retry: false })
-  open.push({ sim, client })
-  return { sim, client }
-}
-
-afterEach(async () => {
-  for (const { sim, client } of open.splice(0)) {
-    await client.close()
-    await sim.close()
-  }
-})
+const simulators = useSimulators('spout-format-check-')
+const server = () => simulators.server({ numParallel: 4 })
 
 function collect(): { plugin: SpoutPlugin; lines: RecordResult[] } {
   const lines: RecordResult[] = []

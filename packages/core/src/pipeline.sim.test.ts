@@ -1,11 +1,8 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { expectedResponse, type Simulator, type SimulatorOptions, startSimulator } from '@spout/ollama-sim'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { OllamaClient } from './client.ts'
+import { expectedResponse } from '@spout/ollama-sim'
+import { describe, expect, it } from 'vitest'
 import { eventSink } from './event-sink.ts'
 import type { RecordStartEvent, SpoutEvent } from './events.ts'
 import { jsonlSink } from './jsonl-sink.ts'
@@ -14,40 +11,13 @@ import type { InputRecord, RecordResult, SpoutPlugin } from './plugin.ts'
 import { applyEvents, createState } from './reducer.ts'
 import { prepareResume } from './resume.ts'
 import { templatePrompt } from './template-prompt.ts'
+import { readLines, useSimulators } from './testing/simulators.ts'
 
 const model = 'llama3.2'
 const fast = { base: 1, max: 5 }
 
-let directory: string
-const open: { sim: Simulator; client: OllamaClient }[] = []
-
-async function server(options: SimulatorOptions = {}) {
-  const sim = await startSimulator(options)
-  const client = new OllamaClient({ host: sim.url, retry: false })
-  open.push({ sim, client })
-  return { sim, client }
-}
-
-beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), 'spout-pipeline-'))
-})
-afterEach(async () => {
-  for (const { sim, client } of open.splice(0)) {
-    await client.close()
-    await sim.close()
-  }
-})
-afterAll(async () => {
-  await rm(directory, { recursive: true, force: true })
-})
-
-async function readLines(path: string): Promise<RecordResult[]> {
-  const text = await readFile(path, 'utf8')
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as RecordResult)
-}
+const simulators = useSimulators('spout-pipeline-')
+const server = simulators.server
 
 function recorder(): { plugin: SpoutPlugin; events: SpoutEvent[] } {
   const events: SpoutEvent[] = []
@@ -63,7 +33,7 @@ function collectGarbage(): void {
 describe('runPipeline against the simulator', () => {
   it('streams every record into one result line whose response equals its chunks', async () => {
     const { client } = await server({ numParallel: 2, chunking: 'random' })
-    const path = join(directory, 'basic.jsonl')
+    const path = join(simulators.directory, 'basic.jsonl')
     const { plugin, events } = recorder()
     const input: InputRecord[] = [
       { id: 'q1', question: 'What is a river?' },
@@ -83,7 +53,7 @@ describe('runPipeline against the simulator', () => {
       ],
     })
     expect(summary).toMatchObject({ ok: 4, failed: 0, skipped: 0 })
-    const lines = await readLines(path)
+    const lines = await readLines<RecordResult>(path)
     expect(lines.map((line) => line.id).sort()).toEqual(['q1', 'q2', 'q3', 'q4'])
     const state = applyEvents(createState(), events)
     const job = Object.values(state.jobs)[0]!
@@ -116,7 +86,7 @@ describe('runPipeline against the simulator', () => {
   it('records thinking and tool calls beside the response', async () => {
     const { client } = await server()
     const { plugin, events } = recorder()
-    const path = join(directory, 'thinking.jsonl')
+    const path = join(simulators.directory, 'thinking.jsonl')
     const tools = [
       {
         type: 'function' as const,
@@ -144,7 +114,7 @@ describe('runPipeline against the simulator', () => {
       ],
     })
     expect(summary).toMatchObject({ ok: 2, failed: 0 })
-    const [thinking, tool] = await readLines(path)
+    const [thinking, tool] = await readLines<RecordResult>(path)
     const expected = expectedResponse({ model: 'qwen3', prompt: 'Why is the sea salty?' })
     expect(expected.thinking).not.toBe('')
     expect(thinking).toMatchObject({ id: 'think', response: expected.response, thinking: expected.thinking })
@@ -183,7 +153,7 @@ describe('runPipeline against the simulator', () => {
   it('retries a record whose stream broke, as a new attempt, and says how many it took', async () => {
     const { client } = await server()
     const { plugin, events } = recorder()
-    const path = join(directory, 'retry.jsonl')
+    const path = join(simulators.directory, 'retry.jsonl')
     const summary = await runPipeline({
       client,
       model,
@@ -197,7 +167,7 @@ describe('runPipeline against the simulator', () => {
       plugins: [jsonlSink(path), plugin],
     })
     expect(summary).toMatchObject({ ok: 3, failed: 0 })
-    const lines = await readLines(path)
+    const lines = await readLines<RecordResult>(path)
     expect(Object.fromEntries(lines.map((line) => [line.id, line.attempts]))).toEqual({
       drop: 3,
       error: 2,
@@ -216,7 +186,7 @@ describe('runPipeline against the simulator', () => {
 
   it('fails a record that keeps failing, after its retries, and keeps going', async () => {
     const { client } = await server()
-    const path = join(directory, 'exhausted.jsonl')
+    const path = join(simulators.directory, 'exhausted.jsonl')
     const summary = await runPipeline({
       client,
       model,
@@ -226,7 +196,7 @@ describe('runPipeline against the simulator', () => {
       plugins: jsonlSink(path),
     })
     expect(summary).toMatchObject({ ok: 1, failed: 1 })
-    const [broken, fine] = await readLines(path)
+    const [broken, fine] = await readLines<RecordResult>(path)
     expect(broken).toMatchObject({ id: '1', attempts: 2, response: '', done_reason: null })
     expect(broken!.error!.code).toBe('SPOUT_STREAM_INCOMPLETE')
     expect(fine).toMatchObject({ id: '2', attempts: 1 })
@@ -234,7 +204,7 @@ describe('runPipeline against the simulator', () => {
 
   it('closes the connection of a record whose sink throws, and goes on with the next', async () => {
     const { sim, client } = await server({ tokensPerSecond: 500 })
-    const path = join(directory, 'sink-throws.jsonl')
+    const path = join(simulators.directory, 'sink-throws.jsonl')
     const summary = await runPipeline({
       client,
       model,
@@ -252,7 +222,7 @@ describe('runPipeline against the simulator', () => {
     expect(summary).toMatchObject({ ok: 1, failed: 1 })
     await expect.poll(() => sim.counters.cancelled).toBe(1)
     expect(sim.counters.completed).toBe(1)
-    const [stopped, fine] = await readLines(path)
+    const [stopped, fine] = await readLines<RecordResult>(path)
     expect(stopped!.error).toEqual({
       code: 'SPOUT_PLUGIN_ERROR',
       message: '[plugin picky] writeChunk: seen enough',
@@ -263,7 +233,7 @@ describe('runPipeline against the simulator', () => {
 
   it('treats 503 as back-pressure: waits and tries again (not using up retries) until every record is done', async () => {
     const { sim, client } = await server({ numParallel: 1, maxQueue: 0, tokensPerSecond: 200 })
-    const path = join(directory, 'busy.jsonl')
+    const path = join(simulators.directory, 'busy.jsonl')
     const input = Array.from({ length: 8 }, (_, index) => ({ prompt: `busy ${index} [sim:tokens=10]` }))
     const summary = await runPipeline({
       client,
@@ -278,14 +248,14 @@ describe('runPipeline against the simulator', () => {
     expect(summary).toMatchObject({ ok: 8, failed: 0 })
     expect(sim.counters.rejected503).toBeGreaterThan(0)
     expect(sim.counters.completed).toBe(8)
-    const lines = await readLines(path)
+    const lines = await readLines<RecordResult>(path)
     expect(lines).toHaveLength(8)
     expect(lines.some((line) => line.attempts > 1)).toBe(true)
   })
 
   it('fails the job early with one message when the model is missing; a resume finishes it', async () => {
     const { sim, client } = await server()
-    const path = join(directory, 'missing.jsonl')
+    const path = join(simulators.directory, 'missing.jsonl')
     const input = Array.from({ length: 20 }, (_, index) => ({ id: `r${index}`, prompt: `p${index}` }))
     const summary = await runPipeline({
       client,
@@ -297,7 +267,7 @@ describe('runPipeline against the simulator', () => {
     expect(summary.error?.code).toBe('SPOUT_HTTP_ERROR')
     expect(summary.error?.message).toMatch(/404: model '?nope'? not found/)
     expect(summary.interrupted).toBeUndefined()
-    const lines = await readLines(path)
+    const lines = await readLines<RecordResult>(path)
     // Only the records already read got a line, each failed with that error.
     expect(lines.length).toBeGreaterThanOrEqual(1)
     expect(lines.length).toBeLessThanOrEqual(2)
@@ -314,7 +284,9 @@ describe('runPipeline against the simulator', () => {
       plugins: jsonlSink(path, { append: true }),
     })
     expect(resumed).toMatchObject({ ok: 20, failed: 0 })
-    expect((await readLines(path)).map((line) => line.id)).toEqual(input.map((record) => record.id))
+    expect((await readLines<RecordResult>(path)).map((line) => line.id)).toEqual(
+      input.map((record) => record.id),
+    )
   })
 
   it('paces the server by the slowest sink: a blocked sink stops the stream, nothing piles up', async () => {
@@ -357,7 +329,7 @@ describe('runPipeline against the simulator', () => {
 
   it('on abort: cancels the request (closing the connection), runs the end hooks, and resume finishes exactly once', async () => {
     const { sim, client } = await server({ tokensPerSecond: 200 })
-    const path = join(directory, 'abort.jsonl')
+    const path = join(simulators.directory, 'abort.jsonl')
     const controller = new AbortController()
     const input = Array.from({ length: 6 }, (_, index) => ({
       id: index + 1,
@@ -385,7 +357,7 @@ describe('runPipeline against the simulator', () => {
     expect(summary).toMatchObject({ ok: 2, failed: 1, interrupted: true })
     expect(jobEnded).toBe(true)
     await expect.poll(() => sim.counters.cancelled).toBe(1)
-    const lines = await readLines(path)
+    const lines = await readLines<RecordResult>(path)
     expect(lines.map((line) => [line.id, line.error?.code ?? 'ok'])).toEqual([
       ['1', 'ok'],
       ['2', 'ok'],
@@ -407,7 +379,7 @@ describe('runPipeline against the simulator', () => {
     })
     expect(resumed).toMatchObject({ ok: 4, skipped: 2 })
     expect(requested).toEqual(['3', '4', '5', '6'])
-    const ids = (await readLines(path)).map((line) => line.id)
+    const ids = (await readLines<RecordResult>(path)).map((line) => line.id)
     expect(ids.sort()).toEqual(['1', '2', '3', '4', '5', '6'])
   })
 })

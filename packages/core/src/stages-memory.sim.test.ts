@@ -2,42 +2,21 @@
 // for a slow student instead of piling records up), and a resumed run reads its stage files back
 // record by record instead of holding them. Heap numbers are taken after a full GC, so they count
 // what is kept, not garbage.
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { expectedResponse, type Simulator, startSimulator } from '@spout/ollama-sim'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { OllamaClient } from './client.ts'
+import { expectedResponse } from '@spout/ollama-sim'
+import { describe, expect, it } from 'vitest'
 import { eventSink } from './event-sink.ts'
 import type { RecordEndEvent } from './events.ts'
 import type { InputRecord, SpoutPlugin } from './plugin.ts'
 import { runStages, type StageDefinition, type StagedLine, type StagesOptions } from './stages.ts'
+import { readLines, useSimulators } from './testing/simulators.ts'
 
 const model = 'llama3.2'
-let directory: string
-const open: { sim: Simulator; client: OllamaClient }[] = []
-
-async function server(options: Parameters<typeof startSimulator>[0]) {
-  const sim = await startSimulator(options)
-  const client = new OllamaClient({ host: sim.url, retry: false })
-  open.push({ sim, client })
-  return { sim, client }
-}
-
-beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), 'spout-stages-memory-'))
-})
-afterEach(async () => {
-  for (const { sim, client } of open.splice(0)) {
-    await client.close()
-    await sim.close()
-  }
-})
-afterAll(async () => {
-  await rm(directory, { recursive: true, force: true })
-})
+const simulators = useSimulators('spout-stages-memory-')
+const server = simulators.server
 
 /** `heapUsed` after a full GC. */
 function heapAfterGc(): number {
@@ -72,14 +51,6 @@ function heapSampler(stage: string, every: number): { plugin: SpoutPlugin; sampl
   return { plugin, samples }
 }
 
-async function readLines<T>(path: string): Promise<T[]> {
-  const text = await readFile(path, 'utf8')
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as T)
-}
-
 describe('staged runs keep memory bounded', () => {
   it('bounds the queue: a fast teacher waits for a slow student, nothing piles up', async () => {
     const teacher = await server({ numParallel: 2 })
@@ -111,7 +82,7 @@ describe('staged runs keep memory bounded', () => {
           concurrency: 1,
         },
       ],
-      output: join(directory, 'bounded.jsonl'),
+      output: join(simulators.directory, 'bounded.jsonl'),
     })
     clearInterval(watch)
     expect(summary).toMatchObject({ ok: records, failed: 0 })
@@ -131,8 +102,8 @@ describe('staged runs keep memory bounded', () => {
     const student = await server({ numParallel: 4, tokensPerSecond: 4000 })
     const records = 240
     const size = 100_000
-    const output = join(directory, 'resumed.jsonl')
-    const stageDirectory = join(directory, 'resumed.stages')
+    const output = join(simulators.directory, 'resumed.jsonl')
+    const stageDirectory = join(simulators.directory, 'resumed.stages')
     const teacherStage: StageDefinition = {
       name: 'teacher',
       client: teacher.client,
@@ -161,7 +132,7 @@ describe('staged runs keep memory bounded', () => {
     // the teacher's file holds every result and the output none.
     const first = await runStages({
       input: bigRecords(records, size),
-      output: join(directory, 'teacher-only.jsonl'),
+      output: join(simulators.directory, 'teacher-only.jsonl'),
       stageDirectory,
       stages: [teacherStage],
     })

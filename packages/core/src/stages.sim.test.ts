@@ -1,12 +1,10 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { expectedResponse, type Simulator, startSimulator } from '@spout/ollama-sim'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { OllamaClient } from './client.ts'
+import { expectedResponse } from '@spout/ollama-sim'
+import { describe, expect, it } from 'vitest'
 import { eventSink } from './event-sink.ts'
 import type { RecordEndEvent, SpoutEvent } from './events.ts'
 import { runStages, type StagedLine, type StageRecord } from './stages.ts'
+import { readLines, useSimulators } from './testing/simulators.ts'
 
 const model = 'llama3.2'
 const teacherFormat = {
@@ -21,36 +19,8 @@ const judgeFormat = {
 }
 const threshold = 30
 
-let directory: string
-const open: { sim: Simulator; client: OllamaClient }[] = []
-
-async function server() {
-  const sim = await startSimulator({ numParallel: 8, tokensPerSecond: 3000, firstTokenDelayMs: 5 })
-  const client = new OllamaClient({ host: sim.url, retry: false })
-  open.push({ sim, client })
-  return { sim, client }
-}
-
-beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), 'spout-stages-'))
-})
-afterEach(async () => {
-  for (const { sim, client } of open.splice(0)) {
-    await client.close()
-    await sim.close()
-  }
-})
-afterAll(async () => {
-  await rm(directory, { recursive: true, force: true })
-})
-
-async function readLines<T>(path: string): Promise<T[]> {
-  const text = await readFile(path, 'utf8')
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as T)
-}
+const simulators = useSimulators('spout-stages-')
+const server = () => simulators.server({ numParallel: 8, tokensPerSecond: 3000, firstTokenDelayMs: 5 })
 
 const topics = Array.from({ length: 20 }, (_, index) => ({
   id: `topic-${index + 1}`,
@@ -61,8 +31,8 @@ describe('runStages against the simulator', () => {
   it('runs teacher → student → judge pipelined: fan-out 3 over 20 topics, exact texts, lineage ids, filter reasons', async () => {
     const [teacher, student, judge] = [await server(), await server(), await server()]
     const events: SpoutEvent[] = []
-    const output = join(directory, 'dataset.jsonl')
-    const stageDirectory = join(directory, 'dataset.stages')
+    const output = join(simulators.directory, 'dataset.jsonl')
+    const stageDirectory = join(simulators.directory, 'dataset.stages')
     const summary = await runStages({
       input: topics,
       output,
@@ -182,7 +152,7 @@ describe('runStages against the simulator', () => {
 
   it('stops a record at the stage that fails it: the next stage never gets an empty prompt', async () => {
     const { sim, client } = await server()
-    const output = join(directory, 'failed.jsonl')
+    const output = join(simulators.directory, 'failed.jsonl')
     const summary = await runStages({
       input: [{ id: 'a', topic: 'rivers' }],
       output,
@@ -200,7 +170,7 @@ describe('runStages against the simulator', () => {
 
   it('fails a record whose teacher response cannot be split, naming the stage', async () => {
     const { client } = await server()
-    const output = join(directory, 'split.jsonl')
+    const output = join(simulators.directory, 'split.jsonl')
     await runStages({
       input: [{ id: 'a', topic: 'rivers' }],
       output,
