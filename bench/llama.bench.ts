@@ -20,6 +20,7 @@ const records = 16
 const sequences = 4
 const tokens = 64
 const threads = 1
+// biome-ignore lint/suspicious/noUndeclaredEnvVars: a bench knob, not a build input
 const rounds = Number(process.env.SPOUT_BENCH_LLAMA_ROUNDS ?? 15)
 
 const prompt = (index: number) => `record ${index}: tell me about the sea and the sky`
