@@ -1,7 +1,7 @@
 import { cp, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { defineConfig } from 'tsup'
+import { packageConfig } from '../../tsup.base.ts'
 
 /** The viewer travels inside this package: `@spout/web`'s build is copied to `dist/viewer`. */
 async function bundleViewer(): Promise<void> {
@@ -10,12 +10,4 @@ async function bundleViewer(): Promise<void> {
   await cp(join(web, 'dist'), 'dist/viewer', { recursive: true })
 }
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node22',
-  onSuccess: bundleViewer,
-})
+export default packageConfig(['src/index.ts'], { onSuccess: bundleViewer })
