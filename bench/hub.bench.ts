@@ -11,9 +11,10 @@ import { type ChildProcess, fork } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { WebSocket } from 'ws'
+import { Job } from './hub-bench-job.ts'
 import type { HubKind, ServerCommand, ServerMessage } from './hub-server-process.ts'
 import { printVerdict } from './hub-verdict.ts'
-import { binMilliseconds, now, type ViewerCommand, type ViewerReport } from './hub-viewer-process.ts'
+import { binMilliseconds, type ViewerCommand, type ViewerReport } from './hub-viewer-process.ts'
 
 export interface HubBenchOptions {
   /** Chunk events per second the producer sends (record and job events come on top). */
@@ -84,95 +85,6 @@ function nextMessage<T>(process: ChildProcess, type: string): Promise<T> {
   })
 }
 
-/** The events of a realistic job: `slots` records stream at once, each `chunksPerRecord` chunks long. */
-class Job {
-  readonly jobId = 'bench-job'
-  readonly #slots: { recordId: string; seq: number; text: string[] }[] = []
-  readonly #chunksPerRecord: number
-  #records = 0
-  #turn = 0
-  sent = 0
-
-  constructor(slots: number, chunksPerRecord: number) {
-    this.#chunksPerRecord = chunksPerRecord
-    for (let index = 0; index < slots; index++) this.#slots.push({ recordId: '', seq: 0, text: [] })
-  }
-
-  start(): string[] {
-    const events = [
-      this.#json({
-        type: 'job-start',
-        jobId: this.jobId,
-        name: 'bench',
-        model: 'llama3.2:1b',
-        host: 'http://127.0.0.1:11434',
-        startedAt: new Date().toISOString(),
-      }),
-    ]
-    for (const slot of this.#slots) events.push(this.#recordStart(slot))
-    return events
-  }
-
-  /** One chunk, stamped with its send time, and the record-end and next record-start when its record is done. */
-  chunk(warmUp: boolean): string[] {
-    const slot = this.#slots[this.#turn]!
-    this.#turn = (this.#turn + 1) % this.#slots.length
-    const text = `@${warmUp ? 'w' : ''}${now().toFixed(3)}| token`
-    slot.text.push(text)
-    const events = [
-      this.#json({ type: 'chunk', jobId: this.jobId, recordId: slot.recordId, seq: slot.seq, text }),
-    ]
-    slot.seq += 1
-    if (slot.seq === this.#chunksPerRecord) events.push(this.#recordEnd(slot), this.#recordStart(slot))
-    return events
-  }
-
-  end(): string[] {
-    const events = this.#slots.map((slot) => this.#recordEnd(slot))
-    events.push(
-      this.#json({
-        type: 'job-end',
-        jobId: this.jobId,
-        summary: { ok: this.#records, failed: 0, skipped: 0, tokens: 0, duration: 10_000 },
-        endedAt: new Date().toISOString(),
-      }),
-    )
-    return events
-  }
-
-  #recordStart(slot: { recordId: string; seq: number; text: string[] }): string {
-    this.#records += 1
-    slot.recordId = `record-${this.#records}`
-    slot.seq = 0
-    slot.text = []
-    return this.#json({
-      type: 'record-start',
-      jobId: this.jobId,
-      recordId: slot.recordId,
-      attempt: 1,
-      model: 'llama3.2:1b',
-      prompt: `Summarize item ${this.#records} in one paragraph.`,
-    })
-  }
-
-  #recordEnd(slot: { recordId: string; text: string[] }): string {
-    return this.#json({
-      type: 'record-end',
-      jobId: this.jobId,
-      recordId: slot.recordId,
-      response: slot.text.join(''),
-      doneReason: 'stop',
-      metrics: { eval_count: slot.text.length, eval_duration: 1e9, tokens_per_second: 60 },
-      attempts: 1,
-    })
-  }
-
-  #json(event: object): string {
-    this.sent += 1
-    return JSON.stringify(event)
-  }
-}
-
 function percentile(histogram: number[], total: number, quantile: number): number {
   const wanted = Math.max(1, Math.ceil(quantile * total))
   let seen = 0
@@ -201,118 +113,160 @@ async function phase(
   const viewerProcesses: ChildProcess[] = []
   const producerSockets: WebSocket[] = []
   try {
-    const ports = await Promise.all(
-      servers.map(async (each) => (await nextMessage<ServerMessage & { type: 'ready' }>(each, 'ready')).port),
-    )
-    const port = ports[0]!
-    const perProcess = [Math.ceil(options.viewers / 2), Math.floor(options.viewers / 2)]
-    for (const [index, count] of perProcess.entries()) {
-      const viewerPort = ports[index % ports.length]!
-      viewerProcesses.push(
-        child('./hub-viewer-process.ts', [`ws://127.0.0.1:${viewerPort}/ws`, String(count)]),
-      )
-    }
-    const hubsCpu = () => servers.reduce((sum, each) => sum + cpuSeconds(each.pid), 0)
-    await Promise.all(viewerProcesses.map((viewer) => nextMessage(viewer, 'ready')))
-    const viewersCpu = () => viewerProcesses.reduce((sum, viewer) => sum + cpuSeconds(viewer.pid), 0)
-    const producer = new WebSocket(`ws://127.0.0.1:${port}/publish`, { perMessageDeflate: false })
-    producerSockets.push(producer)
-    await new Promise((resolve, reject) => {
-      producer.once('open', resolve)
-      producer.once('error', reject)
-    })
-
-    // Produce, paced: at every timer turn, send the chunks that are due by now.
+    const producer = await connect(servers, viewerProcesses, producerSockets, options.viewers)
     const job = new Job(32, 120)
-    const send = (events: string[]) => {
-      for (const event of events) producer.send(event)
-    }
-    send(job.start())
-    const started = performance.now()
-    const warmUpMs = options.warmUpSeconds * 1000
-    const durationMs = warmUpMs + options.seconds * 1000
-    let chunks = 0
-    let measuring = false
-    let cpuAtStart = { hub: 0, viewers: 0, at: 0 }
-    for (let elapsed = 0; elapsed < durationMs; elapsed = performance.now() - started) {
-      if (!measuring && elapsed >= warmUpMs) {
-        measuring = true
-        cpuAtStart = { hub: hubsCpu(), viewers: viewersCpu(), at: performance.now() }
-        for (const each of servers) each.send({ type: 'start' } satisfies ServerCommand)
-      }
-      const due = Math.floor((elapsed * options.chunksPerSecond) / 1000)
-      for (; chunks < due; chunks++) send(job.chunk(!measuring))
-      await sleep(1)
-    }
-    send(job.end())
-    const measuredSeconds = (performance.now() - cpuAtStart.at) / 1000
-    const hubCpu = (hubsCpu() - cpuAtStart.hub) / measuredSeconds
-    const viewerCpu = (viewersCpu() - cpuAtStart.viewers) / measuredSeconds
+    const cpu = await produce(job, producer, servers, viewerProcesses, options)
     for (const viewer of viewerProcesses) viewer.send({ type: 'mark' } satisfies ViewerCommand)
     // A hub that is behind answers only once it has caught up: read its answer after the drain.
     const loop = nextMessage<ServerMessage & { type: 'loop' }>(server, 'loop')
     loop.catch(() => undefined) // killed before it answered: the race below has moved on
     for (const each of servers) each.send({ type: 'stop' } satisfies ServerCommand)
-
-    // Let the viewers receive the rest, up to the drain time.
-    const drainUntil = performance.now() + options.drainSeconds * 1000
-    let reports: ViewerReport[]
-    for (;;) {
-      reports = await Promise.all(
-        viewerProcesses.map((viewer) => {
-          const reply = nextMessage<ViewerReport>(viewer, 'report')
-          viewer.send({ type: 'report' } satisfies ViewerCommand)
-          return reply
-        }),
-      )
-      const held = reports.flatMap((report) => report.held)
-      if (held.every((count) => count >= job.sent) || performance.now() > drainUntil) break
-      await sleep(250)
-    }
-
+    const reports = await drain(viewerProcesses, job.sent, options.drainSeconds)
     const hubLoop = await Promise.race([
       loop,
       sleep(1000).then(() => ({ max: Number.NaN, rssPeakMiB: Number.NaN })),
     ])
-    const held = reports.flatMap((report) => report.held)
-    const histogram = reports[0]!.histogram.map((count, bin) =>
-      reports.reduce((sum, report) => sum + (report === reports[0] ? 0 : report.histogram[bin]!), count),
-    )
-    const samples = histogram.reduce((sum, count) => sum + count, 0)
-    const lags = reports.flatMap((report) => report.lagAtMark)
-    const delivered = held.reduce((sum, count) => sum + count, 0)
-    let maxBin = histogram.length - 1
-    while (maxBin > 0 && histogram[maxBin] === 0) maxBin--
-    return {
-      hub: kind,
-      sent: job.sent,
-      deliveredPercent: (100 * delivered) / (job.sent * options.viewers),
-      completeViewers: held.filter((count) => count === job.sent).length,
-      closedViewers: reports.reduce((sum, report) => sum + report.closed, 0),
-      missingEvents: job.sent * options.viewers - delivered,
-      p50: percentile(histogram, samples, 0.5),
-      p99: percentile(histogram, samples, 0.99),
-      max: binMilliseconds(maxBin),
-      endLagMedian: median(lags),
-      endLagMax: Math.max(...lags),
-      cpuPercent: 100 * hubCpu,
-      viewerCpuPercent: 100 * viewerCpu,
-      hubLoopDelayMax: hubLoop.max,
-      hubRssPeakMiB: hubLoop.rssPeakMiB,
-      viewerLoopDelayMax: Math.max(...reports.map((report) => report.loopDelayMax)),
-    }
+    return phaseRow(kind, job.sent, options.viewers, reports, { ...cpu, hubLoop })
   } finally {
-    // Killed, not asked: a hub that is behind would read an `exit` only after its backlog.
-    for (const socket of producerSockets) socket.terminate()
-    const children = [...servers, ...viewerProcesses]
-    const exits = children.map((process) =>
-      process.exitCode === null && process.signalCode === null
-        ? new Promise((resolve) => process.once('exit', resolve))
-        : undefined,
-    )
-    for (const process of children) process.kill()
-    await Promise.all(exits)
+    await killAll([...servers, ...viewerProcesses], producerSockets)
   }
+}
+
+/** Starts the viewer processes (half on each hub) and opens the producer's socket on the first hub. */
+async function connect(
+  servers: ChildProcess[],
+  viewerProcesses: ChildProcess[],
+  producerSockets: WebSocket[],
+  viewers: number,
+): Promise<WebSocket> {
+  const ports = await Promise.all(
+    servers.map(async (each) => (await nextMessage<ServerMessage & { type: 'ready' }>(each, 'ready')).port),
+  )
+  const port = ports[0]!
+  const perProcess = [Math.ceil(viewers / 2), Math.floor(viewers / 2)]
+  for (const [index, count] of perProcess.entries()) {
+    const viewerPort = ports[index % ports.length]!
+    viewerProcesses.push(child('./hub-viewer-process.ts', [`ws://127.0.0.1:${viewerPort}/ws`, String(count)]))
+  }
+  await Promise.all(viewerProcesses.map((viewer) => nextMessage(viewer, 'ready')))
+  const producer = new WebSocket(`ws://127.0.0.1:${port}/publish`, { perMessageDeflate: false })
+  producerSockets.push(producer)
+  await new Promise((resolve, reject) => {
+    producer.once('open', resolve)
+    producer.once('error', reject)
+  })
+  return producer
+}
+
+/**
+ * Produces the job, paced: at every timer turn, the chunks that are due by now. Measuring starts
+ * after the warm-up; resolves to the CPU share (of one core) of the hubs and of the viewers then.
+ */
+async function produce(
+  job: Job,
+  producer: WebSocket,
+  servers: ChildProcess[],
+  viewerProcesses: ChildProcess[],
+  options: Required<HubBenchOptions>,
+): Promise<{ hubCpu: number; viewerCpu: number }> {
+  const hubsCpu = () => servers.reduce((sum, each) => sum + cpuSeconds(each.pid), 0)
+  const viewersCpu = () => viewerProcesses.reduce((sum, viewer) => sum + cpuSeconds(viewer.pid), 0)
+  const send = (events: string[]) => {
+    for (const event of events) producer.send(event)
+  }
+  send(job.start())
+  const started = performance.now()
+  const warmUpMs = options.warmUpSeconds * 1000
+  const durationMs = warmUpMs + options.seconds * 1000
+  let chunks = 0
+  let measuring = false
+  let cpuAtStart = { hub: 0, viewers: 0, at: 0 }
+  for (let elapsed = 0; elapsed < durationMs; elapsed = performance.now() - started) {
+    if (!measuring && elapsed >= warmUpMs) {
+      measuring = true
+      cpuAtStart = { hub: hubsCpu(), viewers: viewersCpu(), at: performance.now() }
+      for (const each of servers) each.send({ type: 'start' } satisfies ServerCommand)
+    }
+    const due = Math.floor((elapsed * options.chunksPerSecond) / 1000)
+    for (; chunks < due; chunks++) send(job.chunk(!measuring))
+    await sleep(1)
+  }
+  send(job.end())
+  const measuredSeconds = (performance.now() - cpuAtStart.at) / 1000
+  return {
+    hubCpu: (hubsCpu() - cpuAtStart.hub) / measuredSeconds,
+    viewerCpu: (viewersCpu() - cpuAtStart.viewers) / measuredSeconds,
+  }
+}
+
+/** Lets the viewers receive the rest, up to the drain time: their last reports. */
+async function drain(
+  viewerProcesses: ChildProcess[],
+  sent: number,
+  drainSeconds: number,
+): Promise<ViewerReport[]> {
+  const drainUntil = performance.now() + drainSeconds * 1000
+  for (;;) {
+    const reports = await Promise.all(
+      viewerProcesses.map((viewer) => {
+        const reply = nextMessage<ViewerReport>(viewer, 'report')
+        viewer.send({ type: 'report' } satisfies ViewerCommand)
+        return reply
+      }),
+    )
+    const held = reports.flatMap((report) => report.held)
+    if (held.every((count) => count >= sent) || performance.now() > drainUntil) return reports
+    await sleep(250)
+  }
+}
+
+/** One phase's row from the viewers' reports, the CPU shares and the hub's loop delay. */
+function phaseRow(
+  kind: HubKind,
+  sent: number,
+  viewers: number,
+  reports: ViewerReport[],
+  measured: { hubCpu: number; viewerCpu: number; hubLoop: { max: number; rssPeakMiB: number } },
+): HubBenchRow {
+  const held = reports.flatMap((report) => report.held)
+  const histogram = reports[0]!.histogram.map((count, bin) =>
+    reports.reduce((sum, report) => sum + (report === reports[0] ? 0 : report.histogram[bin]!), count),
+  )
+  const samples = histogram.reduce((sum, count) => sum + count, 0)
+  const lags = reports.flatMap((report) => report.lagAtMark)
+  const delivered = held.reduce((sum, count) => sum + count, 0)
+  let maxBin = histogram.length - 1
+  while (maxBin > 0 && histogram[maxBin] === 0) maxBin--
+  return {
+    hub: kind,
+    sent,
+    deliveredPercent: (100 * delivered) / (sent * viewers),
+    completeViewers: held.filter((count) => count === sent).length,
+    closedViewers: reports.reduce((sum, report) => sum + report.closed, 0),
+    missingEvents: sent * viewers - delivered,
+    p50: percentile(histogram, samples, 0.5),
+    p99: percentile(histogram, samples, 0.99),
+    max: binMilliseconds(maxBin),
+    endLagMedian: median(lags),
+    endLagMax: Math.max(...lags),
+    cpuPercent: 100 * measured.hubCpu,
+    viewerCpuPercent: 100 * measured.viewerCpu,
+    hubLoopDelayMax: measured.hubLoop.max,
+    hubRssPeakMiB: measured.hubLoop.rssPeakMiB,
+    viewerLoopDelayMax: Math.max(...reports.map((report) => report.loopDelayMax)),
+  }
+}
+
+/** Killed, not asked: a hub that is behind would read an `exit` only after its backlog. */
+async function killAll(children: ChildProcess[], sockets: WebSocket[]): Promise<void> {
+  for (const socket of sockets) socket.terminate()
+  const exits = children.map((process) =>
+    process.exitCode === null && process.signalCode === null
+      ? new Promise((resolve) => process.once('exit', resolve))
+      : undefined,
+  )
+  for (const process of children) process.kill()
+  await Promise.all(exits)
 }
 
 export async function run(options: HubBenchOptions = {}): Promise<HubBenchRow[]> {

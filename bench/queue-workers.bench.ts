@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url'
 import { OllamaClient, runPipeline } from '@spout/core'
 import { openQueueBatch } from '@spout/redis'
 import { startRedisServer } from '@spout/redis/testing'
+import { startSimulatorProcess } from './simulator-process.ts'
 
-const simulatorBin = fileURLToPath(new URL('../packages/ollama-sim/dist/bin.js', import.meta.url))
 const cliBin = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url))
 const model = 'llama3.2'
 const perWorker = 8
@@ -78,20 +78,13 @@ function* input(count: number, tag: string) {
 
 export async function run(): Promise<Row[]> {
   const redis = await startRedisServer()
-  const sim = await child(
-    [
-      simulatorBin,
-      '--port',
-      '0',
-      '--num-parallel',
-      String(simSlots),
-      '--tokens-per-second',
-      String(tokensPerSecond),
-    ],
-    /\n/,
-    'stdout',
-  )
-  const simUrl = sim.text.trim()
+  const sim = await startSimulatorProcess([
+    '--num-parallel',
+    String(simSlots),
+    '--tokens-per-second',
+    String(tokensPerSecond),
+  ])
+  const simUrl = sim.url
   const rows: Row[] = []
   try {
     for (const workers of counts) {
@@ -142,9 +135,14 @@ export async function run(): Promise<Row[]> {
       })
     }
   } finally {
-    await stop([sim])
+    await sim.close()
     await redis.close()
   }
+  printRows(rows)
+  return rows
+}
+
+function printRows(rows: Row[]): void {
   console.log(
     `\nqueue workers: each -c ${perWorker}, simulator ${simSlots} slots × ${tokensPerSecond} tok/s, ${tokensPerRecord} tokens a record; ${availableParallelism()} cores, load ${loadavg()[0]!.toFixed(1)}`,
   )
@@ -156,5 +154,4 @@ export async function run(): Promise<Row[]> {
       `${row.workers} | ${row.records} | ${row.queued.toFixed(1)} | ${(row.share * 100).toFixed(0)} % | ${row.perDoubling === undefined ? '–' : `${row.perDoubling.toFixed(2)}×`} | ${row.direct.toFixed(1)} | ${(row.queued / row.direct).toFixed(2)}`,
     )
   }
-  return rows
 }
