@@ -14,7 +14,7 @@ import {
   parseThink,
   readTextFile,
 } from '../request-options.ts'
-import type { RunFlags } from './run.ts'
+import type { RunFlags } from './run-flags.ts'
 import { type HostSpec, hostSpecs } from './run-target.ts'
 import { requireModel } from './shared.ts'
 

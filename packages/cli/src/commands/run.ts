@@ -1,43 +1,8 @@
 import { type Command, Option } from 'commander'
 import type { CommandContext } from '../command-context.ts'
-import type { ConnectionFlags } from '../connection.ts'
-import { type InputFormat, inputFormats } from '../input-format.ts'
+import { inputFormats } from '../input-format.ts'
+import type { RunFlags } from './run-flags.ts'
 import { apiKeyOption, apiOption, collect, modelOption } from './shared.ts'
-
-export interface RunFlags extends ConnectionFlags {
-  model?: string
-  api?: string
-  apiKey?: string
-  /** Repeatable: several make a pool. */
-  host?: string[]
-  output?: string
-  concurrency?: string
-  maxConcurrency?: string
-  system?: string
-  systemFile?: string
-  template?: string
-  templateFile?: string
-  idField?: string
-  inputFormat?: InputFormat
-  chat?: boolean
-  think?: string | boolean
-  format?: string
-  formatRetries?: string
-  option?: string[]
-  keepAlive?: string
-  retries?: string
-  resume?: boolean
-  plugin?: string[]
-  config?: string
-  broadcast?: string
-  readAhead?: string
-  token?: string
-  quiet?: boolean
-  progress?: boolean
-  name?: string
-  queue?: string
-  workers?: string
-}
 
 export function registerRun(program: Command, context: CommandContext): void {
   const command = program

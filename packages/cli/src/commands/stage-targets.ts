@@ -10,7 +10,7 @@ import { firstLine, type SpoutConfig } from '../config.ts'
 import { resolveConnection } from '../connection.ts'
 import { usesLlama } from '../llama.ts'
 import type { StageConfig } from '../stage-config.ts'
-import type { RunFlags } from './run.ts'
+import type { RunFlags } from './run-flags.ts'
 import { modelDigests } from './run-shared.ts'
 import { hostSpecs, openTarget, type RunTarget } from './run-target.ts'
 

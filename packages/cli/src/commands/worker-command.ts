@@ -11,7 +11,7 @@ import { loadRedisPackage } from '../redis-package.ts'
 import { parseInteger } from '../request-options.ts'
 import { modelDigests } from './run-shared.ts'
 import { hostSpecs, openRunTarget } from './run-target.ts'
-import type { WorkerFlags } from './worker.ts'
+import type { WorkerFlags } from './worker-flags.ts'
 
 /** `spout worker`: takes records until Ctrl-C or SIGTERM; resolves to the exit code. */
 export async function workerCommand(flags: WorkerFlags, context: CommandContext): Promise<number> {

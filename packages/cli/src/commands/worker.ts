@@ -1,20 +1,7 @@
 import { type Command, Option } from 'commander'
 import type { CommandContext } from '../command-context.ts'
-import type { ConnectionFlags } from '../connection.ts'
 import { apiKeyOption, collect } from './shared.ts'
-
-export interface WorkerFlags extends ConnectionFlags {
-  queue: string
-  api?: string
-  apiKey?: string
-  host?: string[]
-  concurrency?: string
-  plugin?: string[]
-  config?: string
-  lockDuration?: string
-  stage?: string[]
-  quiet?: boolean
-}
+import type { WorkerFlags } from './worker-flags.ts'
 
 export function registerWorker(program: Command, context: CommandContext): void {
   program
