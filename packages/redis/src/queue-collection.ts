@@ -56,6 +56,12 @@ export class Collection {
   readonly #entries: AsyncIterable<QueueEntry> | Iterable<QueueEntry>
   readonly #signal: AbortSignal | undefined
   readonly #pending = new Map<string, Pending>()
+  /**
+   * Lines back for records not asked for yet: a resumed run reads the lines its killed predecessor's
+   * records left on the stream. Handed out when the record comes (not generated again); their entries
+   * stay on the stream until then. Copies of records already written wait here too, unused.
+   */
+  readonly #early = new Map<string, { entryId: string; line: RecordResult }>()
   readonly #ready: CollectedItem[] = []
   readonly #resultEntries: string[] = []
   #inputDone = false
@@ -79,7 +85,13 @@ export class Collection {
     const onAbort = () => this.#stop()
     this.#signal?.addEventListener('abort', onAbort, { once: true })
     if (this.#signal?.aborted) this.#stop()
-    const tasks = [this.#enqueue().catch((error: unknown) => this.#fail(error)), this.#read(), this.#sweep()]
+    // The lines already back (a resumed run's) are read before any record is queued, so none is queued again.
+    const backlog = this.#readBacklog()
+    const tasks = [
+      backlog.then(() => this.#enqueue()).catch((error: unknown) => this.#fail(error)),
+      backlog.then((last) => this.#read(last)),
+      this.#sweep(),
+    ]
     try {
       for (;;) {
         const item = this.#ready.shift()
@@ -163,6 +175,13 @@ export class Collection {
         this.#push({ type: 'duplicate', id: entry.id })
         continue
       }
+      const early = this.#early.get(entry.id)
+      if (early) {
+        this.#early.delete(entry.id)
+        this.#resultEntries.push(early.entryId)
+        this.#push({ type: 'result', line: early.line })
+        continue
+      }
       const jobId = recordJobId(this.#parts.spec.runId, entry.id)
       this.#pending.set(entry.id, { record: entry.record, jobId })
       batch.push(this.#job(entry.id, entry.record, jobId))
@@ -179,10 +198,29 @@ export class Collection {
     this.#wakeUp()
   }
 
-  /** Reads the results and events streams until the collection ends. */
-  async #read(): Promise<void> {
+  /** Reads the results stream as it is now (lines a killed collector left) and resolves to its last entry. */
+  async #readBacklog(): Promise<string> {
     const { reader, keys, report } = this.#parts
-    let lastResult = '0-0'
+    let last = '0-0'
+    try {
+      for (;;) {
+        const entries = await reader.xrange(keys.results, `(${last}`, '+', 'COUNT', 500)
+        for (const [entryId, fields] of entries) {
+          last = entryId
+          this.#takeResult(entryId, fields)
+        }
+        if (entries.length < 500 || this.#stopped) return last
+      }
+    } catch (error) {
+      report('cannot read the lines already back', error)
+      return last
+    }
+  }
+
+  /** Reads the results and events streams (results after `lastResult`) until the collection ends. */
+  async #read(from: string): Promise<void> {
+    const { reader, keys, report } = this.#parts
+    let lastResult = from
     let lastEvent = '$'
     let failures = 0
     while (!this.#stopped) {
@@ -226,14 +264,19 @@ export class Collection {
   #takeResult(entryId: string, fields: string[]): void {
     const id = field(fields, 'id')
     const text = field(fields, 'line')
-    this.#resultEntries.push(entryId)
-    if (id === undefined || text === undefined || !this.#pending.has(id)) return // a copy, or not ours
-    let line: RecordResult
+    let line: RecordResult | undefined
     try {
-      line = JSON.parse(text) as RecordResult
-    } catch {
-      return // not written by a worker; the record is checked again by the sweep
+      if (id !== undefined && text !== undefined) line = JSON.parse(text) as RecordResult
+    } catch {} // not written by a worker; the record is checked again by the sweep
+    if (id === undefined || line === undefined || (!this.#pending.has(id) && this.#early.has(id))) {
+      this.#resultEntries.push(entryId)
+      return
     }
+    if (!this.#pending.has(id)) {
+      this.#early.set(id, { entryId, line })
+      return
+    }
+    this.#resultEntries.push(entryId)
     this.#pending.delete(id)
     this.#space?.()
     this.#push({ type: 'result', line })

@@ -165,3 +165,47 @@ describe('a batch on a BullMQ queue', () => {
     expect(sim.counters.byPath['/api/generate'] ?? 0).toBe(0)
   })
 })
+
+describe('a resumed batch', () => {
+  it('writes the lines that came back while no collector ran without generating them again', async () => {
+    const { redis, sim } = await setUp({ tokensPerSecond: 150 })
+    await worker(redis.url, sim, 4)
+    const open = async (resume: boolean) => {
+      const spec = {
+        jobId: 'job-back',
+        name: 'back',
+        model,
+        template: 'Question {{n}}: what is {{n}} squared?',
+      }
+      const opened = await openQueueBatch({ url: redis.url, spec, resume, sweepInterval: 500 })
+      closers.push(() => opened.close())
+      return opened
+    }
+    // The first collector stops after 5 lines (its records stay queued); the worker goes on.
+    const first = await open(false)
+    const controller = new AbortController()
+    const written: RecordResult[] = []
+    for await (const item of first.collect(entries(30), controller.signal)) {
+      if (item.type !== 'result') continue
+      written.push(item.line)
+      if (written.length === 5) controller.abort()
+    }
+    await first.close()
+    const deadline = Date.now() + 20_000
+    while ((sim.counters.byPath['/api/generate'] ?? 0) < 30) {
+      if (Date.now() > deadline) throw new Error('the worker did not finish the queued records')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    // The resumed one asks for the rest: every line is already back, none is generated again.
+    const second = await open(true)
+    expect(second.runId).toBe(first.runId)
+    const done = new Set(written.map((line) => line.id))
+    const rest = entries(30).filter((entry) => !done.has(entry.id))
+    for await (const item of second.collect(rest)) if (item.type === 'result') written.push(item.line)
+    expectEachIdOnce(written, 30, sim)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(sim.counters.byPath['/api/generate']).toBe(30)
+    await second.finish()
+  })
+})
