@@ -6,21 +6,13 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import ts from 'typescript'
+import { sourceFiles } from './source-files.mjs'
 
 const root = new URL('..', import.meta.url).pathname
 const packageDirectories = [
   ...readdirSync(join(root, 'packages')).map((name) => join(root, 'packages', name)),
   join(root, 'apps', 'web'),
 ].filter((directory) => existsSync(join(directory, 'package.json')) && existsSync(join(directory, 'src')))
-
-function* sourceFiles(directory) {
-  for (const entry of readdirSync(directory)) {
-    if (entry === 'node_modules' || entry === 'dist' || entry.startsWith('.')) continue
-    const path = join(directory, entry)
-    if (statSync(path).isDirectory()) yield* sourceFiles(path)
-    else if (/\.(ts|tsx|mts)$/.test(entry) && !entry.endsWith('.d.ts')) yield path
-  }
-}
 
 /** Every module specifier the file names: static, type-only, re-exports and literal dynamic imports. */
 function specifiers(path) {
@@ -104,7 +96,7 @@ const packageNames = new Map(
 for (const directory of packageDirectories) {
   const name = relative(root, directory)
   packageGraph.set(name, new Set())
-  for (const path of sourceFiles(join(directory, 'src'))) {
+  for (const path of sourceFiles(join(directory, 'src'), /\.(ts|tsx|mts)$/)) {
     const edges = new Set()
     fileGraph.set(path, edges)
     for (const specifier of specifiers(path)) {

@@ -1,24 +1,16 @@
 // The house rule on size: no source file over 400 lines, no function over 80 lines (tests and
 // generated files aside). Prints each one over, and exits 1 when there is any.
 // Usage: node scripts/check-size.mjs [--tests]   (--tests: test files too)
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import ts from 'typescript'
+import { sourceFiles } from './source-files.mjs'
 
 const maxFileLines = 400
 const maxFunctionLines = 80
 const roots = ['packages', 'apps', 'bench', 'tests', 'scripts']
 const withTests = process.argv.includes('--tests')
 const root = new URL('..', import.meta.url).pathname
-
-function* sourceFiles(directory) {
-  for (const entry of readdirSync(directory)) {
-    if (entry === 'node_modules' || entry === 'dist' || entry.startsWith('.')) continue
-    const path = join(directory, entry)
-    if (statSync(path).isDirectory()) yield* sourceFiles(path)
-    else if (/\.(ts|tsx|mjs)$/.test(entry) && !entry.endsWith('.d.ts')) yield path
-  }
-}
 
 const isTest = (path) => /\.test\.tsx?$|\/tests\//.test(path)
 
@@ -36,7 +28,7 @@ const over = []
 for (const base of roots) {
   let files
   try {
-    files = [...sourceFiles(join(root, base))]
+    files = [...sourceFiles(join(root, base), /\.(ts|tsx|mjs)$/)]
   } catch {
     continue
   }
