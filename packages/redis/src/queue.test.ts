@@ -209,3 +209,28 @@ describe('a resumed batch', () => {
     await second.finish()
   })
 })
+
+describe('workers of one process', () => {
+  it('share the client they run on: two with sharedBy 2 over 4 slots have 4 records out at most, not 8', async () => {
+    const { redis, sim } = await setUp({ tokensPerSecond: 100, numParallel: 8 })
+    const client = new OllamaClient({ host: sim.url })
+    for (let index = 0; index < 2; index++) {
+      const started = await startQueueWorker({ url: redis.url, client, concurrency: 4, sharedBy: 2 })
+      closers.push(() => started.close({ force: true }))
+    }
+    const collector = await batch(redis.url, 'shared')
+    let peak = 0
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, sim.counters.inFlight + sim.counters.queued)
+    }, 5)
+    try {
+      const { lines } = await collectAll(collector, 24)
+      expectEachIdOnce(lines, 24, sim)
+    } finally {
+      clearInterval(sampler)
+    }
+    expect(peak).toBeLessThanOrEqual(4)
+    expect(peak).toBeGreaterThan(2)
+    await collector.finish()
+  })
+})
