@@ -4,7 +4,6 @@
 import { existsSync } from 'node:fs'
 import { basename } from 'node:path'
 import {
-  type JobSummary,
   jsonlSink,
   type PipelineOptions,
   type PluginOption,
@@ -23,7 +22,7 @@ import { JobDisplay } from '../job-display.ts'
 import { loadPlugin } from '../load-plugin.ts'
 import { parseInteger } from '../request-options.ts'
 import { colorEnabled, createStyle, liveTerminal } from '../style.ts'
-import { runExitCode } from './run-exit.ts'
+import { runDisplayed, runExitCode } from './run-exit.ts'
 import type { RunFlags } from './run-flags.ts'
 import { planRun, type RunPlan } from './run-plan.ts'
 import { runOnQueue } from './run-queue.ts'
@@ -108,9 +107,8 @@ async function runBatch(batch: Batch): Promise<number> {
     )
   })
   const run = flags.queue ? onQueue(batch, display) : runPipeline
-  let summary: JobSummary
-  try {
-    summary = await run({
+  const summary = await runDisplayed(interruption, display, async () =>
+    run({
       client: target.client,
       model: plan.model,
       request: plan.request,
@@ -143,11 +141,8 @@ async function runBatch(batch: Batch): Promise<number> {
         watch.serverCheck(),
         broadcast,
       ],
-    })
-  } finally {
-    interruption.stop()
-    display.finish()
-  }
+    }),
+  )
   return runExitCode({
     summary,
     io,

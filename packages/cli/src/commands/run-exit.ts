@@ -28,6 +28,23 @@ export interface RunEnd {
 }
 
 /**
+ * Runs the batch; however it ends, the Ctrl-C handling is removed and the display draws its last
+ * frame, before anything is said about the end (plain and staged runs alike).
+ */
+export async function runDisplayed<T>(
+  interruption: { stop(): void },
+  display: { finish(): void },
+  run: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await run()
+  } finally {
+    interruption.stop()
+    display.finish()
+  }
+}
+
+/**
  * The exit code of a run: 0 when every record succeeded, 1 when some failed (the output holds
  * their lines; `--resume` retries them), 2 when the server went away, 130/143 when interrupted.
  * Throws a `CliError` (exit 2) for a missing model or a job that failed as a whole.

@@ -1,14 +1,7 @@
 // `spout run` with `stages` in the config: teacher → student → judge as one pipelined run.
 import { existsSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
-import {
-  eventSink,
-  type JobSummary,
-  type PluginOption,
-  runStages,
-  type SpoutPlugin,
-  type StageDefinition,
-} from '@spout/core'
+import { eventSink, type PluginOption, runStages, type SpoutPlugin, type StageDefinition } from '@spout/core'
 import { CliError } from '../cli-error.ts'
 import type { CommandContext } from '../command-context.ts'
 import type { LoadedConfig } from '../config.ts'
@@ -21,7 +14,7 @@ import { loadRedisPackage } from '../redis-package.ts'
 import { parseInteger, parseOptionPairs } from '../request-options.ts'
 import { buildStages } from '../stage-config.ts'
 import { colorEnabled, createStyle, liveTerminal } from '../style.ts'
-import { runExitCode } from './run-exit.ts'
+import { runDisplayed, runExitCode } from './run-exit.ts'
 import type { RunFlags } from './run-flags.ts'
 import { hubSink } from './run-shared.ts'
 import { queuedBackend, stagesOnQueue } from './run-stages-queue.ts'
@@ -65,9 +58,8 @@ export async function runStagesCommand(
       display.finish()
       say('spout: interrupted: stopping (output and stage files stay resumable); Ctrl-C again to quit now')
     })
-    let summary: JobSummary
-    try {
-      summary = await runStages({
+    const summary = await runDisplayed(interruption, display, () =>
+      runStages({
         stages,
         input: source.records(),
         output: outputPath ?? io.stdout,
@@ -97,11 +89,8 @@ export async function runStagesCommand(
           plugins,
           flags.broadcast ? hubSink(flags.broadcast, flags.token ?? io.env.SPOUT_TOKEN) : undefined,
         ],
-      })
-    } finally {
-      interruption.stop()
-      display.finish()
-    }
+      }),
+    )
     return runExitCode({
       summary,
       io,
