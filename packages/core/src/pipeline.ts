@@ -54,7 +54,7 @@ class PipelineRun {
   readonly #formats = new FormatChecker()
   #driver: PluginDriver | undefined
   /** What the attempts of every record share, once the plugins are resolved. */
-  #attempts: AttemptContext | undefined
+  #attemptContext: AttemptContext | undefined
   /** Why the job stopped early: an abort (`SPOUT_ABORTED`) or the job's own failure. */
   #stop: EventError | undefined
   #jobFailed = false
@@ -143,7 +143,7 @@ class PipelineRun {
       },
     }))
     this.#formats.prepare(this.#options.request?.format)
-    this.#attempts = {
+    this.#attemptContext = {
       client: this.#options.client,
       driver: this.#driver,
       jobId: this.#job.jobId,
@@ -312,7 +312,7 @@ class PipelineRun {
       const request = await buildRecordRequest(id, record, this.#options, this.#driver!)
       describeRequest(result, request, this.#options.modelDigest)
       const stopped = () => this.#stop !== undefined || signal.aborted
-      await attemptRecord({ ...this.#attempts!, signal, stopped }, request, result)
+      await attemptRecord({ ...this.#attemptContext!, signal, stopped }, request, result)
       this.#summary.ok += 1
       this.#summary.tokens += result.metrics.eval_count ?? 0
     } catch (error) {
