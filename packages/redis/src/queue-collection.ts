@@ -2,6 +2,7 @@
 // out at a time), the workers' lines and events come back on the batch's streams, and a sweep gives
 // failed jobs their line and queues again the records Redis lost.
 import type { InputRecord, RecordResult, SpoutEvent } from '@spout/core'
+import { blankResult } from '@spout/core/plugin'
 import { Job, type Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { RedisError } from './errors.ts'
@@ -363,16 +364,7 @@ function field(fields: string[], name: string): string | undefined {
 function failedLine(spec: BatchSpec, id: string, record: InputRecord, reason: string): RecordResult {
   const now = new Date().toISOString()
   return {
-    id,
-    input: record,
-    model: spec.model,
-    backend: 'queue',
-    system: null,
-    response: '',
-    done_reason: null,
-    metrics: {},
-    attempts: 0,
-    started_at: now,
+    ...blankResult(id, record, spec.model, 'queue', now),
     ended_at: now,
     error: { code: 'SPOUT_QUEUE_JOB_FAILED', message: `record ${id}: ${reason}` },
   }

@@ -14,6 +14,7 @@ import {
   type SpoutPlugin,
 } from '@spout/core'
 import type { JobStartEvent } from '@spout/core/events'
+import { blankResult } from '@spout/core/plugin'
 import { CliError } from '../cli-error.ts'
 import { lineError } from '../input-line-error.ts'
 import { loadRedisPackage, type RedisPackage } from '../redis-package.ts'
@@ -216,16 +217,7 @@ async function* queueEntries(
     }
     const now = new Date().toISOString()
     const line: RecordResult = {
-      id,
-      input: record,
-      model: options.model,
-      backend: options.client.kind,
-      system: null,
-      response: '',
-      done_reason: null,
-      metrics: {},
-      attempts: 0,
-      started_at: now,
+      ...blankResult(id, record, options.model, options.client.kind, now),
       ended_at: now,
     }
     if (malformed) line.error = { code: malformed.code, message: malformed.message }
