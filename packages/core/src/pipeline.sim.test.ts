@@ -331,9 +331,11 @@ describe('runPipeline against the simulator', () => {
     const { sim, client } = await server({ tokensPerSecond: 200 })
     const path = join(simulators.directory, 'abort.jsonl')
     const controller = new AbortController()
+    // Record 3 is long (1 s after the abort at its third token), so the abort reaches the simulator
+    // while it still streams, however loaded the machine is.
     const input = Array.from({ length: 6 }, (_, index) => ({
       id: index + 1,
-      prompt: `abort ${index} [sim:tokens=8]`,
+      prompt: `abort ${index} [sim:tokens=${index === 2 ? 200 : 8}]`,
     }))
     let jobEnded = false
     const summary = await runPipeline({
