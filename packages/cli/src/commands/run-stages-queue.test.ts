@@ -134,9 +134,11 @@ describe('spout run --queue with stages', () => {
     worker.interrupt()
     expect(await worker.done, worker.stderr.text).toBe(0)
     expect(worker.stderr.text).toMatch(/worker taking stages teacher, student, judge records from/)
-    // 6 teacher, 12 student and 6 judge requests; the records cut by the interruption may run again.
+    // 6 teacher, 12 student and 6 judge requests; the records cut by the interruption may run again
+    // (up to 2 slots × 3 stages), and on a loaded machine a few more whose lock BullMQ's stalled check
+    // saw renewed late (it failed once with 32 at load 17). Far fewer than a second run of everything.
     expect(sim.counters.byPath['/api/generate']).toBeGreaterThanOrEqual(24)
-    expect(sim.counters.byPath['/api/generate']).toBeLessThanOrEqual(24 + 3 * 2)
+    expect(sim.counters.byPath['/api/generate']).toBeLessThanOrEqual(24 + 12)
   })
 
   it('refuses a worker stage that is not a word, in one line', async () => {
