@@ -143,8 +143,10 @@ describe('spout run --queue with spout worker processes', () => {
     expect(again).toBeGreaterThan(0)
     // At most what the killed workers held, plus what all live workers held at the crash.
     expect(again).toBeLessThanOrEqual(kills * perWorker + 2 * perWorker * 2)
-    // Every worker that lived long enough did work: all three simulators served records.
-    for (const proxy of proxies) expect(proxy.requests.length).toBeGreaterThan(0)
+    // Workers on different machines shared the batch: the first two (on two simulators) both served
+    // records. The third simulator's first worker starts at the first kill and, on a loaded machine,
+    // can come up after the queue ran dry (seen once at load 17), so it is not required to.
+    expect(proxies.filter((proxy) => proxy.requests.length > 0).length).toBeGreaterThanOrEqual(2)
 
     // The viewer saw one job that ended with every record ok, each record's text as written.
     await until(() => Object.values(viewer.state.jobs).some((job) => job.status === 'done'), 'the job to end')
