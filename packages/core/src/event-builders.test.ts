@@ -10,7 +10,7 @@ import {
   toEventError,
 } from './event-builders.ts'
 import type { SpoutEvent } from './events.ts'
-import { applyEvents, createState } from './reducer.ts'
+import { applyEvents, createState } from './events-entry.ts'
 
 const start = jobStartEvent({
   jobId: 'j1',

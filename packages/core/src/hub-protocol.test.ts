@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { SpoutEvent } from './events.ts'
+import { applyEvents, createState, getRecord } from './events-entry.ts'
 import { formatResume, fromSnapshot, parseResume, toSnapshot } from './hub-protocol.ts'
-import { applyEvents, createState, getRecord } from './reducer.ts'
 
 const events: SpoutEvent[] = [
   { type: 'job-start', jobId: 'job 1', name: 'n', model: 'm', host: 'h', startedAt: 't', sequence: 1 },

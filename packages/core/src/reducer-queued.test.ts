@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { SpoutEvent } from './events.ts'
-import { applyEvents, createState, getRecord, type JobState, pruneRecords } from './reducer.ts'
+import { applyEvents, createState, getRecord, type JobState, pruneRecords } from './events-entry.ts'
 
 const jobId = 'j1'
 const start: SpoutEvent = { type: 'job-start', jobId, name: 'demo', model: 'm', host: 'h', startedAt: 't' }

@@ -8,7 +8,7 @@ import {
   getRecord,
   type JobState,
   pruneRecords,
-} from './reducer.ts'
+} from './events-entry.ts'
 
 const jobId = 'j1'
 const start: SpoutEvent = {

@@ -1,7 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { SpoutEvent } from './events.ts'
-import { fromSnapshot, toSnapshot } from './hub-protocol.ts'
 import {
   applyEvent,
   applyEvents,
@@ -11,7 +10,8 @@ import {
   pruneRecords,
   removeJob,
   type SpoutState,
-} from './reducer.ts'
+} from './events-entry.ts'
+import { fromSnapshot, toSnapshot } from './hub-protocol.ts'
 
 const jobStart: SpoutEvent = {
   type: 'job-start',

@@ -4,18 +4,6 @@ import type { SpoutEvent } from './events.ts'
 import { jobTable, type SpoutState } from './job-state.ts'
 import { StateDraft } from './state-draft.ts'
 
-export type {
-  JobState,
-  JobStatus,
-  RecordState,
-  RecordStatus,
-  SpoutState,
-  StageCounts,
-} from './job-state.ts'
-export { createState, getRecord } from './job-state.ts'
-export type { RecordLimits } from './prune-records.ts'
-export { dropRecords, pruneRecords } from './prune-records.ts'
-
 /** Folds one event into the state. Pure: the given state is never changed. */
 export function applyEvent(state: SpoutState, event: SpoutEvent): SpoutState {
   return applyEvents(state, [event])

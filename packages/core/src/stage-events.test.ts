@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { jobResync } from './event-builders.ts'
 import { parseEvent } from './event-schema.ts'
 import type { SpoutEvent } from './events.ts'
-import { applyEvents, createState, getRecord } from './reducer.ts'
+import { applyEvents, createState, getRecord } from './events-entry.ts'
 
 const jobId = 'staged'
 const events: SpoutEvent[] = [
