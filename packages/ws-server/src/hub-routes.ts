@@ -17,6 +17,8 @@ export interface HubRoutesContext {
   readonly staticFiles: StaticFiles | undefined
   closing(): boolean
   producers(): number
+  /** The viewers' tick right now, ms (it follows the fan-out's cost). */
+  tickMs(): number
 }
 
 /**
@@ -83,6 +85,7 @@ function metrics(context: HubRoutesContext, response: ServerResponse): void {
     recordsHeld: store.recordsHeld,
     historyEvents: store.historyLength,
     historyBytes: store.historyBytes,
+    tickMs: context.tickMs(),
   })
   response.writeHead(200, {
     'content-type': 'text/plain; version=0.0.4; charset=utf-8',

@@ -80,6 +80,9 @@ describe('createHub', () => {
     expect(metrics.get('spout_hub_connections{role="producer"}')).toBe(2)
     expect(metrics.get('spout_hub_events_in_total')).toBe(jobs[0]!.length + jobs[1]!.length)
     expect(metrics.get('spout_hub_events_out_total')).toBe(3 * (jobs[0]!.length + jobs[1]!.length))
+    // The tick follows the fan-out's cost, between the shortest and the longest (4 and 16 ms).
+    expect(metrics.get('spout_hub_tick_seconds')).toBeGreaterThanOrEqual(0.004)
+    expect(metrics.get('spout_hub_tick_seconds')).toBeLessThanOrEqual(0.016)
   })
 
   it('serves jobs named like Object.prototype members (constructor, __proto__) as ordinary jobs', async () => {

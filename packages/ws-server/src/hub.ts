@@ -38,6 +38,8 @@ export const hubIdHeader = 'x-spout-hub-id'
 const viewerMaxPayload = 4 * 1024
 const closeGraceMs = 1000
 const catchUpIntervalMs = 100
+/** Share of one core the ticks may take (serializing and sending): sets the tick between its bounds. */
+const fanOutShare = 0.1
 
 interface Peer {
   readonly socket: WebSocket
@@ -83,7 +85,10 @@ class HubServer implements Hub {
       if (options.controlToken !== undefined) this.#control.noteJobs(producer.socket, events)
       this.#publish(events)
     })
-    this.#flushes = new TickThrottle(options.tickMs, () => this.#flush())
+    this.#flushes = new TickThrottle(
+      { minMs: options.minTickMs, maxMs: options.tickMs, share: fanOutShare },
+      () => this.#flush(),
+    )
     this.#routes = {
       options,
       hubId: this.hubId,
@@ -94,6 +99,7 @@ class HubServer implements Hub {
       staticFiles: options.staticDir ? new StaticFiles(options.staticDir) : undefined,
       closing: () => this.#closing !== undefined,
       producers: () => this.#intake.producers.size,
+      tickMs: () => this.#flushes.tickMs,
     }
     this.#http = createServer((request, response) => {
       handleHubRequest(this.#routes, request, response).catch(() => {
@@ -319,10 +325,12 @@ class HubServer implements Hub {
 
   /** Sends what the store gathered since the last tick to every viewer that keeps up. */
   #flush(): void {
+    const started = performance.now()
     const batch = this.#store.flush(Date.now())
     if (!batch) return
     const tick = { frame: Buffer.from(batch.frame), events: batch.events, jobIds: batch.jobIds }
     this.#fanOut.broadcast(tick, this.#catchUpSnapshot)
+    this.#flushes.noteCost(performance.now() - started)
   }
 
   #beat(): void {

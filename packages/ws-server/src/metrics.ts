@@ -31,6 +31,8 @@ export interface MetricsGauges {
   recordsHeld: number
   historyEvents: number
   historyBytes: number
+  /** The viewers' tick right now, ms. */
+  tickMs: number
 }
 
 /** Renders the counters in the Prometheus text exposition format (version 0.0.4). */
@@ -50,6 +52,12 @@ export function formatMetrics(metrics: HubMetrics, gauges: MetricsGauges): strin
   metric('spout_hub_viewer_buffered_bytes', 'gauge', 'Bytes buffered for all viewers together.', [
     ['', gauges.viewerBufferedBytes],
   ])
+  metric(
+    'spout_hub_tick_seconds',
+    'gauge',
+    'How often viewers get a frame while events flow; follows the fan-out cost.',
+    [['', gauges.tickMs / 1000]],
+  )
   metric('spout_hub_jobs', 'gauge', 'Jobs kept in memory by status.', [
     ['{status="running"}', gauges.jobsRunning],
     ['{status="finished"}', gauges.jobsFinished],
