@@ -104,3 +104,5 @@ process.on('message', (command: ServerCommand) => {
 // The bench gone (finished or killed): go too.
 process.on('disconnect', () => process.exit(0))
 reply({ type: 'ready', port: server.port })
+// Killed at the end of a phase: exit, so that a `--cpu-prof` profile is written.
+process.on('SIGTERM', () => process.exit(0))

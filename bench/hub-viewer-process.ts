@@ -1,7 +1,7 @@
 // Child process of the hub bench: opens N viewers on a hub's `/ws` and, for each, counts the
 // events it receives and the delay of each chunk from the producer's send time (stamped in the
-// chunk text as `@<epoch ms>|`, or `@w<epoch ms>|` during the warm-up: counted, not timed). Frames are scanned as bytes, not parsed, so that this process
-// stays cheap next to the hub it measures.
+// chunk text as `@<epoch ms>|`, or `@w<epoch ms>|` during the warm-up: counted, not timed). Frames
+// are scanned as text, not parsed, so that this process stays cheap next to the hub it measures.
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { WebSocket } from 'ws'
 
@@ -46,24 +46,47 @@ export function now(): number {
   return performance.timeOrigin + performance.now()
 }
 
-const eventMarker = Buffer.from('"jobId":')
-const stampMarker = Buffer.from('"text":"@')
-const stampEnd = '|'.charCodeAt(0)
+// Markers that do not start with `"`: V8 skips through a JSON text to a rarer first character
+// several times faster (1.3 µs against 11 µs for a 32-event frame, measured here).
+const eventMarker = 'jobId"'
+const stampMarker = '@'
+const stampKey = '"text":"'
+const sequenceMarker = '"sequence":'
+const lastSequenceMarker = '"lastSequence":'
 const warmUpMark = 'w'.charCodeAt(0)
-const sequenceMarker = Buffer.from('"sequence":')
-const lastSequenceMarker = Buffer.from('"lastSequence":')
+const stampEnd = '|'.charCodeAt(0)
+const dot = '.'.charCodeAt(0)
 
-/** The number after the last `marker` in `data`, or -1. */
-function lastNumberAfter(data: Buffer, marker: Buffer): number {
-  const position = data.lastIndexOf(marker)
-  if (position === -1) return -1
+/**
+ * The number (digits, maybe one `.` and more digits) at `from` in `text`, read char by char: no
+ * slice, no string to parse. `end` is where it stopped.
+ */
+function numberAt(text: string, from: number): { value: number; end: number } {
   let value = 0
-  for (let index = position + marker.length; index < data.length; index++) {
-    const digit = data[index]! - 48
+  let scale = 0
+  let index = from
+  for (; index < text.length; index++) {
+    const code = text.charCodeAt(index)
+    if (code === dot && scale === 0) {
+      scale = 1
+      continue
+    }
+    const digit = code - 48
     if (digit < 0 || digit > 9) break
-    value = value * 10 + digit
+    if (scale === 0) {
+      value = value * 10 + digit
+    } else {
+      scale /= 10
+      value += digit * scale
+    }
   }
-  return value
+  return { value, end: index }
+}
+
+/** The number after the last `marker` in `text`, or -1. */
+function lastNumberAfter(text: string, marker: string): number {
+  const position = text.lastIndexOf(marker)
+  return position === -1 ? -1 : numberAt(text, position + marker.length).value
 }
 
 interface Viewer {
@@ -96,30 +119,37 @@ function main(): void {
     })
     socket.on('message', (data: Buffer) => {
       const arrived = now()
-      if (data.subarray(0, 40).includes('hub-snapshot')) {
+      // One latin1 string per frame: V8's string search is far cheaper than Buffer#indexOf here.
+      const text = data.toString('latin1')
+      if (text.slice(0, 40).includes('hub-snapshot')) {
         // The events a snapshot stands for are held, not received: no count, no latency.
-        viewer.position = Math.max(viewer.position, lastNumberAfter(data, lastSequenceMarker))
+        viewer.position = Math.max(viewer.position, lastNumberAfter(text, lastSequenceMarker))
         return
       }
-      viewer.position = Math.max(viewer.position, lastNumberAfter(data, sequenceMarker))
-      let position = data.indexOf(eventMarker)
+      viewer.position = Math.max(viewer.position, lastNumberAfter(text, sequenceMarker))
+      let position = text.indexOf(eventMarker)
       while (position !== -1) {
         viewer.received += 1
-        position = data.indexOf(eventMarker, position + eventMarker.length)
+        position = text.indexOf(eventMarker, position + eventMarker.length)
       }
-      position = data.indexOf(stampMarker)
+      position = text.indexOf(stampMarker)
       while (position !== -1) {
-        const warmUp = data[position + stampMarker.length] === warmUpMark
-        const start = position + stampMarker.length + (warmUp ? 1 : 0)
-        const end = data.indexOf(stampEnd, start)
-        const sent = Number(data.toString('latin1', start, end))
-        if (!warmUp) histogram[latencyBin(arrived - sent)]! += 1
-        if (sent > viewer.newestStamp) viewer.newestStamp = sent
-        position = data.indexOf(stampMarker, end)
+        // A record-end's response holds the stamps of its chunks again: only a chunk's own text counts.
+        if (!text.startsWith(stampKey, position - stampKey.length)) {
+          position = text.indexOf(stampMarker, position + 1)
+          continue
+        }
+        const warmUp = text.charCodeAt(position + stampMarker.length) === warmUpMark
+        const stamp = numberAt(text, position + stampMarker.length + (warmUp ? 1 : 0))
+        if (text.charCodeAt(stamp.end) !== stampEnd) throw new Error(`bench viewer: bad stamp at ${position}`)
+        if (!warmUp) histogram[latencyBin(arrived - stamp.value)]! += 1
+        if (stamp.value > viewer.newestStamp) viewer.newestStamp = stamp.value
+        position = text.indexOf(stampMarker, stamp.end)
       }
     })
   }
   process.on('disconnect', () => process.exit(0)) // the bench gone: go too
+  process.on('SIGTERM', () => process.exit(0)) // killed: exit, so that a `--cpu-prof` profile is written
   let lagAtMark: number[] = []
   const loopDelay = monitorEventLoopDelay({ resolution: 5 })
   loopDelay.enable()

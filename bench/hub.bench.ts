@@ -29,6 +29,8 @@ export interface HubBenchOptions {
   hubRepeats?: number
   /** Also run two of our hubs sharing one Redis (a `redis-server` of its own), half the viewers on each. */
   shared?: boolean
+  /** Run the naive hub too (default); it is far behind at this load and takes the longest. */
+  naive?: boolean
 }
 
 export interface HubBenchRow {
@@ -59,8 +61,21 @@ export interface HubBenchRow {
 
 const url = (file: string) => new URL(file, import.meta.url)
 
+/**
+ * Node flags for the hub processes (`SPOUT_BENCH_HUB_FLAGS`) and the viewer processes
+ * (`SPOUT_BENCH_VIEWER_FLAGS`), e.g. `--cpu-prof --cpu-prof-dir=/tmp/hub` for a profile of each.
+ */
+function childFlags(file: string): string[] {
+  const flags = file.includes('server')
+    ? // biome-ignore lint/suspicious/noUndeclaredEnvVars: a bench knob, not a build input
+      process.env.SPOUT_BENCH_HUB_FLAGS
+    : // biome-ignore lint/suspicious/noUndeclaredEnvVars: a bench knob, not a build input
+      process.env.SPOUT_BENCH_VIEWER_FLAGS
+  return flags ? flags.split(' ') : []
+}
+
 function child(file: string, args: string[]): ChildProcess {
-  return fork(url(file), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  return fork(url(file), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: childFlags(file) })
 }
 
 /** CPU seconds a process has used so far (user + system), from /proc/<pid>/stat; ticks of 10 ms. */
@@ -278,6 +293,7 @@ export async function run(options: HubBenchOptions = {}): Promise<HubBenchRow[]>
     drainSeconds: options.drainSeconds ?? 5,
     hubRepeats: options.hubRepeats ?? 3,
     shared: options.shared ?? false,
+    naive: options.naive ?? true,
   }
   const hubRuns: HubBenchRow[] = []
   for (let round = 0; round < resolved.hubRepeats; round++) hubRuns.push(await phase('hub', resolved))
@@ -285,8 +301,8 @@ export async function run(options: HubBenchOptions = {}): Promise<HubBenchRow[]>
   const byP99 = [...hubRuns].sort((a, b) => a.p99 - b.p99)
   const hub = byP99[Math.floor(byP99.length / 2)]!
   const reference = await phase('reference', resolved)
-  const naive = await phase('naive', resolved)
-  const rows = [hub, reference, naive]
+  const rows = [hub, reference]
+  if (resolved.naive) rows.push(await phase('naive', resolved))
   if (resolved.shared) {
     const { startRedisServer } = await import('@spout/redis/testing')
     const redis = await startRedisServer()
@@ -337,5 +353,11 @@ export async function run(options: HubBenchOptions = {}): Promise<HubBenchRow[]>
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [chunksPerSecond, hubRepeats] = process.argv.slice(2).map(Number)
   const shared = process.argv.includes('shared')
-  await run({ chunksPerSecond: chunksPerSecond || undefined, hubRepeats: hubRepeats || undefined, shared })
+  const naive = !process.argv.includes('no-naive')
+  await run({
+    chunksPerSecond: chunksPerSecond || undefined,
+    hubRepeats: hubRepeats || undefined,
+    shared,
+    naive,
+  })
 }
