@@ -3,6 +3,9 @@
 import { backoffDelay } from './backoff.ts'
 import type { RetryDelay } from './record-retry.ts'
 
+/** Probes of a host that is down: the first after 250 ms, then doubling up to 10 s (with jitter). */
+const probeDelayDefaults = { base: 250, max: 10_000 }
+
 /**
  * `up`: gets work. `checking`: a request failed in a way that may mean the host went away; no new
  * work until one probe answers. `down`: refused, timed out or failed repeatedly; probed with
@@ -83,8 +86,8 @@ export class HostHealth {
     if (this.#closed) return
     this.#strikes += 1
     this.#set('down', reason)
-    const delay = this.#options.probeDelay ?? { base: 250, max: 10_000 }
-    this.#schedule(backoffDelay(this.#strikes, { base: delay.base ?? 500, max: delay.max ?? 30_000 }))
+    const { base = probeDelayDefaults.base, max = probeDelayDefaults.max } = this.#options.probeDelay ?? {}
+    this.#schedule(backoffDelay(this.#strikes, { base, max }))
   }
 
   /** Stops probing. */
