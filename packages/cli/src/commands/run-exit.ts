@@ -76,7 +76,12 @@ export function runExitCode(end: RunEnd): number {
       say(
         `spout: ${formatCount(malformed)} malformed input line${malformed === 1 ? '' : 's'}: fix ${malformed === 1 ? 'it' : 'them'} in ${end.inputLabel}`,
       )
-    if (output) say(`spout: ${summary.failed} failed; run again with --resume to retry only those`)
+    // Records stopped from the viewer count as failed in the summary, but the user did that.
+    const cancelled = end.cancelled ?? 0
+    const counts = [`${summary.failed - cancelled} failed`, `${cancelled} cancelled`].filter(
+      (part) => !part.startsWith('0 '),
+    )
+    if (output) say(`spout: ${counts.join(' and ')}; run again with --resume to retry only those`)
     return exitCodes.failed
   }
   return exitCodes.ok
