@@ -13,7 +13,7 @@ export type HubKind = 'hub' | 'shared' | 'reference' | 'naive'
 export type ServerMessage =
   | { type: 'ready'; port: number }
   /** Event-loop delay since `start`, in milliseconds, and the highest RSS sampled since then (MiB). */
-  | { type: 'loop'; p99: number; max: number; rssPeakMiB: number }
+  | { type: 'loop'; p99: number; max: number; rssPeakMiB: number; tickMs: number }
 
 export type ServerCommand = { type: 'start' } | { type: 'stop' }
 
@@ -84,6 +84,13 @@ const server =
     : kind === 'reference'
       ? await referenceHub()
       : await ourHub(kind === 'shared' ? process.argv[3] : undefined)
+/** Our hub's tick when the load ended (from its `/metrics`), ms; the other hubs tick every 16 ms or not at all. */
+async function ourTickMs(): Promise<number> {
+  if (kind === 'naive') return Number.NaN
+  if (kind === 'reference') return hubDefaults.tickMs
+  const metrics = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text()
+  return 1000 * Number(/^spout_hub_tick_seconds (\S+)$/m.exec(metrics)?.[1])
+}
 const loopDelay = monitorEventLoopDelay({ resolution: 5 })
 let rssPeak = 0
 let rssSampler: NodeJS.Timeout | undefined
@@ -98,7 +105,9 @@ process.on('message', (command: ServerCommand) => {
     loopDelay.disable()
     clearInterval(rssSampler)
     const rssPeakMiB = Math.max(rssPeak, process.memoryUsage.rss()) / 2 ** 20
-    reply({ type: 'loop', p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6, rssPeakMiB })
+    const p99 = loopDelay.percentile(99) / 1e6
+    const max = loopDelay.max / 1e6
+    ourTickMs().then((tickMs) => reply({ type: 'loop', p99, max, rssPeakMiB, tickMs }))
   }
 })
 // The bench gone (finished or killed): go too.

@@ -50,6 +50,8 @@ export interface HubBenchRow {
   endLagMax: number
   /** Hub process CPU while the producer sent (after the warm-up), in percent of one core. */
   cpuPercent: number
+  /** The kernel's part of it (stime): on loopback, mostly delivering frames into the viewers' sockets. */
+  systemCpuPercent: number
   /** The two viewer processes' CPU over the same time, in percent of one core. */
   viewerCpuPercent: number
   /** Longest event-loop stall of the hub process, and of the viewer processes, while measured (ms). */
@@ -57,6 +59,8 @@ export interface HubBenchRow {
   viewerLoopDelayMax: number
   /** Highest RSS of the hub process while measured (MiB). */
   hubRssPeakMiB: number
+  /** The hub's tick when the load ended, ms (ours follows its fan-out cost). */
+  tickMs: number
 }
 
 const url = (file: string) => new URL(file, import.meta.url)
@@ -80,11 +84,18 @@ function child(file: string, args: string[]): ChildProcess {
 
 /** CPU seconds a process has used so far (user + system), from /proc/<pid>/stat; ticks of 10 ms. */
 function cpuSeconds(pid: number | undefined): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  // Fields 14 and 15 of stat(5) (utime, stime) are the 12th and 13th after the command name.
-  return (Number(fields[11]) + Number(fields[12])) / 100
+  return userSeconds(pid) + systemSeconds(pid)
 }
+
+function statFields(pid: number | undefined): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+}
+
+// Fields 14 and 15 of stat(5) (utime, stime) are the 12th and 13th after the command name.
+const userSeconds = (pid: number | undefined) => Number(statFields(pid)[11]) / 100
+/** Kernel time: on loopback, mostly the TCP work of delivering each frame into the viewers' sockets. */
+const systemSeconds = (pid: number | undefined) => Number(statFields(pid)[12]) / 100
 
 function nextMessage<T>(process: ChildProcess, type: string): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -139,7 +150,7 @@ async function phase(
     const reports = await drain(viewerProcesses, job.sent, options.drainSeconds)
     const hubLoop = await Promise.race([
       loop,
-      sleep(1000).then(() => ({ max: Number.NaN, rssPeakMiB: Number.NaN })),
+      sleep(1000).then(() => ({ max: Number.NaN, rssPeakMiB: Number.NaN, tickMs: Number.NaN })),
     ])
     return phaseRow(kind, job.sent, options.viewers, reports, { ...cpu, hubLoop })
   } finally {
@@ -183,8 +194,9 @@ async function produce(
   servers: ChildProcess[],
   viewerProcesses: ChildProcess[],
   options: Required<HubBenchOptions>,
-): Promise<{ hubCpu: number; viewerCpu: number }> {
+): Promise<{ hubCpu: number; hubSystemCpu: number; viewerCpu: number }> {
   const hubsCpu = () => servers.reduce((sum, each) => sum + cpuSeconds(each.pid), 0)
+  const hubsSystem = () => servers.reduce((sum, each) => sum + systemSeconds(each.pid), 0)
   const viewersCpu = () => viewerProcesses.reduce((sum, viewer) => sum + cpuSeconds(viewer.pid), 0)
   const send = (events: string[]) => {
     for (const event of events) producer.send(event)
@@ -195,11 +207,11 @@ async function produce(
   const durationMs = warmUpMs + options.seconds * 1000
   let chunks = 0
   let measuring = false
-  let cpuAtStart = { hub: 0, viewers: 0, at: 0 }
+  let cpuAtStart = { hub: 0, hubSystem: 0, viewers: 0, at: 0 }
   for (let elapsed = 0; elapsed < durationMs; elapsed = performance.now() - started) {
     if (!measuring && elapsed >= warmUpMs) {
       measuring = true
-      cpuAtStart = { hub: hubsCpu(), viewers: viewersCpu(), at: performance.now() }
+      cpuAtStart = { hub: hubsCpu(), hubSystem: hubsSystem(), viewers: viewersCpu(), at: performance.now() }
       for (const each of servers) each.send({ type: 'start' } satisfies ServerCommand)
     }
     const due = Math.floor((elapsed * options.chunksPerSecond) / 1000)
@@ -210,6 +222,7 @@ async function produce(
   const measuredSeconds = (performance.now() - cpuAtStart.at) / 1000
   return {
     hubCpu: (hubsCpu() - cpuAtStart.hub) / measuredSeconds,
+    hubSystemCpu: (hubsSystem() - cpuAtStart.hubSystem) / measuredSeconds,
     viewerCpu: (viewersCpu() - cpuAtStart.viewers) / measuredSeconds,
   }
 }
@@ -241,7 +254,12 @@ function phaseRow(
   sent: number,
   viewers: number,
   reports: ViewerReport[],
-  measured: { hubCpu: number; viewerCpu: number; hubLoop: { max: number; rssPeakMiB: number } },
+  measured: {
+    hubCpu: number
+    hubSystemCpu: number
+    viewerCpu: number
+    hubLoop: { max: number; rssPeakMiB: number; tickMs: number }
+  },
 ): HubBenchRow {
   const held = reports.flatMap((report) => report.held)
   const histogram = reports[0]!.histogram.map((count, bin) =>
@@ -265,9 +283,11 @@ function phaseRow(
     endLagMedian: median(lags),
     endLagMax: Math.max(...lags),
     cpuPercent: 100 * measured.hubCpu,
+    systemCpuPercent: 100 * measured.hubSystemCpu,
     viewerCpuPercent: 100 * measured.viewerCpu,
     hubLoopDelayMax: measured.hubLoop.max,
     hubRssPeakMiB: measured.hubLoop.rssPeakMiB,
+    tickMs: measured.hubLoop.tickMs,
     viewerLoopDelayMax: Math.max(...reports.map((report) => report.loopDelayMax)),
   }
 }
@@ -339,7 +359,7 @@ export async function run(options: HubBenchOptions = {}): Promise<HubBenchRow[]>
     )
   }
   console.log(
-    `hub runs (p50/p99/max ms, CPU %, longest event-loop stall of hub/viewers ms): ${hubRuns.map((row) => `${format(row.p50, 1)}/${format(row.p99, 1)}/${format(row.max, 1)}, ${format(row.cpuPercent)}%, ${format(row.hubLoopDelayMax)}/${format(row.viewerLoopDelayMax)}`).join('; ')}`,
+    `hub runs (p50/p99/max ms, CPU % (its kernel part), longest event-loop stall of hub/viewers ms, tick ms): ${hubRuns.map((row) => `${format(row.p50, 1)}/${format(row.p99, 1)}/${format(row.max, 1)}, ${format(row.cpuPercent)}% (kernel ${format(row.systemCpuPercent)}%), ${format(row.hubLoopDelayMax)}/${format(row.viewerLoopDelayMax)}, ${format(row.tickMs, 1)}`).join('; ')}`,
   )
   printVerdict(
     hubRuns,
