@@ -1,5 +1,5 @@
 import type { SpoutEvent } from '@spout/core/events'
-import { applyEvents, createState } from '@spout/core/events'
+import { applyEvents, createState, pruneRecords } from '@spout/core/events'
 import { describe, expect, it } from 'vitest'
 import { ancestryOf, childrenOf, parentOf, stagedId, stageProgress } from './stage-view.ts'
 
@@ -92,6 +92,19 @@ describe('stageProgress', () => {
       { name: 'student', skipped: 2, running: 1, total: 3 },
       { name: 'judge', skipped: 0, running: 1, total: 1 },
     ])
+  })
+
+  it('stays exact when the page has let finished records go (a long batch), and reads old states from records', () => {
+    const whole = applyEvents(createState(), [
+      { type: 'job-start', jobId, name: 'n', model: 'm', host: 'h', startedAt: 't', stages, total: 2 },
+      ...events,
+    ])
+    const pruned = pruneRecords(whole, jobId, { maxFinished: 0, maxFailed: 0 }).jobs[jobId]!
+    expect(pruned.records.length).toBeLessThan(whole.jobs[jobId]!.records.length)
+    expect(stageProgress(pruned)).toEqual(stageProgress(whole.jobs[jobId]!))
+    // Stage counts from before filtered, skipped and passed-on were counted: the records say.
+    const old = { ...whole.jobs[jobId]!, stageCounts: { teacher: { streaming: 1, ok: 1, failed: 0 } } }
+    expect(stageProgress(old)).toEqual(stageProgress(whole.jobs[jobId]!))
   })
 
   it('has no totals when the input size is unknown, and nothing for a job without stages', () => {

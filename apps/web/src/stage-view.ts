@@ -37,10 +37,53 @@ export function stagedId(
   return index === -1 ? undefined : { stage, index, id: recordId.slice(colon + 1) }
 }
 
-/** Each stage's counts, in order; undefined for a job that is not staged. */
+interface StageRow extends Omit<StageProgress, 'total' | 'settled'> {
+  /** Records handed to the next stage. */
+  passedOn: number
+}
+
+/**
+ * Each stage's counts, in order; undefined for a job that is not staged. From the reducer's stage
+ * counts, exact however many finished records the page has let go; from the records themselves
+ * for a state that has no such counts (a snapshot from an older hub).
+ */
 export function stageProgress(job: JobState): StageProgress[] | undefined {
   const stages = job.stages
   if (!stages || stages.length === 0) return undefined
+  const rows = countedRows(job, stages) ?? rowsFromRecords(job, stages)
+  let total = job.total
+  let settled = job.total !== undefined
+  return rows.map(({ passedOn, ...row }) => {
+    const progress: StageProgress = { ...row, total, settled }
+    const ended = row.done + row.failed + row.filtered + row.skipped
+    settled = settled && total !== undefined && ended >= total
+    total = total === undefined ? undefined : passedOn
+    return progress
+  })
+}
+
+function countedRows(job: JobState, stages: readonly string[]): StageRow[] | undefined {
+  const counted = job.stageCounts
+  if (!counted) return undefined
+  const rows: StageRow[] = []
+  for (const name of stages) {
+    const counts = Object.hasOwn(counted, name) ? counted[name] : undefined
+    if (counts && counts.passedOn === undefined) return undefined // counted before these fields existed
+    const filtered = counts?.filtered ?? 0
+    rows.push({
+      name,
+      done: (counts?.ok ?? 0) - filtered,
+      failed: counts?.failed ?? 0,
+      filtered,
+      skipped: counts?.skipped ?? 0,
+      running: counts?.streaming ?? 0,
+      passedOn: counts?.passedOn ?? 0,
+    })
+  }
+  return rows
+}
+
+function rowsFromRecords(job: JobState, stages: readonly string[]): StageRow[] {
   const rows = stages.map((name) => ({
     name,
     done: 0,
@@ -66,15 +109,7 @@ export function stageProgress(job: JobState): StageProgress[] | undefined {
       row.passedOn += record.children ?? 1
     }
   }
-  let total = job.total
-  let settled = job.total !== undefined
-  return rows.map(({ passedOn, ...row }) => {
-    const progress: StageProgress = { ...row, total, settled }
-    const ended = row.done + row.failed + row.filtered + row.skipped
-    settled = settled && total !== undefined && ended >= total
-    total = total === undefined ? undefined : passedOn
-    return progress
-  })
+  return rows
 }
 
 /** The record a staged record came from: the same id in the stage before, or the id it was split from. */

@@ -155,7 +155,7 @@ describe('JobView', () => {
       end('student', 't1.q1', true),
     ])
       view.apply(event)
-    expect({ ...view.job!.stageCounts }).toEqual({
+    expect({ ...view.job!.stageCounts }).toMatchObject({
       teacher: { streaming: 1, ok: 1, failed: 0 },
       student: { streaming: 1, ok: 0, failed: 1 },
     })

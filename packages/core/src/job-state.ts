@@ -29,11 +29,18 @@ export interface RecordState {
   readonly children?: number
 }
 
-/** One stage's records in a staged run. */
+/** One stage's records in a staged run, exact however many records the state has let go. */
 export interface StageCounts {
   readonly streaming: number
+  /** Records the stage answered, the ones its filter dropped included. */
   readonly ok: number
   readonly failed: number
+  /** Of `ok`, the records the stage's filter dropped. Absent in states from before it was counted. */
+  readonly filtered?: number
+  /** Records a resumed run did not ask again (a stored result, or one already in the output). */
+  readonly skipped?: number
+  /** Records the stage handed to the next one: each answer that went on, or its split's children. */
+  readonly passedOn?: number
 }
 
 export type JobStatus = 'running' | 'done' | 'failed' | 'interrupted'

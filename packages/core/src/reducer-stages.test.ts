@@ -47,6 +47,8 @@ const recordEnd = (stage: string, id: string, outcome: 'ok' | 'failed' | 'skippe
   ...(outcome === 'skipped' ? { skipped: true } : {}),
 })
 
+const none = { streaming: 0, ok: 0, failed: 0, filtered: 0, skipped: 0, passedOn: 0 }
+
 const jobOf = (events: SpoutEvent[]): JobState => applyEvents(createState(), events).jobs[jobId]!
 
 describe('stage counts', () => {
@@ -63,8 +65,8 @@ describe('stage counts', () => {
       recordEnd('student', 't0.q1', 'skipped'),
     ])
     expect({ ...job.stageCounts }).toEqual({
-      teacher: { streaming: 1, ok: 1, failed: 0 },
-      student: { streaming: 1, ok: 0, failed: 1 },
+      teacher: { ...none, streaming: 1, ok: 1, passedOn: 1 },
+      student: { ...none, streaming: 1, failed: 1, skipped: 1, passedOn: 1 },
     })
     expect(job).toMatchObject({ streaming: 2, ok: 1, failed: 1, skipped: 1, retries: 1 })
   })
@@ -76,7 +78,7 @@ describe('stage counts', () => {
       recordEnd('student', 'b', 'failed'),
       chunk('student', 'c'),
     ])
-    expect({ ...job.stageCounts }).toEqual({ student: { streaming: 2, ok: 0, failed: 1 } })
+    expect({ ...job.stageCounts }).toEqual({ student: { ...none, streaming: 2, failed: 1 } })
     const plain = jobOf([
       { ...start, stages: undefined },
       { type: 'record-start', jobId, recordId: 'a', attempt: 1, model: 'm' },
@@ -88,11 +90,11 @@ describe('stage counts', () => {
     const before = applyEvents(createState(), [start, recordStart('teacher', 'a')])
     const table = before.jobs[jobId]!.stageCounts
     const after = applyEvents(before, [recordEnd('teacher', 'a'), recordStart('constructor', 'b')])
-    expect({ ...before.jobs[jobId]!.stageCounts }).toEqual({ teacher: { streaming: 1, ok: 0, failed: 0 } })
+    expect({ ...before.jobs[jobId]!.stageCounts }).toEqual({ teacher: { ...none, streaming: 1 } })
     expect(before.jobs[jobId]!.stageCounts).toBe(table)
     expect({ ...after.jobs[jobId]!.stageCounts }).toEqual({
-      teacher: { streaming: 0, ok: 1, failed: 0 },
-      constructor: { streaming: 1, ok: 0, failed: 0 },
+      teacher: { ...none, ok: 1, passedOn: 1 },
+      constructor: { ...none, streaming: 1 },
     })
   })
 
@@ -104,7 +106,43 @@ describe('stage counts', () => {
     }
     const job = state.jobs[jobId]!
     expect(job.records.length).toBeLessThanOrEqual(6)
-    expect(job.stageCounts?.teacher).toEqual({ streaming: 0, ok: 50, failed: 0 })
+    expect(job.stageCounts?.teacher).toEqual({ ...none, ok: 50, passedOn: 50 })
+  })
+})
+
+describe('stage counts of how records end', () => {
+  const end = (id: string, extra: Record<string, unknown>): SpoutEvent =>
+    ({ ...recordEnd('teacher', id), ...extra }) as SpoutEvent
+
+  it('count what the filter dropped, what was skipped, and what went on (a split: its children)', () => {
+    const job = jobOf([
+      start,
+      end('split', { children: 3 }),
+      end('plain', {}),
+      end('dropped', { filtered: 'too short' }),
+      end('stored', { skipped: true, children: 2 }),
+      end('in-output', { skipped: true, filtered: 'too short' }),
+      end('broken', { error: { code: 'SPOUT_FORMAT_ERROR', message: 'bad' } }),
+    ])
+    expect(job.stageCounts?.teacher).toEqual({
+      ...none,
+      ok: 3,
+      failed: 1,
+      filtered: 1,
+      skipped: 2,
+      passedOn: 6,
+    })
+  })
+
+  it('a record-end resent (a producer resynchronizing a hub) counts once', () => {
+    const job = jobOf([
+      start,
+      end('a', { children: 3 }),
+      end('b', { filtered: 'too short' }),
+      end('a', { children: 3 }),
+      end('b', { filtered: 'too short' }),
+    ])
+    expect(job.stageCounts?.teacher).toEqual({ ...none, ok: 2, filtered: 1, passedOn: 3 })
   })
 })
 
@@ -130,6 +168,6 @@ describe('dropRecords', () => {
     const later = applyEvents(dropped, [recordStart('teacher', 'd'), recordEnd('teacher', 'b')]).jobs[jobId]!
     expect(getRecord(later, 'teacher:d')).toMatchObject({ status: 'streaming' })
     expect(getRecord(later, 'teacher:b')).toMatchObject({ status: 'done' })
-    expect(later.stageCounts?.teacher).toEqual({ streaming: 1, ok: 2, failed: 0 })
+    expect(later.stageCounts?.teacher).toEqual({ ...none, streaming: 1, ok: 2, passedOn: 2 })
   })
 })

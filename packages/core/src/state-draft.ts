@@ -114,6 +114,7 @@ export class StateDraft {
   #recordEnd(job: JobDraft, event: RecordEndEvent): void {
     const record = getRecord(job, event.recordId) ?? this.#implicitRecord(job, event.recordId, event.stage)
     const from = record.status
+    const endedBefore = stageEnd(record)
     leaveStatus(job, from)
     const draft = this.#writable(job, record)
     draft.status = event.skipped ? 'skipped' : event.error ? 'failed' : 'done'
@@ -126,6 +127,7 @@ export class StateDraft {
     if (event.error !== undefined) draft.error = event.error
     if (event.filtered !== undefined) draft.filtered = event.filtered
     if (event.children !== undefined) draft.children = event.children
+    countStageEnd(job, event.stage, endedBefore, stageEnd(draft))
     if (draft.status === 'done') job.ok += 1
     else if (draft.status === 'failed') job.failed += 1
     else job.skipped += 1
@@ -264,6 +266,42 @@ function leaveStatus(job: JobDraft, status: RecordStatus): void {
 
 const stageFields = { streaming: 'streaming', done: 'ok', failed: 'failed' } as const
 
+type StageEnd = Required<Pick<StageCounts, 'filtered' | 'skipped' | 'passedOn'>>
+
+/** What an ended record adds to its stage's counts beyond its status (nothing while it runs). */
+function stageEnd(record: RecordState): StageEnd {
+  const passedOn = record.children ?? 1
+  if (record.status === 'skipped') {
+    // A stored result goes on (its children, else itself); a record already in the output does not.
+    const goesOn = record.filtered === undefined && record.error === undefined
+    return { filtered: 0, skipped: 1, passedOn: goesOn ? passedOn : 0 }
+  }
+  if (record.status !== 'done') return { filtered: 0, skipped: 0, passedOn: 0 }
+  return record.filtered === undefined
+    ? { filtered: 0, skipped: 0, passedOn }
+    : { filtered: 1, skipped: 0, passedOn: 0 }
+}
+
+/** Staged runs: a record-end's share of its stage's filtered, skipped and passed-on counts (a resent end replaces its first). */
+function countStageEnd(job: JobDraft, stage: string | undefined, before: StageEnd, after: StageEnd): void {
+  if (stage === undefined) return
+  if (
+    before.filtered === after.filtered &&
+    before.skipped === after.skipped &&
+    before.passedOn === after.passedOn
+  )
+    return
+  const table: Record<string, StageCounts> = Object.assign(Object.create(null), job.stageCounts)
+  const counts = { ...emptyStage, ...(Object.hasOwn(table, stage) ? table[stage] : undefined) }
+  counts.filtered += after.filtered - before.filtered
+  counts.skipped += after.skipped - before.skipped
+  counts.passedOn += after.passedOn - before.passedOn
+  table[stage] = counts
+  job.stageCounts = table
+}
+
+const emptyStage = { streaming: 0, ok: 0, failed: 0, filtered: 0, skipped: 0, passedOn: 0 }
+
 /**
  * Staged runs: a record of `stage` leaves status `from` for `to` in the stage's counts (queued and
  * skipped records are not counted). The table is copied, never changed: states share it.
@@ -281,7 +319,7 @@ function countStage(
   // No prototype: stage names come from producers, and a stage named `constructor` is a stage like any other.
   const table: Record<string, StageCounts> = Object.assign(Object.create(null), job.stageCounts)
   const before = Object.hasOwn(table, stage) ? table[stage] : undefined
-  const counts = { streaming: 0, ok: 0, failed: 0, ...before }
+  const counts = { ...emptyStage, ...before }
   if (leave !== undefined) counts[leave] -= 1
   if (enter !== undefined) counts[enter] += 1
   table[stage] = counts
