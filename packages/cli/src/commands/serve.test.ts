@@ -120,6 +120,19 @@ describe('spout serve', () => {
     expect(await serve.done).toBe(0)
   })
 
+  it('takes the longest tick from --tick, and refuses one that is not a whole number of ms', async () => {
+    const serve = startCli(['serve', '--port', '0', '--tick', '2'], { cwd: directory })
+    await serve.stdout.waitFor(/\n/)
+    const metrics = await (await fetch(`${serve.stdout.text.trim()}/metrics`)).text()
+    // The tick is at most the longest, here below the default shortest (4 ms): 2 ms.
+    expect(metrics).toMatch(/^spout_hub_tick_seconds 0\.002$/m)
+    serve.interrupt()
+    expect(await serve.done).toBe(0)
+    const refused = await runCli(['serve', '--port', '0', '--tick', 'fast'], { cwd: directory })
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toBe('spout: --tick expects a whole number ≥ 0, got "fast"\n')
+  })
+
   it('exits 2 with one line when the port is taken', async () => {
     const first = startCli(['serve', '--port', '0'], { cwd: directory })
     await first.stdout.waitFor(/\n/)

@@ -19,6 +19,7 @@ interface ServeFlags {
   allowHost?: string[]
   maxFinishedRecords?: string
   maxFailedRecords?: string
+  tick?: string
   redis?: string
 }
 
@@ -52,6 +53,10 @@ export function registerServe(program: Command, context: CommandContext): void {
       'failed records kept per job, apart from the finished ones (default 1000)',
     )
     .option(
+      '--tick <ms>',
+      'longest wait between two frames to a viewer; with few viewers the hub sends sooner, down to 4 ms (default 16)',
+    )
+    .option(
       '--redis <url>',
       'share jobs and viewers with the other hubs on this Redis (redis://[:password@]host:port/db, rediss:// for TLS)',
     )
@@ -78,6 +83,7 @@ async function serveCommand(flags: ServeFlags, io: CliIo): Promise<number> {
   flags.token ??= io.env.SPOUT_TOKEN || undefined
   flags.viewerToken ??= io.env.SPOUT_VIEWER_TOKEN || undefined
   flags.controlToken ??= io.env.SPOUT_CONTROL_TOKEN || undefined
+  const options = hubOptions(flags, port)
   // Loaded when the command runs: `spout --help` does not pay for the hub.
   const { bundledViewerDir, createHub } = await import('@spout/ws-server')
   const staticDir = bundledViewerDir()
@@ -85,7 +91,7 @@ async function serveCommand(flags: ServeFlags, io: CliIo): Promise<number> {
   let hub: Hub
   try {
     hub = await createHub({
-      ...hubOptions(flags, port),
+      ...options,
       ...(staticDir ? { staticDir } : {}),
       ...(shared ? { bus: shared.bus } : {}),
     })
@@ -132,5 +138,6 @@ function hubOptions(flags: ServeFlags, port: number): HubOptions {
     ...(flags.maxFailedRecords !== undefined
       ? { maxFailedRecords: parseInteger(flags.maxFailedRecords, '--max-failed-records', 0) }
       : {}),
+    ...(flags.tick !== undefined ? { tickMs: parseInteger(flags.tick, '--tick', 0) } : {}),
   }
 }
