@@ -4,7 +4,8 @@
 // (timings on a shared machine are noise); docs/performance.md records them.
 // Alone: `pnpm test:latency` (SPOUT_LATENCY_VIEWERS=1 for one run, SPOUT_LATENCY_RECORDS=500 for a
 // shorter one, SPOUT_LATENCY_STREAM_RATE=12.5 for 100 tokens/s overall, SPOUT_LATENCY_PROFILE=/tmp/x
-// for a CPU profile of the page).
+// for a CPU profile of the page, SPOUT_LATENCY_PRODUCER_TICK_MS=4 for the producer's window as it
+// was before it sent at the end of each event-loop turn).
 import { availableParallelism, loadavg } from 'node:os'
 import type { SpoutEvent } from '@spout/core'
 import { OllamaClient } from '@spout/core'
@@ -18,6 +19,7 @@ import {
   epochNow,
   latencyProbe,
   noteWriteTimes,
+  placeLongTasks,
   stageSummary,
   summary,
   tokenTimes,
@@ -37,6 +39,7 @@ const viewerCounts = (process.env.SPOUT_LATENCY_VIEWERS ?? '1,50').split(',').ma
 const records = Number(process.env.SPOUT_LATENCY_RECORDS ?? 2000)
 /** Tokens per second of each of the 8 streams: 62.5, 500 over the job. */
 const streamRate = Number(process.env.SPOUT_LATENCY_STREAM_RATE ?? 62.5)
+const producerTick = process.env.SPOUT_LATENCY_PRODUCER_TICK_MS
 
 describe('token → DOM latency in Chromium', () => {
   let context: BrowserContext
@@ -81,6 +84,7 @@ describe('token → DOM latency in Chromium', () => {
           concurrency: 8,
           // As `spout run --broadcast` does: a record is a (queued) row before its first token.
           readAhead: 16,
+          ...(producerTick === undefined ? {} : { tickMs: Number(producerTick) }),
           tokens: 12,
           client: noteWriteTimes(new OllamaClient({ host: simulator.url }), writtenAt),
           onEvent: (event: SpoutEvent) => {
@@ -92,6 +96,7 @@ describe('token → DOM latency in Chromium', () => {
           await page.screenshot({ path: process.env.SPOUT_LATENCY_SCREENSHOT })
         }
         const result = await job.done
+        const ended = epochNow()
         const lags = timerLag.stop()
         const seconds = (epochNow() - started) / 1000
         const cpuAfter = rendererCpuSeconds(profile.path)
@@ -102,9 +107,17 @@ describe('token → DOM latency in Chromium', () => {
         const offsets = { page: await clockOffset(page), date: dateClockOffset() }
         const probe = (await page.evaluate('window.__latency')) as ProbeRecord
         const stages = stageSummary(tokenTimes(writtenAt, sunkAt, probe, offsets))
+        const writes = [...writtenAt.values()].map((at) => at - offsets.date)
+        const longTasks = placeLongTasks(probe, offsets.page, {
+          started,
+          firstToken: Math.min(...writes),
+          lastToken: Math.max(...writes),
+          ended,
+        })
         const report = {
           viewers,
           records,
+          producerTickMs: producerTick === undefined ? 'default' : Number(producerTick),
           tokens: writtenAt.size,
           tokensPerSecond: Math.round(writtenAt.size / seconds),
           jobSeconds: Number(seconds.toFixed(1)),
@@ -120,11 +133,16 @@ describe('token → DOM latency in Chromium', () => {
           pageFrameGapMs: summary(frameGaps(probe.frames)),
           otherViewersFrames: await others?.frames(),
           longTasks: probe.longTasks.length,
-          longestTaskMs: Math.round(Math.max(0, ...probe.longTasks)),
+          longestTaskMs: Math.round(Math.max(0, ...probe.longTasks.map(([, duration]) => duration))),
+          // Each long task's start (ms from the first token written), duration and phase of the job.
+          longTaskTimes: longTasks,
+          longTasksDuringJob: longTasks.filter(({ phase }) => phase === 'during').length,
           cpus: availableParallelism(),
           loadAverage: [loadBefore, Number(loadavg()[0]!.toFixed(1))],
         }
         console.info(`[viewer latency] ${JSON.stringify(report)}`)
+        // Where the long tasks came from: the long animation frames and their longest scripts.
+        console.info(`[viewer latency long frames] ${JSON.stringify(probe.longFrames)}`)
         // A measurement: the numbers are reported. What must hold whatever the load: the page showed
         // tokens as they came (some into rows already in view) and raised no error.
         expect(stages.all.n).toBeGreaterThan(0)

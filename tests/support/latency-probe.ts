@@ -12,15 +12,42 @@ import type { Page } from 'playwright-core'
  *   MutationObserver callback runs right after the DOM changed, in the same task), with the frame
  *   that first shows it: the same frame when the change was made inside an animation-frame
  *   callback, else the next one (`frames`, noted by a rAF loop that runs first in every frame);
- * - `longTasks`: every long task (> 50 ms).
+ * - `longTasks`: every long task (> 50 ms): when it started and how long it took;
+ * - `longFrames`: every long animation frame (> 50 ms) with the scripts that ran longest in it
+ *   (where a long task came from: the function, the file, what invoked it).
  */
 export const latencyProbe = `
-  const probe = { arrived: [], seen: [], frames: [], longTasks: [], visible: [] }
+  const probe = { arrived: [], seen: [], frames: [], longTasks: [], longFrames: [], visible: [] }
   window.__latency = probe
   const now = () => performance.timeOrigin + performance.now()
   new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) probe.longTasks.push(entry.duration)
+    for (const entry of list.getEntries())
+      probe.longTasks.push([performance.timeOrigin + entry.startTime, entry.duration])
   }).observe({ type: 'longtask', buffered: true })
+  if (PerformanceObserver.supportedEntryTypes.includes('long-animation-frame')) {
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        const scripts = [...entry.scripts]
+          .sort((a, b) => b.duration - a.duration)
+          .slice(0, 3)
+          .map((script) => ({
+            duration: Math.round(script.duration),
+            layout: Math.round(script.forcedStyleAndLayoutDuration),
+            invoker: script.invoker,
+            function: script.sourceFunctionName,
+            source: (script.sourceURL ?? '').split('/').pop() + ':' + script.sourceCharPosition,
+          }))
+        probe.longFrames.push({
+          start: performance.timeOrigin + entry.startTime,
+          duration: Math.round(entry.duration),
+          blocking: Math.round(entry.blockingDuration),
+          render: Math.round(entry.startTime + entry.duration - entry.renderStart),
+          styleAndLayout: Math.round(entry.startTime + entry.duration - entry.styleAndLayoutStart),
+          scripts,
+        })
+      }
+    }).observe({ type: 'long-animation-frame', buffered: true })
+  }
   const NativeWebSocket = window.WebSocket
   window.WebSocket = class extends NativeWebSocket {
     constructor(...args) {
@@ -87,7 +114,10 @@ export interface ProbeRecord {
   arrived: Array<[number, string]>
   seen: Array<[string, number, number, number]>
   frames: number[]
-  longTasks: number[]
+  /** `[start, duration]` of every long task (> 50 ms), start on the page's clock. */
+  longTasks: Array<[number, number]>
+  /** Long animation frames (> 50 ms), with the longest scripts in each. */
+  longFrames: Array<{ start: number; duration: number; scripts: unknown[] } & Record<string, unknown>>
   /** `[recordId, on screen, when]`: its response box entered or left the viewport. */
   visible: Array<[string, boolean, number]>
 }
@@ -261,4 +291,43 @@ export function stageSummary(times: ReadonlyMap<string, TokenTimes>) {
     all: summary([...times.values()].map((token) => (token.dom ?? Number.NaN) - token.written)),
     neverShown: [...times.values()].filter((token) => token.dom === undefined).length,
   }
+}
+
+/** Moments of the job on this process's clock, to place the page's long tasks. */
+export interface JobMoments {
+  /** The batch was started. */
+  started: number
+  /** The first and the last token written by the simulator. */
+  firstToken: number
+  lastToken: number
+  /** The batch's promise settled (its last event was published). */
+  ended: number
+}
+
+/**
+ * Every long task of the page, placed in the job: its start in ms from the first token written
+ * (negative before it) and the phase it fell in: `before` the batch started, `job-start` (between
+ * the start and the first token), `during` (between the first and the last token written),
+ * `job-end` (from the last token to the batch's end) or `after` it (the final render).
+ */
+export function placeLongTasks(
+  probe: ProbeRecord,
+  pageOffset: number,
+  moments: JobMoments,
+): Array<{ at: number; duration: number; phase: string }> {
+  const phase = (at: number): string => {
+    if (at < moments.started) return 'before'
+    if (at < moments.firstToken) return 'job-start'
+    if (at <= moments.lastToken) return 'during'
+    if (at <= moments.ended) return 'job-end'
+    return 'after'
+  }
+  return probe.longTasks.map(([start, duration]) => {
+    const at = start - pageOffset
+    return {
+      at: Math.round(at - moments.firstToken),
+      duration: Math.round(duration),
+      phase: phase(at),
+    }
+  })
 }

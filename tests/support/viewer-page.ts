@@ -75,6 +75,8 @@ export function startJob(
     client?: Backend
     /** Records read ahead of a free slot (queued rows); `spout run --broadcast` reads 16. Default 0. */
     readAhead?: number
+    /** The broadcast's coalescing window (`broadcastSink`'s `tickMs`); its default when absent. */
+    tickMs?: number
   },
 ): RunningJob {
   const ids = Array.from(
@@ -106,7 +108,7 @@ export function startJob(
           if (event.thinking) thinking.set(event.recordId, event.thinking)
         }
       }),
-      broadcastSink({ url }),
+      broadcastSink({ url, ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }) }),
     ],
   })
   return {
