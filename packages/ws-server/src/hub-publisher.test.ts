@@ -328,6 +328,26 @@ describe('HubPublisher', () => {
     expect(warnings).toHaveLength(1)
     expect(producer.connected).toBe(false)
   })
+  it('sends the events of one event-loop turn as one frame, and those of the next turn apart', async () => {
+    const stand = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+    await new Promise<void>((resolve) => stand.once('listening', () => resolve()))
+    cleanups.push(() => stand.close())
+    const frames: string[] = []
+    stand.on('connection', (socket) => socket.on('message', (data) => frames.push(String(data))))
+    const port = (stand.address() as { port: number }).port
+    const producer = publisher({ url: `http://127.0.0.1:${port}` })
+    const [start, ...events] = jobEvents('turns', [{ id: 'r', tokens: ['a', 'b', 'c'] }])
+    producer.publish(start!)
+    await eventually(async () => frames.length === 1, 'the first frame')
+    // Three events in one turn (record-start and two chunks), then one in a later turn.
+    for (const event of events.slice(0, 3)) producer.publish(event)
+    await new Promise((resolve) => setImmediate(resolve))
+    producer.publish(events[3]!)
+    await eventually(async () => frames.length === 3, 'two more frames')
+    const sizes = frames.map((frame) => (JSON.parse(frame) as unknown[]).length)
+    expect(sizes).toEqual([1, 3, 1])
+  })
+
   it('treats a hub that stops answering pings as gone and reconnects', async () => {
     // A stand-in hub that accepts connections but never answers pings.
     const silent = new WebSocketServer({ host: '127.0.0.1', port: 0, autoPong: false })

@@ -22,8 +22,10 @@ export interface HubPublisherOptions {
   /** Bytes of events held while the hub is away or slow; past it they are dropped and the hub is resynchronized. Default 8 MiB. */
   maxBufferedBytes?: number
   /**
-   * Events sent within this window go out as one frame, ms. Default `4`: the hub coalesces again
-   * for its viewers (its own 16 ms tick), so a longer window here only adds to every token's latency.
+   * Events sent within this window go out as one frame, ms. Default `0`: the events published in
+   * one turn of the event loop go out together at its end (`setImmediate`), so no event waits for a
+   * timer; the hub coalesces again for its viewers (its own tick), so a window here only adds to
+   * every token's latency.
    */
   tickMs?: number
   /** How long `end()` waits for the hub to take what is left, ms. Default `2000`. */
@@ -44,6 +46,9 @@ export interface HubPublisherOptions {
   maxFailedRecords?: number
 }
 
+/** How long a publisher whose hub reads slowly waits before it looks at the socket again, ms. */
+const slowHubRetryMs = 4
+
 /** Record limits of the producer's own state (see `HubPublisherOptions`). */
 export const publisherRecordDefaults = { maxFinishedRecords: 1_000, maxFailedRecords: 100 } as const
 
@@ -54,7 +59,7 @@ export interface PublisherLogger {
 /**
  * The producer side of the hub: takes events synchronously and never blocks or throws. It keeps a
  * reducer state of its jobs (running records and a bounded tail of finished ones, so its memory
- * stays flat over any batch), sends events in frames once per tick, holds a bounded queue while
+ * stays flat over any batch), sends events in frames (those of one event-loop turn together), holds a bounded queue while
  * the hub is away or slow, reconnects with backoff and then resynchronizes the hub from the state.
  */
 export class HubPublisher {
@@ -78,6 +83,7 @@ export class HubPublisher {
    */
   #missedBytes = 0
   #tickTimer: NodeJS.Timeout | undefined
+  #tickImmediate: NodeJS.Immediate | undefined
   #ending = false
   #warned = false
   #logger: PublisherLogger | undefined
@@ -85,7 +91,7 @@ export class HubPublisher {
   constructor(options: HubPublisherOptions) {
     this.url = publishUrl(options.url)
     this.#maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024
-    this.#tickMs = options.tickMs ?? 4
+    this.#tickMs = options.tickMs ?? 0
     this.#flushTimeoutMs = options.flushTimeoutMs ?? 2000
     this.#recordLimits = {
       maxFinished: options.maxFinishedRecords ?? publisherRecordDefaults.maxFinishedRecords,
@@ -171,8 +177,7 @@ export class HubPublisher {
   }
 
   #stop(): void {
-    clearTimeout(this.#tickTimer)
-    this.#tickTimer = undefined
+    this.#cancelTick()
     this.#connection.stop()
     this.#dropQueue()
     this.#needsResync = false
@@ -195,10 +200,23 @@ export class HubPublisher {
     this.#logger?.warn(message)
   }
 
-  #scheduleTick(): void {
-    if (this.#tickTimer) return
-    this.#tickTimer = setTimeout(() => this.#tick(), this.#tickMs)
-    this.#tickTimer.unref()
+  /** Sends what is queued after `delay` ms, or at the end of this turn of the event loop for 0. */
+  #scheduleTick(delay = this.#tickMs): void {
+    if (this.#tickTimer !== undefined || this.#tickImmediate !== undefined) return
+    if (delay > 0) {
+      this.#tickTimer = setTimeout(() => this.#tick(), delay)
+      this.#tickTimer.unref()
+    } else {
+      this.#tickImmediate = setImmediate(() => this.#tick())
+      this.#tickImmediate.unref()
+    }
+  }
+
+  #cancelTick(): void {
+    clearTimeout(this.#tickTimer)
+    clearImmediate(this.#tickImmediate)
+    this.#tickTimer = undefined
+    this.#tickImmediate = undefined
   }
 
   /** A resync is due and what the hub missed fits the budget: keep every finished record for it. */
@@ -228,14 +246,13 @@ export class HubPublisher {
   }
 
   #tick(): void {
-    clearTimeout(this.#tickTimer)
-    this.#tickTimer = undefined
+    this.#cancelTick()
     this.#apply()
     const socket = this.#connection.socket
     if (!socket) return
     if (socket.bufferedAmount > this.#maxBufferedBytes / 2) {
-      // The hub reads slowly: hold events here (bounded) and look again next tick.
-      this.#scheduleTick()
+      // The hub reads slowly: hold events here (bounded) and look again soon.
+      this.#scheduleTick(Math.max(this.#tickMs, slowHubRetryMs))
       return
     }
     if (this.#needsResync) {
