@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client'
 import { App } from './App.tsx'
 import { resolveHubAddress } from './hub-address.ts'
 import { connectHub } from './hub-connection.ts'
+import { warmMarkdown } from './markdown/markdown-render.ts'
 import { ViewerContext } from './use-viewer.ts'
 import { ViewerStore } from './viewer-store.ts'
 import './styles.css'
@@ -11,6 +12,15 @@ import './markdown/markdown.css'
 const store = new ViewerStore()
 const address = resolveHubAddress(new URL(window.location.href), import.meta.env.VITE_SPOUT_HUB)
 const connection = connectHub({ store, address })
+
+// While the page waits for a job: set up the Markdown renderer and load the plots' code, so the
+// first tokens of a job do not pay for them.
+const whenIdle = (task: () => void): void => {
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(() => task(), { timeout: 2000 })
+  else setTimeout(task, 500)
+}
+whenIdle(warmMarkdown)
+whenIdle(() => void import('./charts/job-charts.ts'))
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

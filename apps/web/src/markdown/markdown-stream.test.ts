@@ -1,5 +1,6 @@
+import DOMPurify from 'dompurify'
 import { describe, expect, it } from 'vitest'
-import { markdownToHtml, renderMarkdown } from './markdown-render.ts'
+import { isPlainHtml, markdownToHtml, renderMarkdown } from './markdown-render.ts'
 import { answerTokens } from './markdown-sample.ts'
 import { MarkdownStream } from './markdown-stream.ts'
 
@@ -26,6 +27,23 @@ describe('renderMarkdown', () => {
     expect(element.querySelector('table td')?.textContent).toBe('1')
     expect(element.querySelector('pre code .hljs-keyword')?.textContent).toBe('const')
     expect(element.querySelector('pre code .hljs-string')?.textContent).toBe('"y"')
+  })
+
+  it('passes plain prose, lists and emphasis as markdown-it wrote them, anything with an attribute through DOMPurify', () => {
+    const plain =
+      '## Title\n\nSome *text* with **bold**, `code` and a < b & c > d.\n\n- one\n- two\n\n> quoted\n'
+    expect(isPlainHtml(markdownToHtml(plain))).toBe(true)
+    // What DOMPurify would have made of it, to the character.
+    expect(renderMarkdown(plain)).toBe(DOMPurify(window).sanitize(markdownToHtml(plain)))
+    for (const attributed of ['[a](https://example.com)', '3. three', '| a |\n|--:|\n| 1 |', '```ts\nx\n```'])
+      expect(isPlainHtml(markdownToHtml(attributed))).toBe(false)
+    for (const html of [
+      '<p onclick="x">a</p>',
+      '<img src=x>',
+      '<script>alert(1)</script>',
+      '<a href="javascript:x">a</a>',
+    ])
+      expect(isPlainHtml(html)).toBe(false)
   })
 
   it('shows raw HTML as text and runs nothing', () => {
