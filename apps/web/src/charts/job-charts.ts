@@ -22,54 +22,101 @@ interface Panel {
   plot: uPlot
 }
 
-export function createJobCharts(container: HTMLElement): JobCharts {
+/**
+ * The plots of one job in `container`, built one per `defer` call (one per animation frame in the
+ * page: five uPlot instances at once are a task of 30–40 ms at a job's start); each gets the last
+ * data when it is built.
+ */
+export function createJobCharts(
+  container: HTMLElement,
+  defer: (task: () => void) => void = (task) => task(),
+): JobCharts {
   const theme = readChartTheme(container)
-  const { rate, progress, failures, ttft, speed } = createPanels(container, theme)
-  const panels = [rate, progress, failures, ttft, speed]
+  const specs = panelSpecs(theme)
+  const panels = new Map<PanelName, Panel>()
   const { warning, ok, danger, muted } = theme
   const hostColors = [warning, ok, danger, muted, '#0f8b8d', '#8f3fb8', '#b25b00', '#4a6fa5']
   /** Hosts with a line of their own on the tokens/s plot, in the order they appeared. */
   const hostsShown: string[] = []
+  let latest: { timeline: JobTimeline; eta: Eta | undefined } | undefined
+  let destroyed = false
+
+  const draw = (which: ReadonlyMap<PanelName, Panel>): void => {
+    if (latest) drawPanels(which, { shown: hostsShown, colors: hostColors }, latest.timeline, latest.eta)
+  }
+
+  const build = (index: number): void => {
+    const spec = specs[index]
+    if (destroyed || !spec) return
+    const panel = addPanel(container, spec.name, spec.options)
+    panels.set(spec.name, panel)
+    draw(new Map([[spec.name, panel]]))
+    if (index + 1 < specs.length) defer(() => build(index + 1))
+  }
+  build(0)
+
   return {
     update(timeline, eta) {
-      const { series, values } = timeline
-      // One line per host once a second host shows up (with one, its line is the total's).
-      if (series.hosts.size >= 2) {
-        for (const host of series.hosts.keys()) {
-          if (hostsShown.includes(host)) continue
-          const stroke = hostColors[hostsShown.length % hostColors.length]!
-          hostsShown.push(host)
-          rate.plot.addSeries({ label: host, stroke, width: 1, spanGaps: true }, hostsShown.length + 1)
-        }
-      }
-      rate.element.dataset.hosts = String(hostsShown.length)
-      rate.plot.setData([
-        series.time,
-        series.tokensPerSecond,
-        ...hostsShown.map((host) => series.hosts.get(host) ?? []),
-      ])
-      progress.plot.setData(progressData(series, eta))
-      failures.plot.setData([series.time, series.failed, series.retries])
-      const ttftBins = histogram(values.ttftMs)
-      ttft.plot.setData([ttftBins.centers, ttftBins.counts])
-      ttft.element.dataset.records = String(values.ttftMs.length)
-      const speedBins = histogram(values.tokensPerSecond)
-      speed.plot.setData([speedBins.centers, speedBins.counts])
-      speed.element.dataset.records = String(values.tokensPerSecond.length)
-      progress.element.dataset.finished = String(series.finished.at(-1) ?? 0)
+      latest = { timeline, eta }
+      draw(panels)
     },
     resize() {
-      for (const { element, plot } of panels) {
+      for (const { element, plot } of panels.values()) {
         const width = widthOf(element)
         if (width !== plot.width) plot.setSize({ width, height: chartHeight })
       }
     },
     destroy() {
-      for (const { element, plot } of panels) {
+      destroyed = true
+      for (const { element, plot } of panels.values()) {
         plot.destroy()
         element.remove()
       }
     },
+  }
+}
+
+/** Gives each plot built so far the timeline's data (a new host gets a line of its own). */
+function drawPanels(
+  panels: ReadonlyMap<PanelName, Panel>,
+  hosts: { shown: string[]; colors: readonly string[] },
+  timeline: JobTimeline,
+  eta: Eta | undefined,
+): void {
+  const { series, values } = timeline
+  const rate = panels.get('tokens-per-second')
+  if (rate) {
+    // One line per host once a second host shows up (with one, its line is the total's).
+    if (series.hosts.size >= 2) {
+      for (const host of series.hosts.keys()) {
+        if (hosts.shown.includes(host)) continue
+        const stroke = hosts.colors[hosts.shown.length % hosts.colors.length]!
+        hosts.shown.push(host)
+        rate.plot.addSeries({ label: host, stroke, width: 1, spanGaps: true }, hosts.shown.length + 1)
+      }
+    }
+    rate.element.dataset.hosts = String(hosts.shown.length)
+    rate.plot.setData([
+      series.time,
+      series.tokensPerSecond,
+      ...hosts.shown.map((host) => series.hosts.get(host) ?? []),
+    ])
+  }
+  const progress = panels.get('records-done')
+  if (progress) {
+    progress.plot.setData(progressData(series, eta))
+    progress.element.dataset.finished = String(series.finished.at(-1) ?? 0)
+  }
+  panels.get('failures')?.plot.setData([series.time, series.failed, series.retries])
+  for (const [name, recordValues] of [
+    ['ttft', values.ttftMs],
+    ['record-speed', values.tokensPerSecond],
+  ] as const) {
+    const panel = panels.get(name)
+    if (!panel) continue
+    const bins = histogram(recordValues)
+    panel.plot.setData([bins.centers, bins.counts])
+    panel.element.dataset.records = String(recordValues.length)
   }
 }
 
@@ -87,69 +134,83 @@ function progressData(series: TimelineSeries, eta: Eta | undefined): uPlot.Align
   return [time, finished, projection]
 }
 
+type PanelName = 'tokens-per-second' | 'records-done' | 'failures' | 'ttft' | 'record-speed'
+
 /** The five plots, in the order they show. */
-function createPanels(container: HTMLElement, theme: ChartTheme) {
+function panelSpecs(theme: ChartTheme): Array<{ name: PanelName; options: PanelOptions }> {
   const { accent, ok, danger, warning, muted } = theme
   const bars = uPlot.paths.bars?.({ size: [0.85, 48] })
-  const panel = (name: string, options: Omit<uPlot.Options, 'width' | 'height'>): Panel =>
-    addPanel(container, name, options)
   const timeScale = { x: { time: true } }
   const valueScale = { x: { time: false } }
   const legend = { show: false }
-  const rate = panel('tokens-per-second', {
-    title: 'Tokens/s',
-    scales: timeScale,
-    legend: { show: true, live: false },
-    axes: chartAxes(theme, true),
-    series: [{}, { label: 'tokens/s', stroke: accent, fill: `${accent}22`, width: 1.5, spanGaps: true }],
-  })
-  const progress = panel('records-done', {
-    title: 'Records done · ETA',
-    scales: timeScale,
-    legend,
-    axes: chartAxes(theme, true),
-    series: [
-      {},
-      { label: 'done', stroke: ok, width: 1.5 },
-      { label: 'ETA', stroke: muted, width: 1, dash: [4, 4], spanGaps: true },
-    ],
-  })
-  const failures = panel('failures', {
-    title: 'Failures and retries',
-    scales: timeScale,
-    legend,
-    axes: chartAxes(theme, true),
-    series: [
-      {},
-      { label: 'failed', stroke: danger, width: 1.5 },
-      { label: 'retries', stroke: warning, width: 1.5 },
-    ],
-  })
-  const ttft = panel('ttft', {
-    title: 'Time to first token (ms)',
-    scales: valueScale,
-    legend,
-    axes: chartAxes(theme, false),
-    series: [
-      {},
-      { label: 'records', stroke: accent, fill: `${accent}66`, paths: bars, points: { show: false } },
-    ],
-  })
-  const speed = panel('record-speed', {
-    title: 'Tokens/s per record',
-    scales: valueScale,
-    legend,
-    axes: chartAxes(theme, false),
-    series: [{}, { label: 'records', stroke: ok, fill: `${ok}66`, paths: bars, points: { show: false } }],
-  })
-  return { rate, progress, failures, ttft, speed }
+  return [
+    {
+      name: 'tokens-per-second',
+      options: {
+        title: 'Tokens/s',
+        scales: timeScale,
+        legend: { show: true, live: false },
+        axes: chartAxes(theme, true),
+        series: [{}, { label: 'tokens/s', stroke: accent, fill: `${accent}22`, width: 1.5, spanGaps: true }],
+      },
+    },
+    {
+      name: 'records-done',
+      options: {
+        title: 'Records done · ETA',
+        scales: timeScale,
+        legend,
+        axes: chartAxes(theme, true),
+        series: [
+          {},
+          { label: 'done', stroke: ok, width: 1.5 },
+          { label: 'ETA', stroke: muted, width: 1, dash: [4, 4], spanGaps: true },
+        ],
+      },
+    },
+    {
+      name: 'failures',
+      options: {
+        title: 'Failures and retries',
+        scales: timeScale,
+        legend,
+        axes: chartAxes(theme, true),
+        series: [
+          {},
+          { label: 'failed', stroke: danger, width: 1.5 },
+          { label: 'retries', stroke: warning, width: 1.5 },
+        ],
+      },
+    },
+    {
+      name: 'ttft',
+      options: {
+        title: 'Time to first token (ms)',
+        scales: valueScale,
+        legend,
+        axes: chartAxes(theme, false),
+        series: [
+          {},
+          { label: 'records', stroke: accent, fill: `${accent}66`, paths: bars, points: { show: false } },
+        ],
+      },
+    },
+    {
+      name: 'record-speed',
+      options: {
+        title: 'Tokens/s per record',
+        scales: valueScale,
+        legend,
+        axes: chartAxes(theme, false),
+        series: [{}, { label: 'records', stroke: ok, fill: `${ok}66`, paths: bars, points: { show: false } }],
+      },
+    },
+  ]
 }
 
-function addPanel(
-  container: HTMLElement,
-  name: string,
-  options: Omit<uPlot.Options, 'width' | 'height'>,
-): Panel {
+type PanelOptions = Omit<uPlot.Options, 'width' | 'height'>
+
+function addPanel(container: HTMLElement, name: PanelName, options: PanelOptions): Panel {
   const element = container.ownerDocument.createElement('figure')
   element.className = 'chart'
   element.dataset.chart = name

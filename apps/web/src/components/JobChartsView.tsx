@@ -39,7 +39,8 @@ export function JobChartsView({ jobId }: { jobId: string }) {
     resize.observe(element)
     void import('../charts/job-charts.ts').then(({ createJobCharts }) => {
       if (closed) return
-      charts = createJobCharts(element)
+      // One plot per animation frame: built together they are one long task at the job's start.
+      charts = createJobCharts(element, (task) => requestAnimationFrame(task))
       update()
     })
     return () => {
