@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { FrameClock } from './flush-scheduler.ts'
-import { createArrivalScheduler, minFlushGap } from './flush-scheduler.ts'
+import { createArrivalScheduler } from './flush-scheduler.ts'
 
 /** A clock the test drives: `endTask()` runs the microtasks, `frame()` an animation frame. */
 function manualClock() {
@@ -84,43 +84,42 @@ describe('createArrivalScheduler', () => {
     expect(queue.flushed).toEqual([['a', 'b']])
   })
 
-  it('applies frames the hub sends a tick apart each at once', () => {
+  it('applies frames the hub sends an animation frame apart each at once', () => {
     const time = manualClock()
     const queue = queueWith(createArrivalScheduler(time.clock))
     for (const message of ['a', 'b', 'c']) {
       queue.receive(message)
       time.endTask()
       time.advance(16)
+      time.frame()
     }
     expect(queue.flushed).toEqual([['a'], ['b'], ['c']])
   })
 
-  it(`applies frames closer than ${minFlushGap} ms to the last flush together, at the next animation frame`, () => {
+  it('applies one frame at once per animation frame; the others that arrive before it together, in it', () => {
     const time = manualClock()
     const queue = queueWith(createArrivalScheduler(time.clock))
     queue.receive('a')
     time.endTask()
-    time.advance(2)
+    time.advance(4)
     queue.receive('b')
     time.endTask()
-    time.advance(2)
+    time.advance(4)
     queue.receive('c')
     time.endTask()
     expect(queue.flushed).toEqual([['a']])
     time.advance(5)
     time.frame()
     expect(queue.flushed).toEqual([['a'], ['b', 'c']])
-    // That flush counts too: a frame right after it waits for the next animation frame.
-    time.advance(3)
+    // A new animation frame began: the next frame from the hub goes in at once again.
+    time.advance(4)
     queue.receive('d')
     time.endTask()
-    expect(queue.flushed).toHaveLength(2)
-    time.frame()
     expect(queue.flushed.at(-1)).toEqual(['d'])
-    // After a quiet spell the next frame goes in at once again.
-    time.advance(minFlushGap)
     queue.receive('e')
     time.endTask()
+    expect(queue.flushed).toHaveLength(3)
+    time.frame()
     expect(queue.flushed.at(-1)).toEqual(['e'])
   })
 

@@ -47,30 +47,26 @@ function nextFrame(clock: FrameClock, run: () => void): () => void {
 }
 
 /**
- * A flush closer than this to the previous one (ms) waits for the next animation frame. The hub
- * sends a viewer one frame per 16 ms tick, so its frames normally arrive further apart and each is
- * applied at once; frames that bunch up (after a stall, or a late tick) are applied together.
- */
-export const minFlushGap = 10
-
-/**
- * Flushes as soon as the task that brought the events ends, unless a flush ran less than
- * {@link minFlushGap} ms ago: then at the next animation frame, with whatever else arrives until
- * then. The hub already sends a viewer at most one frame per tick (16 ms), about one per animation
- * frame, so waiting for an animation frame before every flush would only add up to 16.7 ms to every
- * token; and frames that bunch up are never rendered one by one.
+ * Flushes as soon as the task that brought the events ends, once per animation frame: a frame from
+ * the hub that arrives after another one was already applied since the last animation frame waits
+ * for the next animation frame, with whatever else arrives until then. Those would be painted in
+ * the same frame anyway, and this holds whatever the hub's tick (4–16 ms): frames that bunch up
+ * (after a stall, or from a hub that ticks faster than the display) are applied together, never
+ * one by one, while the first frame after a paint goes into the DOM at once.
  */
 export function createArrivalScheduler(clock: FrameClock = browserClock): FlushScheduler {
-  let flushedAt = Number.NEGATIVE_INFINITY
+  /** A flush ran as a frame arrived since the last animation frame: the next ones wait for it. */
+  let flushedSinceFrame = false
   return (flush) => {
-    const run = (): void => {
-      flushedAt = clock.now()
-      flush()
-    }
-    if (clock.now() - flushedAt < minFlushGap) return nextFrame(clock, run)
+    if (flushedSinceFrame) return nextFrame(clock, flush)
     let pending = true
     clock.afterTask(() => {
-      if (pending) run()
+      if (!pending) return
+      flushedSinceFrame = true
+      clock.requestFrame(() => {
+        flushedSinceFrame = false
+      })
+      flush()
     })
     return () => {
       pending = false

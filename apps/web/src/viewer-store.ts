@@ -29,7 +29,7 @@ export interface ViewerSnapshot {
   readonly hubError?: HubErrorFrame
   /** What the hub said of the page's control token (`?control=`): stop buttons show when `allowed`. */
   readonly control?: HubControlFrame
-  /** How many batches were applied so far (about one per hub tick, at most one per 10 ms). */
+  /** How many batches were applied so far (one as a frame arrives and one in the animation frame, at most, per display frame). */
   readonly flushes: number
 }
 
