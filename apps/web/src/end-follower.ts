@@ -90,6 +90,23 @@ export class EndFollower {
     )
   }
 
+  /**
+   * The virtualizer's `observeElementRect`: the viewport's size from a ResizeObserver, which the
+   * browser reports after its own layout. The library's default also reads `clientHeight` when the
+   * list mounts, which lays out a whole new job view inside the task that mounted it.
+   */
+  observeRect = (instance: ListVirtualizer, report: (rect: { width: number; height: number }) => void) => {
+    const element = instance.scrollElement
+    const Observer = instance.targetWindow?.ResizeObserver
+    if (!element || !Observer) return undefined
+    const observer = new Observer(([entry]) => {
+      const box = entry?.contentBoxSize?.[0]
+      if (box) report({ width: Math.round(box.inlineSize), height: Math.round(box.blockSize) })
+    })
+    observer.observe(element, { box: 'content-box' })
+    return () => observer.disconnect()
+  }
+
   /** The virtualizer's `observeElementOffset`: scroll events, and the reader's hand on the list. */
   observeOffset = (instance: ListVirtualizer, report: ReportOffset): (() => void) | undefined => {
     const element = instance.scrollElement

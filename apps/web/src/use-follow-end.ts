@@ -37,6 +37,9 @@ export function useFollowEnd(ids: readonly string[]): FollowEnd {
     useFlushSync: false,
     measureElement: follower.measure,
     observeElementOffset: follower.observeOffset,
+    observeElementRect: follower.observeRect,
+    // Until the viewport's first ResizeObserver report: the window's height.
+    initialRect: { width: 0, height: typeof window === 'undefined' ? 0 : window.innerHeight },
     // Positions and the total height are written straight to the DOM; React renders only when the
     // set of rows in view changes, not on every scroll or resize.
     directDomUpdates: true,
