@@ -42,6 +42,8 @@ export class EndFollower {
   #readerScrolling = false
   #idleTimer: ReturnType<typeof setTimeout> | undefined
   #pointerDown = false
+  /** Where the scroll area is, as far as this page wrote it or its scroll events reported it. */
+  #position = 0
   /** Paused, the reader has scrolled away from the end (coming back to it resumes following). */
   #awayFromEnd = false
 
@@ -107,6 +109,22 @@ export class EndFollower {
     return () => observer.disconnect()
   }
 
+  /**
+   * The virtualizer's `scrollToFn`. A write where the scroll area already is (the list writes 0
+   * when it mounts) is skipped: even that write lays the page out first, here a whole new job view
+   * inside the task that mounted it.
+   */
+  scrollTo = (
+    offset: number,
+    { adjustments = 0, behavior }: { adjustments?: number; behavior?: ScrollBehavior },
+    instance: ListVirtualizer,
+  ): void => {
+    const target = offset + adjustments
+    if (target === this.#position && behavior !== 'smooth') return
+    this.#position = target
+    instance.scrollElement?.scrollTo({ top: target, ...(behavior ? { behavior } : {}) })
+  }
+
   /** The virtualizer's `observeElementOffset`: scroll events, and the reader's hand on the list. */
   observeOffset = (instance: ListVirtualizer, report: ReportOffset): (() => void) | undefined => {
     const element = instance.scrollElement
@@ -147,6 +165,7 @@ export class EndFollower {
 
   #write(target: number): void {
     this.#element!.scrollTop = target
+    this.#position = target
     this.#written = target
     this.#wroteThisFrame = true
     this.#requestFrame()
@@ -205,16 +224,19 @@ export class EndFollower {
       // The report of this page's own write: where it put the area, with no layout read.
       const written = this.#written
       this.#written = undefined
+      this.#position = written
       report(written, false)
       return
     }
     this.#written = undefined
     const offset = element.scrollTop
+    this.#position = offset
     report(offset, true)
     clearTimeout(this.#idleTimer)
     this.#idleTimer = setTimeout(() => {
       this.#readerScrolling = false
-      this.#report?.(element.scrollTop, false)
+      this.#position = element.scrollTop
+      this.#report?.(this.#position, false)
     }, scrollIdleMs)
     const atEnd = this.#distanceFromEnd(offset) <= endThreshold
     if (this.#pointerDown && !atEnd) this.#setFollowing(false)

@@ -38,6 +38,7 @@ export function useFollowEnd(ids: readonly string[]): FollowEnd {
     measureElement: follower.measure,
     observeElementOffset: follower.observeOffset,
     observeElementRect: follower.observeRect,
+    scrollToFn: follower.scrollTo,
     // Until the viewport's first ResizeObserver report: the window's height.
     initialRect: { width: 0, height: typeof window === 'undefined' ? 0 : window.innerHeight },
     // Positions and the total height are written straight to the DOM; React renders only when the
