@@ -35,6 +35,8 @@ import { startHubProcess, startSimulatorProcess } from './support/peer-processes
 import { makeTempDir } from './support/temp-dir.ts'
 import { ensureViewerBuild, launchBrowser, publishUrl, startJob } from './support/viewer-page.ts'
 
+/** More of the hub's options, as JSON (e.g. `{"minTickMs":16}` for a hub that always ticks every 16 ms). */
+const hubOptions = JSON.parse(process.env.SPOUT_LATENCY_HUB_OPTIONS ?? '{}') as Record<string, unknown>
 const viewerCounts = (process.env.SPOUT_LATENCY_VIEWERS ?? '1,50').split(',').map(Number)
 const records = Number(process.env.SPOUT_LATENCY_RECORDS ?? 2000)
 /** Tokens per second of each of the 8 streams: 62.5, 500 over the job. */
@@ -60,7 +62,7 @@ describe('token → DOM latency in Chromium', () => {
     it(`${records} records at ${streamRate * 8} tokens/s overall, ${viewers} viewer${viewers === 1 ? '' : 's'} on the hub`, async () => {
       // 8 streams at 62.5 tokens/s each: 500 tokens/s over the job.
       const simulator = await startSimulatorProcess({ tokensPerSecond: streamRate, numParallel: 8 })
-      const hub = await startHubProcess()
+      const hub = await startHubProcess(hubOptions)
       const page = await context.newPage()
       const errors: string[] = []
       page.on('pageerror', (error) => errors.push(error.message))

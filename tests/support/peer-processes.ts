@@ -60,11 +60,12 @@ export function startSimulatorProcess(options: {
 }
 
 /** A hub with its defaults serving the built viewer, on a free port. */
-export function startHubProcess(): Promise<PeerProcess> {
+/** A hub in a process of its own; `options` are more of `createHub`'s (JSON: no functions). */
+export function startHubProcess(options: Record<string, unknown> = {}): Promise<PeerProcess> {
   const hubModule = built('packages/ws-server/dist/index.js')
   const script = `
     import { createHub } from ${JSON.stringify(hubModule)}
-    const hub = await createHub({ port: 0, staticDir: ${JSON.stringify(staticDir)} })
+    const hub = await createHub({ ...${JSON.stringify(options)}, port: 0, staticDir: ${JSON.stringify(staticDir)} })
     process.stdout.write(hub.url + '\\n')
     process.once('SIGTERM', () => hub.close().then(() => process.exit(0)))
   `

@@ -50,7 +50,7 @@ function nextFrame(clock: FrameClock, run: () => void): () => void {
  * Flushes as soon as the task that brought the events ends, once per animation frame: a frame from
  * the hub that arrives after another one was already applied since the last animation frame waits
  * for the next animation frame, with whatever else arrives until then. Those would be painted in
- * the same frame anyway, and this holds whatever the hub's tick (4–16 ms): frames that bunch up
+ * the same frame anyway, and this holds whatever the hub's tick (8–16 ms): frames that bunch up
  * (after a stall, or from a hub that ticks faster than the display) are applied together, never
  * one by one, while the first frame after a paint goes into the DOM at once.
  */

@@ -34,7 +34,7 @@ export interface HubOptions {
    * Default `16`; `0` sends on every I/O turn.
    */
   tickMs?: number
-  /** Shortest tick, ms (see `tickMs`); above `tickMs` it is `tickMs`. Default `4`. */
+  /** Shortest tick, ms (see `tickMs`); above `tickMs` it is `tickMs`. Default `8`. */
   minTickMs?: number
   /** Events kept in the resume history (a ring over all jobs). Default `10000`. */
   historySize?: number
@@ -110,7 +110,7 @@ export const hubDefaults = {
   host: '127.0.0.1',
   port: 4317,
   tickMs: 16,
-  minTickMs: 4,
+  minTickMs: 8,
   historySize: 10_000,
   historyBytes: 16 * 1024 * 1024,
   maxFinishedJobs: 20,

@@ -124,7 +124,7 @@ describe('spout serve', () => {
     const serve = startCli(['serve', '--port', '0', '--tick', '2'], { cwd: directory })
     await serve.stdout.waitFor(/\n/)
     const metrics = await (await fetch(`${serve.stdout.text.trim()}/metrics`)).text()
-    // The tick is at most the longest, here below the default shortest (4 ms): 2 ms.
+    // The tick is at most the longest, here below the default shortest (8 ms): 2 ms.
     expect(metrics).toMatch(/^spout_hub_tick_seconds 0\.002$/m)
     serve.interrupt()
     expect(await serve.done).toBe(0)

@@ -54,7 +54,7 @@ export function registerServe(program: Command, context: CommandContext): void {
     )
     .option(
       '--tick <ms>',
-      'longest wait between two frames to a viewer; with few viewers the hub sends sooner, down to 4 ms (default 16)',
+      'longest wait between two frames to a viewer; with few viewers the hub sends sooner, down to 8 ms (default 16)',
     )
     .option(
       '--redis <url>',
