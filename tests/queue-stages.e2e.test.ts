@@ -129,10 +129,9 @@ describe('a staged run across spout worker processes', () => {
     expect(asked.size).toBe(topics.length * 5)
     // Only records in flight at a kill run twice: the killed worker's (its slots in each of the 3
     // stages), and some around the collector's kill: 2 more in each of two CI runs on 2026-12-07 (8
-    // in all). Those 2 are not pinned down (a suspect: the collection deletes a result's stream entry
-    // once its line is handed out, before a stage file may have it; see the stop notes), so up to a
-    // slot's worth per stage is allowed for them. The lines that came back while no collector ran
-    // are written on resume, not generated again.
+    // in all). Those 2 are not pinned down yet (see the stop notes), so up to a slot's worth per
+    // stage is allowed for them. The lines that came back while no collector ran are written on
+    // resume, not generated again.
     expect(again).toBeLessThanOrEqual(3 * perStage + 3 * perStage)
   }, 180_000)
 })
