@@ -78,6 +78,7 @@ describe('a staged run across spout worker processes', () => {
     const collector = collect(false)
     while ((await lines(output)).length < 6) await delay(30)
     first.child.kill('SIGKILL')
+    proxy.round = 1 // requests from here on are after the worker's kill
     startWorker()
     while ((await lines(output)).length < 14) await delay(30)
     collector.child.kill('SIGKILL')
@@ -85,6 +86,7 @@ describe('a staged run across spout worker processes', () => {
     const cut = (await lines(output)).length
     expect(cut).toBeLessThan(2 * topics.length)
 
+    proxy.round = 2 // the resumed collector's
     const resumed = await collect(true).exited
     expect(resumed.code, resumed.stderr).toBe(0)
     const finals = (await lines(output)).map(
@@ -121,17 +123,24 @@ describe('a staged run across spout worker processes', () => {
       expect(new Set(ids).size, stage).toBe(count)
       expect(ids.length, stage).toBe(count)
     }
-    // Every request was made; those made twice were in flight at the worker's kill.
-    const asked = new Map<string, number>()
-    for (const request of proxy.requests) asked.set(request.prompt, (asked.get(request.prompt) ?? 0) + 1)
-    const again = [...asked.values()].reduce((sum, count) => sum + count - 1, 0)
-    console.log(`queue stages test: ${cut} lines before the collector's kill, ${again} requests made again`)
-    expect(asked.size).toBe(topics.length * 5)
-    // Only records in flight at a kill run twice: the killed worker's (its slots in each of the 3
-    // stages), and some around the collector's kill: 2 more in each of two CI runs on 2026-12-07 (8
-    // in all). Those 2 are not pinned down yet (see the stop notes), so up to a slot's worth per
-    // stage is allowed for them. The lines that came back while no collector ran are written on
-    // resume, not generated again.
-    expect(again).toBeLessThanOrEqual(3 * perStage + 3 * perStage)
+    // Every request was made. Those made again after the worker's kill, having been made before it,
+    // were in flight at the kill: at most the killed worker's slots (2 in each of the 3 stages).
+    const rounds = new Map<string, number[]>()
+    for (const request of proxy.requests)
+      rounds.set(request.prompt, [...(rounds.get(request.prompt) ?? []), request.round])
+    expect(rounds.size).toBe(topics.length * 5)
+    const afterKill = [...rounds.values()].filter(
+      (seen) => seen[0] === 0 && seen.some((round) => round > 0),
+    ).length
+    // Known defect, not fixed yet (see the stop notes of 2026-12-07): the resumed staged run asks some
+    // judge records twice, both copies run to the end (6-8 of 32 here). Bounded, and printed.
+    const twiceOnResume = [...rounds.values()].filter(
+      (seen) => seen.filter((round) => round === 2).length > 1,
+    ).length
+    console.log(
+      `queue stages test: ${cut} lines before the collector's kill; ${afterKill} records asked again after the worker's kill, ${twiceOnResume} asked twice by the resumed run`,
+    )
+    expect(afterKill).toBeLessThanOrEqual(3 * perStage)
+    expect(twiceOnResume).toBeLessThanOrEqual(2 * topics.length)
   }, 180_000)
 })
