@@ -291,20 +291,32 @@ function countStageEnd(job: JobDraft, stage: string | undefined, before: StageEn
     before.passedOn === after.passedOn
   )
     return
-  const table: Record<string, StageCounts> = Object.assign(Object.create(null), job.stageCounts)
-  const counts = { ...emptyStage, ...(Object.hasOwn(table, stage) ? table[stage] : undefined) }
-  counts.filtered += after.filtered - before.filtered
-  counts.skipped += after.skipped - before.skipped
-  counts.passedOn += after.passedOn - before.passedOn
-  table[stage] = counts
-  job.stageCounts = table
+  changeStage(job, stage, (counts) => {
+    counts.filtered += after.filtered - before.filtered
+    counts.skipped += after.skipped - before.skipped
+    counts.passedOn += after.passedOn - before.passedOn
+  })
 }
 
 const emptyStage = { streaming: 0, ok: 0, failed: 0, filtered: 0, skipped: 0, passedOn: 0 }
 
+/** Changes one stage's counts in a copy of the job's table: the table is never changed, states share it. */
+function changeStage(
+  job: JobDraft,
+  stage: string,
+  change: (counts: Mutable<Required<StageCounts>>) => void,
+): void {
+  // No prototype: stage names come from producers, and a stage named `constructor` is a stage like any other.
+  const table: Record<string, StageCounts> = Object.assign(Object.create(null), job.stageCounts)
+  const counts = { ...emptyStage, ...(Object.hasOwn(table, stage) ? table[stage] : undefined) }
+  change(counts)
+  table[stage] = counts
+  job.stageCounts = table
+}
+
 /**
  * Staged runs: a record of `stage` leaves status `from` for `to` in the stage's counts (queued and
- * skipped records are not counted). The table is copied, never changed: states share it.
+ * skipped records are not counted).
  */
 function countStage(
   job: JobDraft,
@@ -316,12 +328,8 @@ function countStage(
   const leave = from === undefined ? undefined : stageFields[from as keyof typeof stageFields]
   const enter = stageFields[to as keyof typeof stageFields]
   if (leave === enter) return
-  // No prototype: stage names come from producers, and a stage named `constructor` is a stage like any other.
-  const table: Record<string, StageCounts> = Object.assign(Object.create(null), job.stageCounts)
-  const before = Object.hasOwn(table, stage) ? table[stage] : undefined
-  const counts = { ...emptyStage, ...before }
-  if (leave !== undefined) counts[leave] -= 1
-  if (enter !== undefined) counts[enter] += 1
-  table[stage] = counts
-  job.stageCounts = table
+  changeStage(job, stage, (counts) => {
+    if (leave !== undefined) counts[leave] -= 1
+    if (enter !== undefined) counts[enter] += 1
+  })
 }
