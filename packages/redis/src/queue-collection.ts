@@ -7,6 +7,7 @@ import { Job, type Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { RedisError } from './errors.ts'
 import { type BatchSpec, type batchKeys, type RecordJobData, recordJobId, runsKey } from './queue-keys.ts'
+import { settlesNow } from './settles-now.ts'
 
 /** A record to queue: its id (the output's key) and the record. */
 export interface QueueEntry {
@@ -161,6 +162,10 @@ export class Collection {
     return { name: 'record', data, opts: { jobId, removeOnComplete: true, removeOnFail: false } }
   }
 
+  /**
+   * Queues the entries in bulk: those at hand together, and what is gathered goes out before the
+   * input is waited on (a stage's records come one by one: none waits for a window to fill).
+   */
   async #enqueue(): Promise<void> {
     const { queue, window } = this.#parts
     let batch: QueuedJob[] = []
@@ -170,8 +175,19 @@ export class Collection {
       batch = []
       await queue.addBulk(jobs)
     }
-    for await (const entry of this.#entries) {
-      if (this.#stopped) break
+    const source = this.#entries
+    const entries =
+      Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()
+    for (;;) {
+      const next = Promise.resolve(entries.next())
+      if (batch.length > 0 && !(await settlesNow(next))) await flush()
+      const step = await next
+      if (step.done) break
+      if (this.#stopped) {
+        await entries.return?.()
+        break
+      }
+      const entry = step.value
       if (this.#pending.has(entry.id)) {
         this.#push({ type: 'duplicate', id: entry.id })
         continue

@@ -146,6 +146,33 @@ describe('a batch on a BullMQ queue', () => {
     expect(sim.counters.byPath['/api/generate']).toBeLessThanOrEqual(30 + 4)
   })
 
+  it("queues the records of an input that trickles (a stage's) as they come, each asked once", async () => {
+    const { redis, sim } = await setUp()
+    await worker(redis.url, sim)
+    // No sweep in the test's time: a record waiting for a bulk to fill would never be queued.
+    const collector = await batch(redis.url, 'trickle', 60_000)
+    let back: () => void = () => {}
+    // The next record comes only when the one before it is back, as a stage's records wait on the stage before.
+    async function* trickle() {
+      for (const entry of entries(6)) {
+        const returned = new Promise<void>((resolve) => {
+          back = resolve
+        })
+        yield entry
+        await returned
+      }
+    }
+    const lines: RecordResult[] = []
+    for await (const item of collector.collect(trickle())) {
+      if (item.type !== 'result') continue
+      lines.push(item.line)
+      back()
+    }
+    expectEachIdOnce(lines, 6, sim)
+    expect(sim.counters.byPath['/api/generate']).toBe(6)
+    await collector.finish()
+  }, 20_000)
+
   it('gives a record BullMQ failed (its worker could not run it) a failed line, once', async () => {
     const { redis, sim } = await setUp()
     const broken: SpoutPlugin = {
