@@ -42,8 +42,14 @@ export interface CollectionParts {
 interface QueuedJob {
   name: string
   data: RecordJobData
-  opts: { jobId: string; removeOnComplete: boolean; removeOnFail: boolean }
+  opts: { jobId: string; removeOnComplete: { age: number; count: number }; removeOnFail: boolean }
 }
+
+/**
+ * Completed jobs stay a while (an hour, the last 1,000 of a queue): adding a record again whose job
+ * has just completed (its line on the stream, not read yet) is then a no-op, not a second generation.
+ */
+const keepCompleted = { age: 3600, count: 1000 }
 
 interface Pending {
   record: InputRecord
@@ -159,7 +165,7 @@ export class Collection {
 
   #job(id: string, record: InputRecord, jobId: string): QueuedJob {
     const data: RecordJobData = { runId: this.#parts.spec.runId, id, record }
-    return { name: 'record', data, opts: { jobId, removeOnComplete: true, removeOnFail: false } }
+    return { name: 'record', data, opts: { jobId, removeOnComplete: keepCompleted, removeOnFail: false } }
   }
 
   /**
