@@ -4,7 +4,7 @@
 // each viewer as it comes. Reports its port; the bench reads its CPU time from /proc.
 import type { AddressInfo } from 'node:net'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { createHub, hubDefaults } from '@spout/ws-server'
+import { createHub, type HubOptions, hubDefaults } from '@spout/ws-server'
 import { type WebSocket, WebSocketServer } from 'ws'
 
 /** `shared`: our hub on a Redis bus (`@spout/redis`); the bench runs two of them. */
@@ -73,7 +73,10 @@ async function referenceHub(): Promise<{ port: number }> {
 
 async function ourHub(redisUrl?: string): Promise<{ port: number }> {
   const bus = redisUrl ? await (await import('@spout/redis')).redisHubBus({ url: redisUrl }) : undefined
-  const hub = await createHub({ port: 0, ...(bus ? { bus } : {}) })
+  // Options for our hub, e.g. `{"tickMs":8,"minTickMs":8}` for a fixed 8 ms tick.
+  // biome-ignore lint/suspicious/noUndeclaredEnvVars: a bench knob, not a build input
+  const options = JSON.parse(process.env.SPOUT_BENCH_HUB_OPTIONS ?? '{}') as HubOptions
+  const hub = await createHub({ ...options, port: 0, ...(bus ? { bus } : {}) })
   return { port: hub.port }
 }
 

@@ -239,14 +239,14 @@ class HubServer implements Hub {
     server.handleUpgrade(request, socket, head, (webSocket) => {
       webSocket.on('error', () => webSocket.terminate())
       try {
-        this.#admit(role, webSocket, request, url)
+        this.#admit(role, webSocket, request, url, socket)
       } catch {
         webSocket.terminate()
       }
     })
   }
 
-  #admit(role: HubRole, webSocket: WebSocket, request: IncomingMessage, url: URL): void {
+  #admit(role: HubRole, webSocket: WebSocket, request: IncomingMessage, url: URL, wire: Socket): void {
     const verdict = admissionVerdict(role, request, url, this.#options)
     if (verdict === 'forbidden-origin') {
       this.#metrics.rejectedOrigin += 1
@@ -257,14 +257,14 @@ class HubServer implements Hub {
     } else if (role === 'producer') {
       this.#intake.accept(webSocket)
     } else {
-      this.#acceptViewer(webSocket, url)
+      this.#acceptViewer(webSocket, url, wire)
     }
   }
 
   // ---- Viewers --------------------------------------------------------------------------------
 
-  #acceptViewer(socket: WebSocket, url: URL): void {
-    const viewer: Viewer = this.#fanOut.add(socket)
+  #acceptViewer(socket: WebSocket, url: URL, wire: Socket): void {
+    const viewer: Viewer = this.#fanOut.add(socket, wire)
     socket.on('pong', () => {
       viewer.alive = true
     })

@@ -1,6 +1,8 @@
+import type { Socket } from 'node:net'
 import { hubCloseCodes } from '@spout/core/events'
 import { WebSocket } from 'ws'
 import type { HubMetrics } from './metrics.ts'
+import { textFrame } from './text-frame.ts'
 
 /** The limits that decide whether a viewer gets a tick, is skipped, or is cut. */
 export interface FanOutLimits {
@@ -15,6 +17,8 @@ export interface FanOutLimits {
 /** One connected viewer as the fan-out sees it. */
 export interface Viewer {
   readonly socket: WebSocket
+  /** The connection under `socket` (from the upgrade): a tick's frame, framed once, is written to it as is. */
+  readonly wire: Socket
   alive: boolean
   /** Extra buffered bytes tolerated while a large snapshot drains. */
   allowance: number
@@ -47,8 +51,8 @@ export class ViewerFanOut {
     this.#metrics = metrics
   }
 
-  add(socket: WebSocket): Viewer {
-    const viewer: Viewer = { socket, alive: true, allowance: 0, missed: undefined }
+  add(socket: WebSocket, wire: Socket): Viewer {
+    const viewer: Viewer = { socket, wire, alive: true, allowance: 0, missed: undefined }
     socket.on('close', () => this.viewers.delete(viewer))
     return viewer
   }
@@ -93,6 +97,7 @@ export class ViewerFanOut {
     const { viewerLagBytes } = this.#limits
     let total = this.bufferedBytes()
     const snapshots = new Map<string, Buffer>()
+    const framed = tick ? textFrame(tick.frame) : undefined
     for (const viewer of this.viewers) {
       const buffered = viewer.socket.bufferedAmount
       const missed = viewer.missed
@@ -119,7 +124,7 @@ export class ViewerFanOut {
         this.#metrics.viewersFellBehind += 1
         continue
       }
-      this.send(viewer, tick.frame, tick.events)
+      this.send(viewer, tick.frame, tick.events, false, framed)
     }
     if (tick) this.#shed()
   }
@@ -149,9 +154,10 @@ export class ViewerFanOut {
   /**
    * Sends one frame, or cuts the viewer (4408) when its send buffer is past `maxViewerBufferedBytes`.
    * A snapshot or replay (`catchUp`) may be larger than that by itself: its size is tolerated on
-   * top until the buffer has drained below the limit once.
+   * top until the buffer has drained below the limit once. `framed`: `data` already framed
+   * ({@link textFrame}), written to the connection as is.
    */
-  send(viewer: Viewer, data: Buffer, events: number, catchUp = false): void {
+  send(viewer: Viewer, data: Buffer, events: number, catchUp = false, framed?: Buffer): void {
     const socket = viewer.socket
     if (socket.readyState !== WebSocket.OPEN) return
     const buffered = socket.bufferedAmount
@@ -163,7 +169,9 @@ export class ViewerFanOut {
       return
     }
     if (buffered <= limit) viewer.allowance = 0
-    socket.send(data, { binary: false })
+    // `ws` writes its frames to the same connection at once (no compression, no queue): frames stay whole and in order.
+    if (framed) viewer.wire.write(framed)
+    else socket.send(data, { binary: false })
     if (catchUp) viewer.allowance += data.length
     this.#metrics.framesOut += 1
     this.#metrics.eventsOut += events
