@@ -135,6 +135,39 @@ describe('applyEvent', () => {
     expect(getRecord(job, 'b')?.error?.code).toBe('SPOUT_HTTP_ERROR')
   })
 
+  it('replaces a record-end resent with another outcome whole: no error, tokens or filter of the first stay', () => {
+    const state = applyEvents(createState(), [
+      jobStart,
+      recordStart('a'),
+      {
+        type: 'record-end',
+        jobId: 'j1',
+        recordId: 'a',
+        response: '',
+        attempts: 1,
+        metrics: { eval_count: 5 },
+        error: { code: 'SPOUT_HTTP_ERROR', message: 'boom' },
+        filtered: { stage: 'judge', reason: 'low' },
+        children: 0,
+      },
+      {
+        type: 'record-end',
+        jobId: 'j1',
+        recordId: 'a',
+        response: 'ok',
+        attempts: 2,
+        metrics: { eval_count: 7 },
+      },
+    ])
+    const job = state.jobs.j1!
+    const record = getRecord(job, 'a')!
+    expect(record).toMatchObject({ status: 'done', text: 'ok', attempts: 2, metrics: { eval_count: 7 } })
+    expect(record.error).toBeUndefined()
+    expect(record.filtered).toBeUndefined()
+    expect(record.children).toBeUndefined()
+    expect(job).toMatchObject({ ok: 1, failed: 0, tokens: 7 })
+  })
+
   it('keeps branches from one ancestor apart', () => {
     const base = applyEvents(createState(), [jobStart, recordStart('a')])
     const left = applyEvent(base, recordStart('x'))

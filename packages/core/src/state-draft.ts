@@ -116,17 +116,19 @@ export class StateDraft {
     const from = record.status
     const endedBefore = stageEnd(record)
     leaveStatus(job, from)
+    // A resent end replaces the first one whole: its tokens and its outcome's fields go.
+    if (from !== 'streaming' && from !== 'queued') job.tokens -= record.metrics?.eval_count ?? 0
     const draft = this.#writable(job, record)
     draft.status = event.skipped ? 'skipped' : event.error ? 'failed' : 'done'
     countStage(job, event.stage, from, draft.status)
     draft.text = event.response
     draft.thinking = event.thinking ?? ''
     draft.attempts = event.attempts
-    if (event.doneReason !== undefined) draft.doneReason = event.doneReason
-    if (event.metrics !== undefined) draft.metrics = event.metrics
-    if (event.error !== undefined) draft.error = event.error
-    if (event.filtered !== undefined) draft.filtered = event.filtered
-    if (event.children !== undefined) draft.children = event.children
+    setOptional(draft, 'doneReason', event.doneReason)
+    setOptional(draft, 'metrics', event.metrics)
+    setOptional(draft, 'error', event.error)
+    setOptional(draft, 'filtered', event.filtered)
+    setOptional(draft, 'children', event.children)
     countStageEnd(job, event.stage, endedBefore, stageEnd(draft))
     if (draft.status === 'done') job.ok += 1
     else if (draft.status === 'failed') job.failed += 1
@@ -254,6 +256,12 @@ function newJob(jobId: string): JobDraft {
 
 function queuedRecord(recordId: string, model: string): RecordState {
   return { recordId, status: 'queued', attempt: 0, model, text: '', thinking: '', chunks: 0 }
+}
+
+/** Sets an optional field, or removes it when `value` is undefined. */
+function setOptional<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
+  if (value === undefined) delete target[key]
+  else target[key] = value
 }
 
 function leaveStatus(job: JobDraft, status: RecordStatus): void {
