@@ -147,7 +147,7 @@ describe('applyEvent', () => {
         attempts: 1,
         metrics: { eval_count: 5 },
         error: { code: 'SPOUT_HTTP_ERROR', message: 'boom' },
-        filtered: { stage: 'judge', reason: 'low' },
+        filtered: 'low',
         children: 0,
       },
       {
