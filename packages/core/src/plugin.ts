@@ -52,7 +52,7 @@ export interface PluginContext {
   readonly signal: AbortSignal
   readonly job: PluginJob
   readonly logger: PluginLogger
-  /** Stops the job or one record (`runPipeline` gives it; staged runs do not, yet). */
+  /** Stops the job or one record (`runPipeline` and `runStages` give it; a staged run names records `<stage>:<id>`). */
   readonly control?: JobControl
 }
 

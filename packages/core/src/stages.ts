@@ -12,6 +12,7 @@ import { recordId } from './record-request.ts'
 import { blankResult } from './record-result.ts'
 import { prepareResume } from './resume.ts'
 import { StageChannel } from './stage-channel.ts'
+import { StagedControl } from './stage-control.ts'
 import {
   checkStages,
   type StageDefinition,
@@ -48,6 +49,9 @@ class StagedRun {
   readonly #summary: JobSummary = { ok: 0, failed: 0, skipped: 0, tokens: 0, duration: 0, filtered: 0 }
   readonly #job: PluginJob
   readonly #channels: StageChannel<StageRecord>[]
+  readonly #control = new StagedControl((reason) =>
+    this.#controller.abort({ code: 'SPOUT_ABORTED', message: `job stopped: ${reason}` }),
+  )
   #done = new Set<string>()
   /** On resume: each stage file's results by id (read back from the file when their record arrives). */
   #stored: StageIndex[] = []
@@ -99,6 +103,7 @@ class StagedRun {
     const context = (plugin: SpoutPlugin) => ({
       signal: this.#controller.signal,
       job: this.#job,
+      control: this.#control,
       logger: {
         info: (message: string) => logger.info(`[plugin ${plugin.name}] ${message}`),
         warn: (message: string) => logger.warn(`[plugin ${plugin.name}] ${message}`),
@@ -160,6 +165,7 @@ class StagedRun {
             templatePrompt({ template: stage.template, system: stage.system, name: `stage-${stage.name}` }),
             this.#forwarder(stage),
             this.#handoff(index),
+            this.#control.plugin(stage.name),
           ],
         },
         stage,

@@ -2,11 +2,13 @@ import { execFileSync } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { OllamaClient, type SpoutPlugin } from '@spout/core'
 import { type Simulator, startSimulator } from '@spout/ollama-sim'
 import { type RedisServer, startRedisServer } from '@spout/redis/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadRedisPackage, redisMissing } from '../redis-package.ts'
 import { runCli, startCli } from '../testing/harness.ts'
+import { runOnQueue } from './run-queue.ts'
 
 let sim: Simulator
 let redis: RedisServer
@@ -182,6 +184,42 @@ describe('spout run --queue', () => {
     expect((await outputIds('resumed.jsonl')).sort()).toEqual(allIds)
     // Records cut by the interruption run again; none is generated a third time.
     expect(sim.counters.byPath['/api/generate']).toBeLessThanOrEqual(12 + 2)
+  })
+
+  it("takes a viewer's stop-job through context.control: stops collecting, interrupted, the batch stays for --resume", async () => {
+    const client = new OllamaClient({ host: sim.url })
+    let refused: boolean | undefined
+    const stopper: SpoutPlugin = {
+      name: 'stopper',
+      recordStart(event, context) {
+        if (refused !== undefined) return
+        // Its records run on workers: none of them is this process's to abort.
+        refused = context.control!.abortRecord(event.recordId, 'test')
+        context.control!.stopJob('from the test')
+      },
+    }
+    const input = Array.from({ length: 12 }, (_, index) => ({
+      id: `s${index}`,
+      prompt: `stop ${index} [sim:tokens=40]`,
+    }))
+    try {
+      const summary = await runOnQueue(
+        { client, model: 'llama3.2', input, name: 'stoppable', concurrency: 2, plugins: [stopper] },
+        { url: redis.url, workers: 1, resume: false, warn: () => {} },
+      )
+      expect(refused).toBe(false)
+      expect(summary.interrupted).toBe(true)
+      expect(summary.error).toBeUndefined()
+      expect(summary.ok).toBeLessThan(12)
+      const runs = execFileSync(
+        'redis-cli',
+        ['-p', String(redis.port), '-a', 's3cret-pw', '--no-auth-warning', 'hget', 'spout:runs', 'stoppable'],
+        { encoding: 'utf8' },
+      )
+      expect(runs.trim()).not.toBe('')
+    } finally {
+      await client.close()
+    }
   })
 
   it('refuses --workers without --queue, a URL that is not Redis, and a wrong password, in one line each', async () => {

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import {
   type InputRecord,
+  type JobControl,
   type JobSummary,
   type PipelineOptions,
   type PluginContext,
@@ -79,7 +80,13 @@ export async function runOnQueue(options: PipelineOptions, settings: QueueRunSet
     model: options.model,
     host: redis.displayRedisUrl(settings.url),
   }
-  const context: PluginContext = { signal: controller.signal, job, logger }
+  // A viewer's stop-job stops collecting as Ctrl-C does (what is queued stays queued for --resume);
+  // its records run on other processes' workers, so stop-record finds none here.
+  const control: JobControl = {
+    stopJob: (reason) => controller.abort({ code: 'SPOUT_ABORTED', message: `job stopped: ${reason}` }),
+    abortRecord: () => false,
+  }
+  const context: PluginContext = { signal: controller.signal, job, logger, control }
   const onError = (error: Error) => settings.warn(error.message)
   const workers: QueueWorker[] = []
   let batch: QueueBatch | undefined
