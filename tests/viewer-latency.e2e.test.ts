@@ -4,8 +4,9 @@
 // (timings on a shared machine are noise); docs/performance.md records them.
 // Alone: `pnpm test:latency` (SPOUT_LATENCY_VIEWERS=1 for one run, SPOUT_LATENCY_RECORDS=500 for a
 // shorter one, SPOUT_LATENCY_STREAM_RATE=12.5 for 100 tokens/s overall, SPOUT_LATENCY_PROFILE=/tmp/x
-// for a CPU profile of the page, SPOUT_LATENCY_PRODUCER_TICK_MS=4 for the producer's window as it
-// was before it sent at the end of each event-loop turn).
+// for a CPU profile of the page, SPOUT_LATENCY_TRACE=/tmp/x for a trace of its tasks,
+// SPOUT_LATENCY_PRODUCER_TICK_MS=4 for the producer's window as it was before it sent at the end of
+// each event-loop turn).
 import { availableParallelism, loadavg } from 'node:os'
 import type { SpoutEvent } from '@spout/core'
 import { OllamaClient } from '@spout/core'
@@ -29,6 +30,7 @@ import {
   rendererCpuSeconds,
   startPageMetrics,
   startProfile,
+  startTrace,
   watchTimerLag,
 } from './support/page-costs.ts'
 import { startHubProcess, startSimulatorProcess } from './support/peer-processes.ts'
@@ -76,6 +78,7 @@ describe('token → DOM latency in Chromium', () => {
         await page.goto(hub.url)
         await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor()
         const profiler = process.env.SPOUT_LATENCY_PROFILE ? await startProfile(page) : undefined
+        const tracer = process.env.SPOUT_LATENCY_TRACE ? await startTrace(page) : undefined
         const metrics = await startPageMetrics(page)
         const timerLag = watchTimerLag()
         const cpuBefore = rendererCpuSeconds(profile.path)
@@ -105,6 +108,7 @@ describe('token → DOM latency in Chromium', () => {
         expect(result.ok).toBe(records)
         await page.locator('.job-view [data-job-status="done"]').waitFor()
         if (profiler) await profiler.save(`${process.env.SPOUT_LATENCY_PROFILE}-${viewers}.cpuprofile`)
+        if (tracer) await tracer.save(`${process.env.SPOUT_LATENCY_TRACE}-${viewers}.json`)
         const pageWork = await metrics.read()
         const offsets = { page: await clockOffset(page), date: dateClockOffset() }
         const probe = (await page.evaluate('window.__latency')) as ProbeRecord

@@ -19,6 +19,37 @@ export async function startProfile(page: Page): Promise<{ save: (path: string) =
   }
 }
 
+/**
+ * A Chromium trace of the page's tasks (`devtools.timeline`: each task with its script, style,
+ * layout, paint and GC), saved where `save` says: open it in DevTools' Performance panel.
+ */
+export async function startTrace(page: Page): Promise<{ save: (path: string) => Promise<void> }> {
+  const session = await page.context().newCDPSession(page)
+  const categories = ['toplevel', 'devtools.timeline', 'blink.user_timing']
+  await session.send('Tracing.start', {
+    transferMode: 'ReturnAsStream',
+    traceConfig: { includedCategories: categories },
+  })
+  return {
+    save: async (path) => {
+      const complete = new Promise<string>((resolve) =>
+        session.once('Tracing.tracingComplete', ({ stream }) => resolve(stream ?? '')),
+      )
+      await session.send('Tracing.end')
+      const handle = await complete
+      const parts: string[] = []
+      for (;;) {
+        const { data, eof, base64Encoded } = await session.send('IO.read', { handle })
+        parts.push(base64Encoded ? Buffer.from(data, 'base64').toString('utf8') : data)
+        if (eof) break
+      }
+      await session.send('IO.close', { handle })
+      await writeFile(path, parts.join(''))
+      await session.detach()
+    },
+  }
+}
+
 /** Chromium's counters for the page (layouts, style recalculations, time in tasks, script, layout). */
 export async function startPageMetrics(page: Page): Promise<{ read: () => Promise<Record<string, number>> }> {
   const session = await page.context().newCDPSession(page)

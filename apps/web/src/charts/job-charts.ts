@@ -23,9 +23,9 @@ interface Panel {
 }
 
 /**
- * The plots of one job in `container`, built one per `defer` call (one per animation frame in the
- * page: five uPlot instances at once are a task of 30–40 ms at a job's start); each gets the last
- * data when it is built.
+ * The plots of one job in `container`, built one per `defer` call, the first one too (one per idle
+ * period in the page: five uPlot instances at once are a task of 30–40 ms at a job's start, and one
+ * is 10–15 ms); each gets the last data when it is built.
  */
 export function createJobCharts(
   container: HTMLElement,
@@ -53,7 +53,7 @@ export function createJobCharts(
     draw(new Map([[spec.name, panel]]))
     if (index + 1 < specs.length) defer(() => build(index + 1))
   }
-  build(0)
+  defer(() => build(0))
 
   return {
     update(timeline, eta) {

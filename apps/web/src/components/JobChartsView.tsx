@@ -6,6 +6,15 @@ import { useViewer } from '../use-viewer.ts'
 /** How often (ms) the plots take a sample: a new point a second is plenty for a picture. */
 const sampleInterval = 1_000
 
+/**
+ * Runs `task` when the page is idle (at the latest after `timeout` ms): a plot built there lays out
+ * a page that is already laid out, and its task is not one with a flush or a frame's rendering.
+ */
+function whenIdle(task: () => void, timeout = 250): void {
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(() => task(), { timeout })
+  else requestAnimationFrame(() => task())
+}
+
 /** Whether this page can draw on a canvas (jsdom, used by the unit tests, cannot). */
 function canDrawCharts(): boolean {
   return !/jsdom/i.test(navigator.userAgent)
@@ -39,8 +48,8 @@ export function JobChartsView({ jobId }: { jobId: string }) {
     resize.observe(element)
     void import('../charts/job-charts.ts').then(({ createJobCharts }) => {
       if (closed) return
-      // One plot per animation frame: built together they are one long task at the job's start.
-      charts = createJobCharts(element, (task) => requestAnimationFrame(task))
+      // One plot per idle period: built together they are one long task at the job's start.
+      charts = createJobCharts(element, whenIdle)
       update()
     })
     return () => {

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useId, useState } from 'react'
 import { formatCount } from '../format.ts'
 import type { RecordFilter } from '../record-filter.ts'
 import { noFilter } from '../record-filter.ts'
+import { useStagedMount } from '../use-staged-mount.ts'
 import { useThrottledJob, useViewerSelector } from '../use-viewer.ts'
 import type { ViewerSnapshot } from '../viewer-store.ts'
 import { FilterBar } from './FilterBar.tsx'
@@ -13,8 +14,15 @@ import { StagesPanel } from './StagesPanel.tsx'
 import { StopJobButton } from './StopControls.tsx'
 
 /**
+ * The job view's mount, one stage per animation frame: the header, filters and records; the plots;
+ * the hosts and stages panels.
+ */
+const mountStages = 3
+
+/**
  * The selected job: its header, the filters and its records. The header and the list subscribe
- * separately, so a new token re-renders neither this component nor the list around the rows.
+ * separately, so a new token re-renders neither this component nor the list around the rows. The
+ * panels above the list mount in the frames after it (see {@link useStagedMount}).
  */
 export function JobView({ jobId }: { jobId: string }) {
   const [filter, setFilter] = useState<RecordFilter>(noFilter)
@@ -27,12 +35,22 @@ export function JobView({ jobId }: { jobId: string }) {
   return (
     <section className="job-view" aria-labelledby={headingId}>
       <JobHeader jobId={jobId} headingId={headingId} />
-      <JobChartsView jobId={jobId} />
-      <HostsPanel jobId={jobId} />
-      <StagesPanel jobId={jobId} />
+      <JobPanels jobId={jobId} />
       <FilterBar filter={filter} onChange={setFilter} raw={raw} onRawChange={setRaw} />
       <RecordList jobId={jobId} filter={filter} raw={raw} />
     </section>
+  )
+}
+
+/** The plots, then the hosts and stages panels, each mounted a frame after what comes before. */
+function JobPanels({ jobId }: { jobId: string }) {
+  const mounted = useStagedMount(mountStages)
+  return (
+    <>
+      {mounted >= 2 ? <JobChartsView jobId={jobId} /> : null}
+      {mounted >= 3 ? <HostsPanel jobId={jobId} /> : null}
+      {mounted >= 3 ? <StagesPanel jobId={jobId} /> : null}
+    </>
   )
 }
 
