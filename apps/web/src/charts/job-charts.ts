@@ -7,6 +7,7 @@ import { histogram } from './job-timeline.ts'
 
 /** The plots of one job, drawn with uPlot on canvases inside `container`. */
 export interface JobCharts {
+  /** Draws the plots with this data, one per `defer` call. */
   update(timeline: JobTimeline, eta: Eta | undefined): void
   resize(): void
   destroy(): void
@@ -55,10 +56,23 @@ export function createJobCharts(
   }
   defer(() => build(0))
 
+  /** Plots still to draw with the latest data: one per `defer` call, not all five in one task. */
+  const stale: PanelName[] = []
+  const drawNext = (): void => {
+    const name = stale.shift()
+    const panel = name && panels.get(name)
+    if (destroyed || !name || !panel) return
+    draw(new Map([[name, panel]]))
+    if (stale.length > 0) defer(drawNext)
+  }
+
   return {
     update(timeline, eta) {
       latest = { timeline, eta }
-      draw(panels)
+      // Still drawing the last update: the plots left take the newest data when their turn comes.
+      if (stale.length > 0) return
+      stale.push(...panels.keys())
+      if (stale.length > 0) defer(drawNext)
     },
     resize() {
       for (const { element, plot } of panels.values()) {
