@@ -44,6 +44,12 @@ export interface QueueBatch {
     entries: AsyncIterable<QueueEntry> | Iterable<QueueEntry>,
     signal?: AbortSignal,
   ): AsyncIterable<CollectedItem>
+  /**
+   * A viewer's stop of record `id` of the collection under way: taken off the queue if it still
+   * waits, else aborted by the worker that runs it; either way its line is failed, `SPOUT_ABORTED`.
+   * False when no collection holds it queued.
+   */
+  abortRecord(id: string, reason: string): boolean
   /** Removes the batch from Redis: call it once every record is written. */
   finish(): Promise<void>
   close(): Promise<void>
@@ -95,6 +101,7 @@ class Collector implements QueueBatch {
   readonly #writer: Redis
   readonly #reader: Redis
   readonly #url: string
+  #collection: Collection | undefined
 
   constructor(
     options: QueueBatchOptions,
@@ -117,7 +124,13 @@ class Collector implements QueueBatch {
     entries: AsyncIterable<QueueEntry> | Iterable<QueueEntry>,
     signal?: AbortSignal,
   ): AsyncIterable<CollectedItem> {
-    return new Collection(this.#parts(), entries, signal).items()
+    const collection = new Collection(this.#parts(), entries, signal)
+    this.#collection = collection
+    return collection.items()
+  }
+
+  abortRecord(id: string, reason: string): boolean {
+    return this.#collection?.abort(id, reason) ?? false
   }
 
   #parts(): CollectionParts {

@@ -5,8 +5,22 @@ import type { InputRecord, RecordResult, SpoutEvent } from '@spout/core'
 import { blankResult } from '@spout/core/plugin'
 import { Job, type Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
+import {
+  field,
+  followStreams,
+  readBacklog,
+  type StreamHandlers,
+  type StreamReading,
+} from './batch-streams.ts'
 import { RedisError } from './errors.ts'
-import { type BatchSpec, type batchKeys, type RecordJobData, recordJobId, runsKey } from './queue-keys.ts'
+import {
+  type BatchSpec,
+  type batchKeys,
+  type RecordJobData,
+  recordJobId,
+  runsKey,
+  type StopRecord,
+} from './queue-keys.ts'
 import { settlesNow } from './settles-now.ts'
 
 /** A record to queue: its id (the output's key) and the record. */
@@ -93,11 +107,23 @@ export class Collection {
     const onAbort = () => this.#stop()
     this.#signal?.addEventListener('abort', onAbort, { once: true })
     if (this.#signal?.aborted) this.#stop()
+    const { reader, keys, report } = this.#parts
+    const reading: StreamReading = {
+      reader,
+      keys,
+      report,
+      stopped: () => this.#stopped,
+      pause: (ms) => this.#pause(ms),
+    }
+    const handlers: StreamHandlers = {
+      result: (entryId, fields) => this.#takeResult(entryId, fields),
+      events: (fields) => this.#takeEvents(fields),
+    }
     // The lines already back (a resumed run's) are read before any record is queued, so none is queued again.
-    const backlog = this.#readBacklog()
+    const backlog = readBacklog(reading, handlers)
     const tasks = [
       backlog.then(() => this.#enqueue()).catch((error: unknown) => this.#fail(error)),
-      backlog.then((last) => this.#read(last)),
+      backlog.then((last) => followStreams(reading, handlers, last)),
       this.#sweep(),
     ]
     try {
@@ -121,6 +147,43 @@ export class Collection {
       await Promise.all(tasks)
       this.#dropResults()
     }
+  }
+
+  /**
+   * A viewer's stop of record `id`: a job still waiting is taken off the queue and the record ends
+   * failed with `SPOUT_ABORTED` here; the worker running one is asked to abort it (its failed line
+   * comes back as any line). False when no queued record has this id.
+   */
+  abort(id: string, reason: string): boolean {
+    const pending = this.#pending.get(id)
+    if (!pending) return false
+    this.#abort(id, pending, reason).catch((error: unknown) =>
+      this.#parts.report(`cannot stop record ${id}`, error),
+    )
+    return true
+  }
+
+  async #abort(id: string, pending: Pending, reason: string): Promise<void> {
+    const { queue, writer, keys, spec } = this.#parts
+    const job = await Job.fromId<RecordJobData, string>(queue, pending.jobId)
+    // A job a worker holds is locked: `remove` refuses it.
+    const removed =
+      job !== undefined &&
+      (await job.remove().then(
+        () => true,
+        () => false,
+      ))
+    if (!removed) {
+      const stop: StopRecord = { runId: spec.runId, id, reason }
+      await writer.publish(keys.control, JSON.stringify(stop))
+      return
+    }
+    if (!this.#pending.delete(id)) return
+    this.#push({
+      type: 'result',
+      line: failedLine(spec, id, pending.record, 'SPOUT_ABORTED', `aborted: ${reason}`),
+    })
+    this.#space?.()
   }
 
   #push(item: CollectedItem): void {
@@ -221,69 +284,6 @@ export class Collection {
     this.#wakeUp()
   }
 
-  /** Reads the results stream as it is now (lines a killed collector left) and resolves to its last entry. */
-  async #readBacklog(): Promise<string> {
-    const { reader, keys, report } = this.#parts
-    let last = '0-0'
-    try {
-      for (;;) {
-        const entries = await reader.xrange(keys.results, `(${last}`, '+', 'COUNT', 500)
-        for (const [entryId, fields] of entries) {
-          last = entryId
-          this.#takeResult(entryId, fields)
-        }
-        if (entries.length < 500 || this.#stopped) return last
-      }
-    } catch (error) {
-      report('cannot read the lines already back', error)
-      return last
-    }
-  }
-
-  /** Reads the results and events streams (results after `lastResult`) until the collection ends. */
-  async #read(from: string): Promise<void> {
-    const { reader, keys, report } = this.#parts
-    let lastResult = from
-    let lastEvent = '$'
-    let failures = 0
-    while (!this.#stopped) {
-      try {
-        if (lastEvent === '$') {
-          const [last] = await reader.xrevrange(keys.events, '+', '-', 'COUNT', 1)
-          lastEvent = last?.[0] ?? '0-0'
-        }
-        const response = await reader.xread(
-          'COUNT',
-          500,
-          'BLOCK',
-          500,
-          'STREAMS',
-          keys.results,
-          keys.events,
-          lastResult,
-          lastEvent,
-        )
-        failures = 0
-        for (const [stream, entries] of response ?? []) {
-          for (const [entryId, fields] of entries) {
-            if (stream === keys.results) {
-              lastResult = entryId
-              this.#takeResult(entryId, fields)
-            } else {
-              lastEvent = entryId
-              this.#takeEvents(fields)
-            }
-          }
-        }
-      } catch (error) {
-        if (this.#stopped) return
-        failures += 1
-        if (failures === 1) report('cannot read the results', error)
-        await this.#pause(Math.min(100 * failures, 2000))
-      }
-    }
-  }
-
   #takeResult(entryId: string, fields: string[]): void {
     const id = field(fields, 'id')
     const text = field(fields, 'line')
@@ -360,7 +360,13 @@ export class Collection {
         if (!this.#pending.delete(id)) continue
         this.#push({
           type: 'result',
-          line: failedLine(spec, id, pending.record, job?.failedReason ?? 'failed in the queue'),
+          line: failedLine(
+            spec,
+            id,
+            pending.record,
+            'SPOUT_QUEUE_JOB_FAILED',
+            job?.failedReason ?? 'failed in the queue',
+          ),
         })
         this.#space?.()
         await job?.remove().catch(() => {})
@@ -376,18 +382,18 @@ export class Collection {
   }
 }
 
-function field(fields: string[], name: string): string | undefined {
-  for (let index = 0; index + 1 < fields.length; index += 2)
-    if (fields[index] === name) return fields[index + 1]
-  return undefined
-}
-
-/** The line of a record BullMQ gave up on (its worker failed outside the pipeline, or it stalled too often). */
-function failedLine(spec: BatchSpec, id: string, record: InputRecord, reason: string): RecordResult {
+/** The failed line of a record ended here: BullMQ gave up on it, or a viewer stopped it while it waited. */
+function failedLine(
+  spec: BatchSpec,
+  id: string,
+  record: InputRecord,
+  code: 'SPOUT_QUEUE_JOB_FAILED' | 'SPOUT_ABORTED',
+  reason: string,
+): RecordResult {
   const now = new Date().toISOString()
   return {
     ...blankResult(id, record, spec.model, 'queue', now),
     ended_at: now,
-    error: { code: 'SPOUT_QUEUE_JOB_FAILED', message: `record ${id}: ${reason}` },
+    error: { code, message: `record ${id}: ${reason}` },
   }
 }

@@ -63,7 +63,21 @@ export function batchKeys(queue: string, runId: string) {
     results: `${base}:results`,
     /** Stream of event frames (`f`: JSON array), trimmed: for the live view only. */
     events: `${base}:events`,
+    /** Pub/sub channel of {@link StopRecord} messages to the workers. */
+    control: `${base}:control`,
   }
+}
+
+/** The pattern of every batch's control channel on `queue`: a worker listens to all of them. */
+export function controlPattern(queue: string): string {
+  return `{${queue}:batch:*}:control`
+}
+
+/** A collector's message to the workers: abort this record if you hold it (a viewer's stop). */
+export interface StopRecord {
+  runId: string
+  id: string
+  reason: string
 }
 
 /** Hash of batch name → the run id it currently stands for (a fresh run replaces the old one). */

@@ -1,5 +1,6 @@
 import {
   type Backend,
+  type EventError,
   type ModelDigest,
   type PluginOption,
   type RecordResult,
@@ -21,6 +22,7 @@ import {
   type RecordJobData,
   runsKey,
 } from './queue-keys.ts'
+import { WorkerStops } from './worker-stops.ts'
 
 export interface QueueWorkerOptions {
   /** `redis://[user:password@]host[:port][/db]`, or `rediss://…` for TLS. */
@@ -74,6 +76,13 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const queue = options.queue ?? defaultQueueName
   const url = displayRedisUrl(options.url)
   const redis = await openRedis(options.url, 'spout-worker')
+  let stops: WorkerStops
+  try {
+    stops = await WorkerStops.listen(await openRedis(options.url, 'spout-worker-stops'), queue)
+  } catch (error) {
+    redis.disconnect()
+    throw error
+  }
   const report = (message: string, cause: unknown) =>
     options.onError?.(
       new RedisError('SPOUT_REDIS_COMMAND', url, `${message}: ${(cause as Error)?.message ?? cause}`, {
@@ -87,7 +96,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const worker = new Worker<RecordJobData, string>(
     queue,
     async (job, token, signal) => {
-      const outcome = await runRecord(job, redis, queue, options, signal)
+      const outcome = await runRecord(job, redis, queue, options, signal, stops)
       if (outcome === 'stopped') {
         // Given back at once, for another worker (or this one's next run): not a failure, no lock to wait out.
         await job.moveToWait(token)
@@ -125,6 +134,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       unsubscribe?.()
       if (force) worker.cancelAllJobs('the worker is stopping')
       await worker.close()
+      stops.close()
       redis.disconnect()
     },
   }
@@ -137,6 +147,7 @@ async function runRecord(
   queue: string,
   options: QueueWorkerOptions,
   signal: AbortSignal | undefined,
+  stops: WorkerStops,
 ): Promise<'done' | 'gone' | 'superseded' | 'stopped'> {
   const data = job.data
   const keys = batchKeys(queue, data.runId)
@@ -160,9 +171,13 @@ async function runRecord(
       framer.push({ ...chunk, recordId: data.id })
     },
     recordEnd(result) {
-      if (!result.skipped) line = { ...result, id: data.id, attempts: result.attempts + earlier }
+      if (result.skipped) return
+      line = { ...result, id: data.id, attempts: result.attempts + earlier }
+      if (result.error) line.error = renamed(result.error, result.id, data.id)
     },
   }
+  // A viewer's stop of this record, through the collector, reaches it here.
+  const held = stops.hold(data.runId, data.id)
   const summary = await runPipeline({
     client: options.client,
     model: spec.model,
@@ -182,8 +197,9 @@ async function runRecord(
         : undefined,
       options.plugins,
       forward,
+      held.plugin,
     ],
-  })
+  }).finally(held.release)
   await framer.flush()
   if (signal?.aborted) return 'stopped'
   // The job itself failed (a plugin's jobStart threw): BullMQ fails the job, the collector writes why.
@@ -192,4 +208,14 @@ async function runRecord(
   // keeps the first line it reads for the id.
   await redis.xadd(keys.results, '*', 'id', data.id, 'line', JSON.stringify(line))
   return 'done'
+}
+
+/**
+ * The pipeline here names the record by its id in this one-record input (its position, 1, when the
+ * input has no id field); the line's error names it by the batch's id, as a local run would.
+ */
+function renamed(error: EventError, here: string, id: string): EventError {
+  const prefix = `record ${here}:`
+  if (here === id || !error.message.startsWith(prefix)) return error
+  return { ...error, message: `record ${id}:${error.message.slice(prefix.length)}` }
 }

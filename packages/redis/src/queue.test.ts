@@ -173,6 +173,38 @@ describe('a batch on a BullMQ queue', () => {
     await collector.finish()
   }, 20_000)
 
+  it('stops one record from the viewer: a waiting one off the queue, a running one at its worker; the rest go on', async () => {
+    const { redis, sim } = await setUp({ tokensPerSecond: 40 })
+    await worker(redis.url, sim, 1)
+    const collector = await batch(redis.url, 'stop-one')
+    const answers: Record<string, boolean> = {}
+    const lines: RecordResult[] = []
+    const stopped: string[] = []
+    for await (const item of collector.collect(entries(4))) {
+      if (item.type === 'result') lines.push(item.line)
+      else if (item.type === 'event' && item.event.type === 'record-start' && answers.running === undefined) {
+        const running = item.event.recordId
+        const waiting = ['q0', 'q1', 'q2', 'q3'].filter((id) => id !== running).at(-1)!
+        answers.unknown = collector.abortRecord('q9', 'from the test')
+        answers.running = collector.abortRecord(running, 'from the test')
+        answers.waiting = collector.abortRecord(waiting, 'from the test')
+        answers.ids = true
+        stopped.push(running, waiting)
+      }
+    }
+    expect(answers).toEqual({ unknown: false, running: true, waiting: true, ids: true })
+    expect(lines.map((line) => line.id).sort()).toEqual(['q0', 'q1', 'q2', 'q3'])
+    for (const line of lines) {
+      if (stopped.includes(line.id)) {
+        expect(line.error?.code, line.id).toBe('SPOUT_ABORTED')
+        expect(line.error?.message).toBe(`record ${line.id}: aborted: from the test`)
+      } else expect(line.error, line.id).toBeUndefined()
+    }
+    // The waiting one was never generated; the running one was cut at the server.
+    expect(sim.counters.byPath['/api/generate']).toBe(3)
+    await collector.finish()
+  })
+
   it('gives a record BullMQ failed (its worker could not run it) a failed line, once', async () => {
     const { redis, sim } = await setUp()
     const broken: SpoutPlugin = {

@@ -80,16 +80,16 @@ export async function runOnQueue(options: PipelineOptions, settings: QueueRunSet
     model: options.model,
     host: redis.displayRedisUrl(settings.url),
   }
+  let batch: QueueBatch | undefined
   // A viewer's stop-job stops collecting as Ctrl-C does (what is queued stays queued for --resume);
-  // its records run on other processes' workers, so stop-record finds none here.
+  // stop-record takes a waiting record off the queue, or has its worker abort it.
   const control: JobControl = {
     stopJob: (reason) => controller.abort({ code: 'SPOUT_ABORTED', message: `job stopped: ${reason}` }),
-    abortRecord: () => false,
+    abortRecord: (recordId, reason) => batch?.abortRecord(recordId, reason) ?? false,
   }
   const context: PluginContext = { signal: controller.signal, job, logger, control }
   const onError = (error: Error) => settings.warn(error.message)
   const workers: QueueWorker[] = []
-  let batch: QueueBatch | undefined
   try {
     batch = await openBatch(redis, options, settings, job, workers, onError)
     const here =
