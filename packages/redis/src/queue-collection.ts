@@ -2,7 +2,6 @@
 // out at a time), the workers' lines and events come back on the batch's streams, and a sweep gives
 // failed jobs their line and queues again the records Redis lost.
 import type { InputRecord, RecordResult, SpoutEvent } from '@spout/core'
-import { blankResult } from '@spout/core/plugin'
 import { Job, type Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import {
@@ -13,6 +12,7 @@ import {
   type StreamReading,
 } from './batch-streams.ts'
 import { RedisError } from './errors.ts'
+import { failedLine } from './failed-line.ts'
 import {
   type BatchSpec,
   type batchKeys,
@@ -166,6 +166,9 @@ export class Collection {
   async #abort(id: string, pending: Pending, reason: string): Promise<void> {
     const { queue, writer, keys, spec } = this.#parts
     const job = await Job.fromId<RecordJobData, string>(queue, pending.jobId)
+    const state = await job?.getState()
+    // Ended already: its line (or the sweep's) is on its way.
+    if (state === 'completed' || state === 'failed') return
     // A job a worker holds is locked: `remove` refuses it.
     const removed =
       job !== undefined &&
@@ -379,21 +382,5 @@ export class Collection {
         }
       } else pending.missingSince = undefined
     }
-  }
-}
-
-/** The failed line of a record ended here: BullMQ gave up on it, or a viewer stopped it while it waited. */
-function failedLine(
-  spec: BatchSpec,
-  id: string,
-  record: InputRecord,
-  code: 'SPOUT_QUEUE_JOB_FAILED' | 'SPOUT_ABORTED',
-  reason: string,
-): RecordResult {
-  const now = new Date().toISOString()
-  return {
-    ...blankResult(id, record, spec.model, 'queue', now),
-    ended_at: now,
-    error: { code, message: `record ${id}: ${reason}` },
   }
 }
