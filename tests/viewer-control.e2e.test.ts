@@ -2,6 +2,7 @@
 // --broadcast` against the simulator, and a real Chromium. Queued rows show before they start; a page
 // without the token has no buttons; a page with it stops one running record, one queued record and
 // then the whole job; the run exits 130 with those records SPOUT_ABORTED, and a resume runs them.
+// A staged run takes the same: a record named <stage>:<id> is stopped at its stage, then the run.
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
@@ -30,6 +31,8 @@ describe('stopping from the viewer (Chromium, spout run --broadcast, hub control
   const openViewer = (query: string) => setup.openViewer(`/${query}`, { width: 1280, height: 1600 })
 
   const row = (page: Page, id: string) => page.locator(`[data-record-id="${id}"]`)
+  /** A record's row in the list (a staged job shows its records in the stages panel too). */
+  const listed = (page: Page, id: string) => page.locator(`article[data-record-id="${id}"]`)
 
   it('stops a running record, a queued one and the job; the output is resumable', async () => {
     const input = join(setup.directory, 'questions.jsonl')
@@ -88,6 +91,62 @@ describe('stopping from the viewer (Chromium, spout run --broadcast, hub control
     expect(final.map((line) => line.id).sort()).toEqual(ids)
     for (const line of final) expect(line.error).toBeUndefined()
     expect(final.find((line) => line.id === 'r2')?.response).toBe(byId.get('r2')?.response)
+    expect(setup.errors).toEqual([])
+  }, 240_000)
+
+  it('stops a staged record at its stage and then the staged run; a resume completes it', async () => {
+    const config = join(setup.directory, 'staged.config.mjs')
+    const input = join(setup.directory, 'topics.jsonl')
+    const output = join(setup.directory, 'staged.jsonl')
+    await writeFile(
+      config,
+      `export default {
+  model: 'llama3.2',
+  stages: [
+    { name: 'teacher', template: 'A question about {{input.topic}} [sim:tokens=5]', concurrency: 1 },
+    { name: 'student', template: 'Answer: {{teacher.response}} [sim:tokens=2000]', concurrency: 1 },
+  ],
+}
+`,
+    )
+    const topics = ['t1', 't2', 't3']
+    await writeFile(input, topics.map((id) => JSON.stringify({ id, topic: `topic ${id}` })).join('\n') + '\n')
+    const args = ['run', input, '--config', config, '-o', output, '--name', 'staged-control']
+    const run = spawnCli([...args, '--host', setup.simulators[0]!.url, '--broadcast', publishUrl(setup.hub)])
+
+    const controller = await openViewer(`?control=${controlToken}`)
+    // Records show as the viewer names them, <stage>:<id>: the student's t1 is stopped at the student.
+    const first = listed(controller, 'student:t1')
+    await first.and(controller.locator('[data-status="streaming"]')).waitFor({ timeout: 60_000 })
+    await first.getByRole('button', { name: 'Stop record student:t1' }).click()
+    await first.and(controller.locator('[data-status="failed"]')).waitFor({ timeout: 30_000 })
+    await listed(controller, 'student:t2')
+      .and(controller.locator('[data-status="streaming"]'))
+      .waitFor({ timeout: 60_000 })
+    await controller.getByRole('button', { name: 'Stop job' }).click()
+    await controller.getByRole('button', { name: 'Confirm stop' }).click()
+    const exit = await run.exited
+    expect(exit.code, exit.stderr).toBe(130)
+    expect(exit.stderr).toContain('a viewer stopped the job')
+
+    const read = async () =>
+      (await readFile(output, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Line & { error?: { stage?: string } })
+    const lines = await read()
+    const ids = lines.map((line) => line.id)
+    expect(new Set(ids).size).toBe(ids.length)
+    const stopped = lines.find((line) => line.id === 't1')
+    expect(stopped?.error).toMatchObject({ code: 'SPOUT_ABORTED', stage: 'student' })
+    expect(stopped?.error?.message).toMatch(/^record t1: aborted: from the viewer/)
+    expect(lines.find((line) => line.id === 't2')?.error?.code).toBe('SPOUT_ABORTED')
+
+    const resumed = await spawnCli([...args, '--host', setup.simulators[1]!.url, '--resume']).exited
+    expect(resumed.code, resumed.stderr).toBe(0)
+    const final = await read()
+    expect(final.map((line) => line.id).sort()).toEqual(topics)
+    for (const line of final) expect(line.error).toBeUndefined()
     expect(setup.errors).toEqual([])
   }, 240_000)
 })
