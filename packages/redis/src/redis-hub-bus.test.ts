@@ -31,7 +31,8 @@ class Viewer {
       else if (frame.type === 'hub-snapshot') {
         this.snapshots.push(frame)
         this.state = fromSnapshot(this.state, frame)
-      } else if (frame.type !== 'hub-error') this.#apply([frame])
+      } else if (frame.type !== 'hub-error' && (frame as { type: string }).type !== 'hub-control')
+        this.#apply([frame])
       for (const wake of this.#waiters.splice(0)) wake()
     })
   }
@@ -154,6 +155,33 @@ describe('redisHubBus: hubs that share their jobs through Redis', () => {
     }
     expect(onB.text('job-a', 'r2')).toBe(Array.from({ length: 40 }, (_, seq) => `job-a-2-${seq} `).join(''))
     expect(onA.text('job-b', 'r1')).toBe(Array.from({ length: 30 }, (_, seq) => `job-b-1-${seq} `).join(''))
+  })
+
+  it("passes a controlling viewer's command to the hub whose producer publishes the job", async () => {
+    const controlToken = 'c0ntrol'
+    const start = async () => {
+      const hub = await createHub({
+        port: 0,
+        controlToken,
+        bus: await redisHubBus({ url: redis.url, key: 'control' }),
+      })
+      hubs.push(hub)
+      return hub
+    }
+    const [hubA, hubB] = [await start(), await start()]
+    const events = jobEvents('job-s', 2, 5)
+    // The producer on hub A, still running its job (no job-end yet).
+    const producer = await publish(hubA, events.slice(0, -1))
+    const commands: unknown[] = []
+    producer.on('message', (data) => commands.push(JSON.parse(String(data))))
+    const onB = viewer(hubB, `?control=${controlToken}`)
+    await onB.waitFor(() => onB.state.jobs['job-s']?.records.length === 2, 'the job on hub B')
+    const stop = { type: 'control', action: 'stop-record', jobId: 'job-s', recordId: 'r1' }
+    onB.socket.send(JSON.stringify(stop))
+    const deadline = Date.now() + 10_000
+    while (commands.length === 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(commands).toEqual([stop])
   })
 
   it('gives a late joiner on another hub the snapshot, and resumes a viewer across hubs from its sequence', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { SpoutEvent } from '@spout/core/events'
+import { type ControlCommand, parseControlCommand, type SpoutEvent } from '@spout/core/events'
 import type { HubBus } from '@spout/ws-server'
 import type { Redis } from 'ioredis'
 import { displayRedisUrl, openRedis } from './connection.ts'
@@ -95,6 +95,8 @@ class RedisHubBus implements HubBus {
   #lastId = '0-0'
   #closed = false
   #reading: Promise<void> | undefined
+  /** The connection that listens for controlling viewers' commands (`listen`), on a channel of its own. */
+  #listener: Redis | undefined
 
   constructor(options: RedisHubBusOptions, key: string, hubId: string, writer: StampingRedis, reader: Redis) {
     this.hubId = hubId
@@ -144,10 +146,34 @@ class RedisHubBus implements HubBus {
     this.#reading = this.#follow(deliver)
   }
 
+  /** A controlling viewer's command, to every hub on this bus (pub/sub: not kept for hubs that start later). */
+  command(command: ControlCommand): void {
+    this.#writer.publish(`${this.#key}:control`, JSON.stringify(command)).catch((error: unknown) => {
+      if (!this.#closed) this.#report('SPOUT_REDIS_COMMAND', `cannot pass on a ${command.action}`, error)
+    })
+  }
+
+  async listen(take: (command: ControlCommand) => void): Promise<void> {
+    const listener = await openRedis(this.#options.url, 'spout-hub-control')
+    this.#listener = listener
+    listener.on('message', (_channel: string, message: string) => {
+      let value: unknown
+      try {
+        value = JSON.parse(message)
+      } catch {
+        return // not a hub's
+      }
+      const parsed = parseControlCommand(value)
+      if (parsed.ok) take(parsed.command)
+    })
+    await listener.subscribe(`${this.#key}:control`)
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return
     this.#flush() // what was published before close goes out before the writer quits
     this.#closed = true
+    this.#listener?.disconnect()
     this.#reader.disconnect() // ends a blocked XREAD at once
     await this.#reading
     await this.#writer.quit().catch(() => this.#writer.disconnect())

@@ -1,4 +1,4 @@
-import type { SpoutEvent } from '@spout/core/events'
+import type { ControlCommand, SpoutEvent } from '@spout/core/events'
 
 /**
  * What several hubs share so that a viewer on any of them sees the same jobs with the same
@@ -19,5 +19,12 @@ export interface HubBus {
    * that starts late knows the running jobs), then live. Resolves once the held events are delivered.
    */
   start(deliver: (events: SpoutEvent[]) => void): Promise<void>
+  /**
+   * Hands a controlling viewer's command to every hub on the bus: the one a producer of its job is
+   * connected to forwards it. Optional: without it a command reaches only this hub's producers.
+   */
+  command?(command: ControlCommand): void
+  /** Starts handing this hub the commands put on the bus (by any hub, this one included). */
+  listen?(take: (command: ControlCommand) => void): Promise<void>
   close(): Promise<void>
 }

@@ -1,4 +1,4 @@
-import type { HubControlFrame, HubErrorFrame, SpoutEvent } from '@spout/core/events'
+import type { ControlCommand, HubControlFrame, HubErrorFrame, SpoutEvent } from '@spout/core/events'
 import { parseControlCommand } from '@spout/core/events'
 import { WebSocket } from 'ws'
 import { tokenMatches } from './access.ts'
@@ -7,6 +7,7 @@ import type { ResolvedHubOptions } from './options.ts'
 // The control channel: a viewer that presented the hub's control token (`?control=T`) may stop a
 // job or one record. The hub forwards the command, as is, to the producer that publishes the job;
 // the producer (`broadcastSink`) aborts what it names. Off unless the hub has a `controlToken`.
+// With a bus, a command for a job no producer here publishes goes on the bus, to the hub that has it.
 
 /** Error codes of the `hub-error` frames a controlling viewer may get back. */
 export const controlErrorCodes = {
@@ -43,6 +44,12 @@ export class ControlChannel {
   /** Job id → the socket of the producer that last published an event of it. */
   readonly #producers = new Map<string, WebSocket>()
   readonly #watched = new WeakSet<WebSocket>()
+  /** Hands a command to the other hubs (a bus's `command`), when there are any. */
+  readonly #elsewhere: ((command: ControlCommand) => void) | undefined
+
+  constructor(elsewhere?: (command: ControlCommand) => void) {
+    this.#elsewhere = elsewhere
+  }
 
   /** Jobs known to have a producer connected here. */
   get jobs(): number {
@@ -79,15 +86,24 @@ export class ControlChannel {
     const parsed = parseControlCommand(value)
     if (!parsed.ok) return refusal(controlErrorCodes.invalid, `control message: ${parsed.message}`)
     const { command } = parsed
-    const producer = this.#producers.get(command.jobId)
-    if (!producer || producer.readyState !== WebSocket.OPEN) {
-      return refusal(
-        controlErrorCodes.noProducer,
-        `no producer of job ${command.jobId} is connected to this hub (it ended, or publishes through another hub)`,
-      )
+    if (this.forward(command)) return undefined
+    if (this.#elsewhere) {
+      // The hubs on the bus: the one with the job's producer forwards it (none says so when none has it).
+      this.#elsewhere(command)
+      return undefined
     }
+    return refusal(
+      controlErrorCodes.noProducer,
+      `no producer of job ${command.jobId} is connected to this hub (it ended, or publishes through another hub)`,
+    )
+  }
+
+  /** Sends a command to its job's producer when one is connected here; false when none is. */
+  forward(command: ControlCommand): boolean {
+    const producer = this.#producers.get(command.jobId)
+    if (!producer || producer.readyState !== WebSocket.OPEN) return false
     producer.send(JSON.stringify(command))
-    return undefined
+    return true
   }
 
   #forget(socket: WebSocket): void {

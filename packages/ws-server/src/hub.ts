@@ -64,7 +64,7 @@ class HubServer implements Hub {
   readonly #metrics = new HubMetrics()
   readonly #fanOut: ViewerFanOut
   readonly #intake: ProducerIntake
-  readonly #control = new ControlChannel()
+  readonly #control: ControlChannel
   readonly #routes: HubRoutesContext
   readonly #flushes: TickThrottle
   readonly #http: Server
@@ -79,6 +79,12 @@ class HubServer implements Hub {
   constructor(options: ResolvedHubOptions) {
     this.#options = options
     this.hubId = options.bus?.hubId ?? randomUUID()
+    const bus = options.bus
+    this.#control = new ControlChannel(
+      bus?.command && bus.listen && options.controlToken !== undefined
+        ? (command) => bus.command?.(command)
+        : undefined,
+    )
     this.#store = new JobStore(options)
     this.#fanOut = new ViewerFanOut(options, this.#metrics)
     this.#intake = new ProducerIntake(this.#metrics, options.maxInvalidFrames, (events, producer) => {
@@ -142,6 +148,9 @@ class HubServer implements Hub {
     // With a bus, the hub first learns what the bus holds, so its first viewer sees every job.
     await this.#options.bus?.start((events) => this.#deliver(events))
     try {
+      // Commands from controlling viewers on any hub of the bus, for this hub's producers (with a control token only).
+      if (this.#options.controlToken !== undefined)
+        await this.#options.bus?.listen?.((command) => this.#control.forward(command))
       await this.#listen()
     } catch (error) {
       await this.#options.bus?.close()
