@@ -27,6 +27,7 @@ import {
 } from './support/latency-probe.ts'
 import {
   frameGaps,
+  longTraceTasks,
   rendererCpuSeconds,
   startPageMetrics,
   startProfile,
@@ -108,7 +109,8 @@ describe('token → DOM latency in Chromium', () => {
         expect(result.ok).toBe(records)
         await page.locator('.job-view [data-job-status="done"]').waitFor()
         if (profiler) await profiler.save(`${process.env.SPOUT_LATENCY_PROFILE}-${viewers}.cpuprofile`)
-        if (tracer) await tracer.save(`${process.env.SPOUT_LATENCY_TRACE}-${viewers}.json`)
+        const tracePath = `${process.env.SPOUT_LATENCY_TRACE}-${viewers}.json`
+        if (tracer) await tracer.save(tracePath)
         const pageWork = await metrics.read()
         const offsets = { page: await clockOffset(page), date: dateClockOffset() }
         const probe = (await page.evaluate('window.__latency')) as ProbeRecord
@@ -149,6 +151,9 @@ describe('token → DOM latency in Chromium', () => {
         console.info(`[viewer latency] ${JSON.stringify(report)}`)
         // Where the long tasks came from: the long animation frames and their longest scripts.
         console.info(`[viewer latency long frames] ${JSON.stringify(probe.longFrames)}`)
+        // With a trace: each long task's wall time against the main thread's CPU time in it.
+        if (tracer)
+          console.info(`[viewer latency traced tasks] ${JSON.stringify(await longTraceTasks(tracePath))}`)
         // A measurement: the numbers are reported. What must hold whatever the load: the page showed
         // tokens as they came (some into rows already in view) and raised no error.
         expect(stages.all.n).toBeGreaterThan(0)

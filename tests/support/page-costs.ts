@@ -1,7 +1,7 @@
 // What the page costs and what the machine's load does, next to the viewer-latency e2e's timings:
 // a CPU profile of the page, Chromium's counters, the renderer's CPU time, timer lateness, frame gaps.
 import { readdirSync, readFileSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import type { Page } from 'playwright-core'
 
 /** A CPU profile of the page (Chrome DevTools Protocol), saved where `save` says: open it in DevTools. */
@@ -48,6 +48,52 @@ export async function startTrace(page: Page): Promise<{ save: (path: string) => 
       await session.detach()
     },
   }
+}
+
+interface TraceEvent {
+  name: string
+  ph: string
+  ts: number
+  dur?: number
+  tdur?: number
+  pid: number
+  tid: number
+}
+
+/**
+ * The page's main-thread tasks of at least `thresholdMs` in a trace saved by {@link startTrace}: when
+ * each started (ms from the first hub frame the page received in the trace), its wall time and the
+ * thread's own CPU time in it. A long task with little CPU time is the thread waiting for a core.
+ */
+export async function longTraceTasks(
+  path: string,
+  thresholdMs = 50,
+): Promise<Array<{ at: number; wallMs: number; cpuMs: number }>> {
+  const trace = JSON.parse(await readFile(path, 'utf8')) as { traceEvents: TraceEvent[] }
+  const events = trace.traceEvents
+  // The page's main thread: the one that ran the most script.
+  const calls = new Map<string, number>()
+  for (const event of events) {
+    if (event.name !== 'FunctionCall') continue
+    const thread = `${event.pid}:${event.tid}`
+    calls.set(thread, (calls.get(thread) ?? 0) + 1)
+  }
+  const main = [...calls].sort((a, b) => b[1] - a[1])[0]?.[0]
+  const received = events.filter((event) => event.name === 'WebSocketReceive').map((event) => event.ts)
+  const origin = Math.min(...received)
+  return events
+    .filter(
+      (event) =>
+        event.name === 'ThreadControllerImpl::RunTask' &&
+        `${event.pid}:${event.tid}` === main &&
+        (event.dur ?? 0) >= thresholdMs * 1000,
+    )
+    .sort((a, b) => a.ts - b.ts)
+    .map((event) => ({
+      at: Math.round((event.ts - origin) / 1000),
+      wallMs: Math.round((event.dur ?? 0) / 100) / 10,
+      cpuMs: Math.round((event.tdur ?? 0) / 100) / 10,
+    }))
 }
 
 /** Chromium's counters for the page (layouts, style recalculations, time in tasks, script, layout). */
