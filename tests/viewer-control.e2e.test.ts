@@ -2,7 +2,8 @@
 // --broadcast` against the simulator, and a real Chromium. Queued rows show before they start; a page
 // without the token has no buttons; a page with it stops one running record, one queued record and
 // then the whole job; the run exits 130 with those records SPOUT_ABORTED, and a resume runs them.
-// A staged run takes the same: a record named <stage>:<id> is stopped at its stage, then the run.
+// A staged run takes the same: records named <stage>:<id>, running or queued, are stopped at their
+// stage, then the run.
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
@@ -118,6 +119,11 @@ describe('stopping from the viewer (Chromium, spout run --broadcast, hub control
     // Records show as the viewer names them, <stage>:<id>: the student's t1 is stopped at the student.
     const first = listed(controller, 'student:t1')
     await first.and(controller.locator('[data-status="streaming"]')).waitFor({ timeout: 60_000 })
+    // t3 waits for the student's one slot (read ahead, shown queued): stopped before it starts.
+    const waiting = listed(controller, 'student:t3')
+    await waiting.and(controller.locator('[data-status="queued"]')).waitFor({ timeout: 60_000 })
+    await waiting.getByRole('button', { name: 'Stop record student:t3' }).click()
+    await waiting.and(controller.locator('[data-status="failed"]')).waitFor({ timeout: 30_000 })
     await first.getByRole('button', { name: 'Stop record student:t1' }).click()
     await first.and(controller.locator('[data-status="failed"]')).waitFor({ timeout: 30_000 })
     await listed(controller, 'student:t2')
@@ -141,6 +147,13 @@ describe('stopping from the viewer (Chromium, spout run --broadcast, hub control
     expect(stopped?.error).toMatchObject({ code: 'SPOUT_ABORTED', stage: 'student' })
     expect(stopped?.error?.message).toMatch(/^record t1: aborted: from the viewer/)
     expect(lines.find((line) => line.id === 't2')?.error?.code).toBe('SPOUT_ABORTED')
+    expect(lines.find((line) => line.id === 't3')?.error).toMatchObject({
+      code: 'SPOUT_ABORTED',
+      stage: 'student',
+    })
+    expect(lines.find((line) => line.id === 't3')?.error?.message).toMatch(
+      /^record t3: aborted: from the viewer/,
+    )
 
     const resumed = await spawnCli([...args, '--host', setup.simulators[1]!.url, '--resume']).exited
     expect(resumed.code, resumed.stderr).toBe(0)

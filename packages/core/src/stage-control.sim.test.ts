@@ -19,14 +19,17 @@ const topics = Array.from({ length: 6 }, (_, index) => ({
 async function run(
   output: string,
   onStart: (recordId: string, context: PluginContext) => void,
+  onQueued: (recordId: string, stage: string | undefined, context: PluginContext) => void = () => {},
 ): Promise<{ summary: JobSummary; lines: StagedLine[] }> {
   const { client } = await simulators.server({ numParallel: 4, tokensPerSecond: 200 })
   const summary = await runStages({
     input: topics,
     output,
+    readAhead: 4,
     plugins: [
       eventSink((event, context) => {
         if (event.type === 'record-start') onStart(event.recordId, context)
+        else if (event.type === 'record-queued') onQueued(event.recordId, event.stage, context)
       }),
     ],
     stages: [
@@ -68,6 +71,32 @@ describe('a staged run under control', () => {
     for (const line of lines.filter((each) => each.id !== 't2')) expect(line.error).toBeUndefined()
     expect(summary).toMatchObject({ ok: 5, failed: 1 })
     expect(summary.interrupted).toBeUndefined()
+  })
+
+  it("shows a stage's waiting records as queued, <stage>:<id>, and stops one before it starts", async () => {
+    const queued: string[] = []
+    const answers: boolean[] = []
+    let stopped: string | undefined
+    const { lines } = await run(
+      join(simulators.directory, 'queued.jsonl'),
+      () => {},
+      (recordId, stage, context) => {
+        queued.push(`${stage} ${recordId}`)
+        if (stopped === undefined && stage === 'student') {
+          stopped = recordId.slice('student:'.length)
+          // As a viewer's stop comes: after the event, while the record waits in the stage's window.
+          setImmediate(() => answers.push(context.control!.abortRecord(recordId, 'while it waited')))
+        }
+      },
+    )
+    expect(
+      queued.some((entry) => /^student student:t\d$/.test(entry)),
+      queued.join(', '),
+    ).toBe(true)
+    expect(answers).toEqual([true])
+    const line = lines.find((each) => each.id === stopped)!
+    expect(line.error).toMatchObject({ code: 'SPOUT_ABORTED', stage: 'student' })
+    expect(line.error!.message).toBe(`record ${stopped}: aborted: while it waited`)
   })
 
   it('stops the whole run as an abort of its signal does: interrupted, every final id at most once', async () => {

@@ -64,6 +64,12 @@ export interface StagesOptions {
    * stage's `concurrency`, at least 8.
    */
   queueSize?: number
+  /**
+   * Records each stage takes ahead of its free slots, at most (as `runPipeline`'s `readAhead`):
+   * observers see them waiting (`record-queued`, `<stage>:<id>`), and `context.control` can stop
+   * them before they start. Default 0.
+   */
+  readAhead?: number
   /** Keep what `output` and the stage files hold; ask no stage again for a result written there. */
   resume?: boolean
   /** Observers: they get one job-start and job-end, and every stage's record events (with `stage`). */

@@ -151,6 +151,7 @@ class StagedRun {
           input: index === 0 ? this.#source() : this.#channels[index]!,
           idField: 'id',
           concurrency: stage.concurrency ?? 1,
+          ...(this.#options.readAhead ? { readAhead: this.#options.readAhead } : {}),
           name: `${this.#job.name}:${stage.name}`,
           jobId: this.#job.jobId,
           signal: this.#controller.signal,
@@ -293,6 +294,10 @@ class StagedRun {
     const observers = this.#observers
     const id = (recordId: string) => `${stage.name}:${recordId}`
     const plugin: SpoutPlugin = { name: `stage-${stage.name}-events` }
+    if (observers.has('recordQueued')) {
+      plugin.recordQueued = (event) =>
+        observers.hookParallel('recordQueued', { ...event, recordId: id(event.recordId), stage: stage.name })
+    }
     if (observers.has('recordStart')) {
       plugin.recordStart = (event) =>
         observers.hookParallel('recordStart', { ...event, recordId: id(event.recordId), stage: stage.name })

@@ -65,6 +65,8 @@ export async function runStagesCommand(
         output: outputPath ?? io.stdout,
         ...(outputPath ? { stageDirectory: stageDirectoryOf(outputPath) } : {}),
         resume: flags.resume === true,
+        // Watched live, each stage shows the records waiting for it (and a viewer can stop them).
+        readAhead: parseInteger(flags.readAhead ?? (flags.broadcast ? 16 : 0), '--read-ahead', 0),
         ...(config.idField || flags.idField ? { idField: flags.idField ?? config.idField } : {}),
         ...(total === undefined ? {} : { total }),
         name: flags.name ?? (source.path ? basename(source.path) : 'stdin'),

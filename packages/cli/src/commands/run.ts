@@ -130,7 +130,7 @@ function liveOptions(command: Command): Command {
     .option('--token <token>', 'producer token for --broadcast (default: $SPOUT_TOKEN)')
     .option(
       '--read-ahead <n>',
-      'input records read before a slot is free for them, shown as queued in the viewer (default: 16 with --broadcast, else 0)',
+      'input records read before a slot is free for them (per stage in a staged run), shown as queued in the viewer (default: 16 with --broadcast, else 0)',
     )
     .option('--name <name>', 'job name shown in the viewer (default: the input file name)')
     .option('-q, --quiet', 'print nothing but fatal errors (failed records are in the output; exit code 1)')
