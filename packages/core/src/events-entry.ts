@@ -2,7 +2,7 @@
 
 export type { Backoff } from './backoff.ts'
 export { backoffDelay } from './backoff.ts'
-export { jobResync, recordEndEvent } from './event-builders.ts'
+export { jobResync, recordEndEvent, recordQueuedEvent } from './event-builders.ts'
 export type { ParseEventResult } from './event-schema.ts'
 export { parseEvent, spoutEventSchema } from './event-schema.ts'
 export type {

@@ -34,6 +34,8 @@ export type CollectedItem =
   | { type: 'event'; event: SpoutEvent }
   | { type: 'result'; line: RecordResult }
   | { type: 'duplicate'; id: string }
+  /** A record put on the queue (it waits there for a worker). */
+  | { type: 'queued'; id: string }
 
 /** What a {@link Collection} works with: the batch's settings and its Redis connections. */
 export interface CollectionParts {
@@ -274,6 +276,7 @@ export class Collection {
       const jobId = recordJobId(this.#parts.spec.runId, entry.id)
       this.#pending.set(entry.id, { record: entry.record, jobId })
       batch.push(this.#job(entry.id, entry.record, jobId))
+      this.#push({ type: 'queued', id: entry.id })
       if (batch.length >= 100) await flush()
       while (this.#pending.size >= window && !this.#stopped) {
         await flush()

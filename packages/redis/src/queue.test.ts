@@ -59,16 +59,18 @@ async function collectAll(
   collector: QueueBatch,
   count: number,
   during?: (lines: RecordResult[]) => Promise<void> | void,
-): Promise<{ lines: RecordResult[]; events: SpoutEvent[] }> {
+): Promise<{ lines: RecordResult[]; events: SpoutEvent[]; queued: string[] }> {
   const lines: RecordResult[] = []
   const events: SpoutEvent[] = []
+  const queued: string[] = []
   for await (const item of collector.collect(entries(count)) as AsyncIterable<CollectedItem>) {
     if (item.type === 'result') {
       lines.push(item.line)
       await during?.(lines)
     } else if (item.type === 'event') events.push(item.event)
+    else if (item.type === 'queued') queued.push(item.id)
   }
-  return { lines, events }
+  return { lines, events, queued }
 }
 
 function expectEachIdOnce(lines: RecordResult[], count: number, sim: Simulator): void {
@@ -91,8 +93,10 @@ describe('a batch on a BullMQ queue', () => {
     const { redis, sim } = await setUp()
     const [first, second] = [await worker(redis.url, sim), await worker(redis.url, sim)]
     const collector = await batch(redis.url, 'two-workers')
-    const { lines, events } = await collectAll(collector, 60)
+    const { lines, events, queued } = await collectAll(collector, 60)
     expectEachIdOnce(lines, 60, sim)
+    // Each record was announced once as it went on the queue (the viewer's queued rows).
+    expect(queued).toEqual(entries(60).map((entry) => entry.id))
     expect(first.completed).toBeGreaterThan(0)
     expect(second.completed).toBeGreaterThan(0)
     expect(first.completed + second.completed).toBe(60)

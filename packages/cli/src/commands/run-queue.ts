@@ -14,7 +14,7 @@ import {
   SpoutError,
   type SpoutPlugin,
 } from '@spout/core'
-import type { JobStartEvent } from '@spout/core/events'
+import { type JobStartEvent, recordQueuedEvent } from '@spout/core/events'
 import { blankResult } from '@spout/core/plugin'
 import { CliError } from '../cli-error.ts'
 import { lineError } from '../input-line-error.ts'
@@ -40,7 +40,7 @@ export interface QueueRunSettings {
   importRedis?: () => Promise<RedisPackage>
 }
 
-type ParallelHook = 'jobStart' | 'recordStart' | 'writeChunk' | 'recordEnd' | 'jobEnd'
+type ParallelHook = 'jobStart' | 'recordQueued' | 'recordStart' | 'writeChunk' | 'recordEnd' | 'jobEnd'
 
 /** Calls one parallel hook of every plugin, together, as the pipeline does. */
 async function callHook(plugins: SpoutPlugin[], hook: ParallelHook, value: unknown, context: PluginContext) {
@@ -108,6 +108,8 @@ export async function runOnQueue(options: PipelineOptions, settings: QueueRunSet
     const entries = queueEntries(options, recordEnd)
     for await (const item of batch.collect(entries, controller.signal)) {
       if (item.type === 'result') await recordEnd(item.line)
+      else if (item.type === 'queued')
+        await callHook(plugins, 'recordQueued', recordQueuedEvent(job.jobId, item.id), context)
       else if (item.type === 'duplicate')
         logger.warn(`record id ${item.id} appears again in the input: the queue runs each id once`)
       else if (item.event.type === 'record-start') await callHook(plugins, 'recordStart', item.event, context)
