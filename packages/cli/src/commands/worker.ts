@@ -55,6 +55,7 @@ export function registerWorker(program: Command, context: CommandContext): void 
 The batch's model, prompt template, system prompt and request options come from the \`spout run --queue\`
 that queued it; prompt-shaping plugins must be given to the workers (--plugin, or their config).
 A worker killed at any moment loses nothing: its records go to another worker once their lock runs out.
+A viewer's Stop on a record this worker runs (a hub with a control token) aborts it here: SPOUT_ABORTED.
 
 Examples:
   $ spout worker --queue redis://10.0.0.5:6379/0
