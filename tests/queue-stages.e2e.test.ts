@@ -78,6 +78,7 @@ describe('a staged run across spout worker processes', () => {
     const collector = collect(false)
     while ((await lines(output)).length < 6) await delay(30)
     first.child.kill('SIGKILL')
+    const killedAt = Date.now()
     proxy.round = 1 // requests from here on are after the worker's kill
     startWorker()
     while ((await lines(output)).length < 14) await delay(30)
@@ -124,14 +125,26 @@ describe('a staged run across spout worker processes', () => {
       expect(ids.length, stage).toBe(count)
     }
     // Every request was made. Those made again after the worker's kill, having been made before it,
-    // were in flight at the kill: at most the killed worker's slots (2 in each of the 3 stages).
+    // were in flight at the kill (a request still open then, or one whose line the worker had not yet
+    // handed back: ended within a second before the kill), and there are at most the killed worker's
+    // slots of them (2 in each of the 3 stages).
     const rounds = new Map<string, number[]>()
     for (const request of proxy.requests)
       rounds.set(request.prompt, [...(rounds.get(request.prompt) ?? []), request.round])
     expect(rounds.size).toBe(topics.length * 5)
-    const afterKill = [...rounds.values()].filter(
-      (seen) => seen[0] === 0 && seen.some((round) => round > 0),
-    ).length
+    const againAfterKill = [...rounds.entries()]
+      .filter(([, seen]) => seen[0] === 0 && seen.some((round) => round > 0))
+      .map(([prompt]) => prompt)
+    const inFlightAtKill = (prompt: string) =>
+      proxy.requests.some(
+        (request) =>
+          request.prompt === prompt &&
+          request.round === 0 &&
+          (request.endedAt === undefined || request.endedAt > killedAt - 1000),
+      )
+    expect(proxy.requests.filter((request) => request.completed && request.endedAt === undefined)).toEqual([])
+    expect(againAfterKill.filter((prompt) => !inFlightAtKill(prompt))).toEqual([])
+    const afterKill = againAfterKill.length
     // The resumed run asks each record it needs once: the lines already back are taken, not asked again.
     const twiceOnResume = [...rounds.values()].filter(
       (seen) => seen.filter((round) => round === 2).length > 1,

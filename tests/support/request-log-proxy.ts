@@ -16,6 +16,8 @@ export interface LoggedRequest {
   round: number
   /** The whole reply, up to the `done: true` object, reached the client. */
   completed: boolean
+  /** When the exchange ended (`Date.now()`): the reply sent, or the connection closed. */
+  endedAt?: number
 }
 
 /** An HTTP proxy in front of the simulator that logs every generation request by prompt. */
@@ -90,6 +92,7 @@ export async function startRequestLogProxy(target: string): Promise<RequestLogPr
     )
     upstreamRequest.on('error', () => outgoing.destroy())
     outgoing.on('close', () => {
+      if (logged) logged.endedAt = Date.now()
       if (!outgoing.writableFinished) upstreamRequest.destroy()
     })
     upstreamRequest.end(body)
