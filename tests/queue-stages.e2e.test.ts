@@ -8,7 +8,7 @@ import { expectedResponse, type Simulator, startSimulator } from '@spout/ollama-
 import { type RedisServer, startRedisServer } from '@spout/redis/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CliRun, spawnCli } from './support/cli.ts'
-import { type RequestLogProxy, startRequestLogProxy } from './support/request-log-proxy.ts'
+import { askedAround, type RequestLogProxy, startRequestLogProxy } from './support/request-log-proxy.ts'
 import { makeTempDir } from './support/temp-dir.ts'
 import { delay } from './support/wait.ts'
 
@@ -135,13 +135,7 @@ describe('a staged run across spout worker processes', () => {
     const againAfterKill = [...rounds.entries()]
       .filter(([, seen]) => seen[0] === 0 && seen.some((round) => round > 0))
       .map(([prompt]) => prompt)
-    const inFlightAtKill = (prompt: string) =>
-      proxy.requests.some(
-        (request) =>
-          request.prompt === prompt &&
-          request.round === 0 &&
-          (request.endedAt === undefined || request.endedAt > killedAt - 1000),
-      )
+    const inFlightAtKill = (prompt: string) => askedAround(proxy.requests, prompt, killedAt)
     expect(proxy.requests.filter((request) => request.completed && request.endedAt === undefined)).toEqual([])
     expect(againAfterKill.filter((prompt) => !inFlightAtKill(prompt))).toEqual([])
     const afterKill = againAfterKill.length

@@ -12,7 +12,7 @@ import { createHub, type Hub } from '@spout/ws-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CliRun, spawnCli } from './support/cli.ts'
 import { TestViewer } from './support/hub-clients.ts'
-import { type RequestLogProxy, startRequestLogProxy } from './support/request-log-proxy.ts'
+import { askedAround, type RequestLogProxy, startRequestLogProxy } from './support/request-log-proxy.ts'
 import { seededRandom, testSeed } from './support/seeded-random.ts'
 import { makeTempDir } from './support/temp-dir.ts'
 import { delay, until } from './support/wait.ts'
@@ -103,16 +103,20 @@ describe('spout run --queue with spout worker processes', () => {
     // Three kills at random points of the batch, each of a random live worker; a new one replaces it.
     const killAt = [random.integer(10, 30), random.integer(35, 55), random.integer(60, 75)]
     let kills = 0
+    /** When each worker was killed, and when Redis crashed. */
+    const cuts: number[] = []
     for (const mark of killAt) {
       while ((await lineCount(output)) < mark) await delay(30)
       const victim = live.splice(random.integer(0, live.length - 1), 1)[0]!
       victim.child.kill('SIGKILL')
+      cuts.push(Date.now())
       kills += 1
       await delay(random.integer(0, 400))
       live.push(startWorker())
     }
     // Then Redis dies (SIGKILL) and comes back from its append-only file.
     while ((await lineCount(output)) < 85) await delay(30)
+    cuts.push(Date.now())
     await redis.restart({ crash: true })
 
     const exit = await collector.exited
@@ -139,6 +143,10 @@ describe('spout run --queue with spout worker processes', () => {
     for (let index = 0; index < records; index++)
       expect(asked.get(prompt(index)), prompt(index)).toBeGreaterThanOrEqual(1)
     const again = [...asked.values()].reduce((sum, count) => sum + count - 1, 0)
+    // Each record asked for twice was in flight at a kill or at the crash.
+    const requests = proxies.flatMap((proxy) => proxy.requests)
+    const twice = [...asked].filter(([, count]) => count > 1).map(([asked]) => asked)
+    expect(twice.filter((asked) => !cuts.some((cut) => askedAround(requests, asked, cut)))).toEqual([])
     console.log(`queue kill test: ${kills} kills, ${again} records generated again`)
     expect(again).toBeGreaterThan(0)
     // At most what the killed workers held, plus what all live workers held at the crash.

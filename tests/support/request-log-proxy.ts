@@ -16,6 +16,8 @@ export interface LoggedRequest {
   round: number
   /** The whole reply, up to the `done: true` object, reached the client. */
   completed: boolean
+  /** When the request arrived (`Date.now()`). */
+  startedAt: number
   /** When the exchange ended (`Date.now()`): the reply sent, or the connection closed. */
   endedAt?: number
 }
@@ -58,7 +60,7 @@ export async function startRequestLogProxy(target: string): Promise<RequestLogPr
     const path = (incoming.url ?? '/').split('?')[0]!
     const logged: LoggedRequest | undefined =
       path === '/api/generate' || path === '/api/chat'
-        ? { path, prompt: promptOf(path, body), round: proxy.round, completed: false }
+        ? { path, prompt: promptOf(path, body), round: proxy.round, completed: false, startedAt: Date.now() }
         : undefined
     if (logged) requests.push(logged)
     const headers: OutgoingHttpHeaders = { ...incoming.headers, host: upstream.host }
@@ -121,4 +123,22 @@ export async function startRequestLogProxy(target: string): Promise<RequestLogPr
         server.closeAllConnections()
       }),
   }
+}
+
+/**
+ * Whether a request for `prompt` was in flight at `time`: it had arrived, and had not ended more than
+ * `graceMs` before (a reply just sent whose line its worker had not handed back yet still counts).
+ */
+export function askedAround(
+  requests: readonly LoggedRequest[],
+  prompt: string,
+  time: number,
+  graceMs = 1000,
+): boolean {
+  return requests.some(
+    (request) =>
+      request.prompt === prompt &&
+      request.startedAt <= time &&
+      (request.endedAt === undefined || request.endedAt > time - graceMs),
+  )
 }
