@@ -20,7 +20,16 @@ const prompt = (id: string) => `question ${id} [sim:tokens=${id === 'r2' ? 5 : 2
 interface Line {
   id: string
   response: string
-  error?: { code: string; message: string }
+  /** `stage`: where a staged run's record ended. */
+  error?: { code: string; message: string; stage?: string }
+}
+
+/** The output's lines, parsed. */
+async function readOutput(path: string): Promise<Line[]> {
+  return (await readFile(path, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Line)
 }
 
 describe('stopping from the viewer (Chromium, spout run --broadcast, hub control channel)', () => {
@@ -71,10 +80,7 @@ describe('stopping from the viewer (Chromium, spout run --broadcast, hub control
     await controller.locator('.job-view-head .badge--interrupted').waitFor({ timeout: 30_000 })
 
     // Every record read has its line; what was stopped is SPOUT_ABORTED; r2 had finished.
-    const lines = (await readFile(output, 'utf8'))
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as Line)
+    const lines = await readOutput(output)
     expect(lines.map((line) => line.id).sort()).toEqual(ids)
     const byId = new Map(lines.map((line) => [line.id, line]))
     expect(byId.get('r2')?.error).toBeUndefined()
@@ -85,10 +91,7 @@ describe('stopping from the viewer (Chromium, spout run --broadcast, hub control
     // A resume runs the stopped records again, and only them.
     const resumed = await spawnCli([...args, '--host', setup.simulators[1]!.url, '--resume']).exited
     expect(resumed.code, resumed.stderr).toBe(0)
-    const final = (await readFile(output, 'utf8'))
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as Line)
+    const final = await readOutput(output)
     expect(final.map((line) => line.id).sort()).toEqual(ids)
     for (const line of final) expect(line.error).toBeUndefined()
     expect(final.find((line) => line.id === 'r2')?.response).toBe(byId.get('r2')?.response)
@@ -135,12 +138,7 @@ describe('stopping from the viewer (Chromium, spout run --broadcast, hub control
     expect(exit.code, exit.stderr).toBe(130)
     expect(exit.stderr).toContain('a viewer stopped the job')
 
-    const read = async () =>
-      (await readFile(output, 'utf8'))
-        .trim()
-        .split('\n')
-        .map((line) => JSON.parse(line) as Line & { error?: { stage?: string } })
-    const lines = await read()
+    const lines = await readOutput(output)
     const ids = lines.map((line) => line.id)
     expect(new Set(ids).size).toBe(ids.length)
     const stopped = lines.find((line) => line.id === 't1')
@@ -157,7 +155,7 @@ describe('stopping from the viewer (Chromium, spout run --broadcast, hub control
 
     const resumed = await spawnCli([...args, '--host', setup.simulators[1]!.url, '--resume']).exited
     expect(resumed.code, resumed.stderr).toBe(0)
-    const final = await read()
+    const final = await readOutput(output)
     expect(final.map((line) => line.id).sort()).toEqual(topics)
     for (const line of final) expect(line.error).toBeUndefined()
     expect(setup.errors).toEqual([])

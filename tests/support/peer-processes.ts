@@ -59,8 +59,10 @@ export function startSimulatorProcess(options: {
   ])
 }
 
-/** A hub with its defaults serving the built viewer, on a free port. */
-/** A hub in a process of its own; `options` are more of `createHub`'s (JSON: no functions). */
+/**
+ * A hub in a process of its own serving the built viewer, on a free port; `options` are more of
+ * `createHub`'s (JSON: no functions).
+ */
 export function startHubProcess(options: Record<string, unknown> = {}): Promise<PeerProcess> {
   const hubModule = built('packages/ws-server/dist/index.js')
   const script = `

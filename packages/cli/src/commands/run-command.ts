@@ -26,7 +26,7 @@ import { runDisplayed, runExitCode } from './run-exit.ts'
 import type { RunFlags } from './run-flags.ts'
 import { planRun, type RunPlan } from './run-plan.ts'
 import { runOnQueue } from './run-queue.ts'
-import { hubSink, modelDigests } from './run-shared.ts'
+import { hubSink, modelDigests, readAheadOf } from './run-shared.ts'
 import { runStagesCommand } from './run-stages.ts'
 import { openTarget, type RunTarget } from './run-target.ts'
 import { ServerWatch } from './server-watch.ts'
@@ -114,7 +114,7 @@ async function runBatch(batch: Batch): Promise<number> {
       request: plan.request,
       input: source.records(),
       // Records waiting for a slot show in the viewer as queued rows; without a viewer, none wait.
-      readAhead: parseInteger(flags.readAhead ?? (broadcast ? 16 : 0), '--read-ahead', 0),
+      readAhead: readAheadOf(flags),
       ...(plan.chat ? { endpoint: 'chat' as const } : {}),
       concurrency: plan.concurrency,
       ...(plan.retries === undefined ? {} : { retries: plan.retries }),

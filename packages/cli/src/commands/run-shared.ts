@@ -1,10 +1,12 @@
 // What `spout run` shares with and without stages (run-command.ts, run-stages.ts): the summary line,
-// the models' digests, the resume command and the hub's producer plugin.
+// the models' digests, the resume command, the hub's producer plugin and the read-ahead.
 import { digestTable, type JobSummary, type OllamaClient, type SpoutPlugin } from '@spout/core'
 import { broadcastSink } from '@spout/ws-server'
 import { CliError } from '../cli-error.ts'
 import { firstLine } from '../config.ts'
 import { formatCount, formatDuration, formatRate } from '../format.ts'
+import { parseInteger } from '../request-options.ts'
+import type { RunFlags } from './run-flags.ts'
 import { shellQuote } from './shared.ts'
 
 /** `spout: 98 ok, 2 failed, 3 skipped · 12,345 tokens · 35.2 tok/s · 1m 02s → out.jsonl` (cancelled: Ctrl-C) */
@@ -43,4 +45,9 @@ export function hubSink(address: string, token: string | undefined): SpoutPlugin
   } catch (error) {
     throw new CliError(`--broadcast ${address}: ${firstLine(error)}`, { cause: error })
   }
+}
+
+/** `--read-ahead`: records waiting for a slot (per stage), shown as queued; 16 when watched live, else 0. */
+export function readAheadOf(flags: Pick<RunFlags, 'readAhead' | 'broadcast'>): number {
+  return parseInteger(flags.readAhead ?? (flags.broadcast ? 16 : 0), '--read-ahead', 0)
 }

@@ -16,7 +16,7 @@ import { buildStages } from '../stage-config.ts'
 import { colorEnabled, createStyle, liveTerminal } from '../style.ts'
 import { runDisplayed, runExitCode } from './run-exit.ts'
 import type { RunFlags } from './run-flags.ts'
-import { hubSink } from './run-shared.ts'
+import { hubSink, readAheadOf } from './run-shared.ts'
 import { queuedBackend, stagesOnQueue } from './run-stages-queue.ts'
 import { abortOnInterrupt } from './shared.ts'
 import { StageTargets } from './stage-targets.ts'
@@ -66,7 +66,7 @@ export async function runStagesCommand(
         ...(outputPath ? { stageDirectory: stageDirectoryOf(outputPath) } : {}),
         resume: flags.resume === true,
         // Watched live, each stage shows the records waiting for it (and a viewer can stop them).
-        readAhead: parseInteger(flags.readAhead ?? (flags.broadcast ? 16 : 0), '--read-ahead', 0),
+        readAhead: readAheadOf(flags),
         ...(config.idField || flags.idField ? { idField: flags.idField ?? config.idField } : {}),
         ...(total === undefined ? {} : { total }),
         name: flags.name ?? (source.path ? basename(source.path) : 'stdin'),
