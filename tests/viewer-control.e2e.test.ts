@@ -6,9 +6,9 @@
 // stage, then the run.
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Page } from 'playwright-core'
+import type { Locator, Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { spawnCli } from './support/cli.ts'
+import { type CliRun, spawnCli } from './support/cli.ts'
 import { publishUrl } from './support/viewer-page.ts'
 import { useViewerSetup } from './support/viewer-setup.ts'
 
@@ -22,6 +22,22 @@ interface Line {
   response: string
   /** `stage`: where a staged run's record ended. */
   error?: { code: string; message: string; stage?: string }
+}
+
+/** Clicks a record's Stop and waits for the record to end failed. */
+async function stopRecord(page: Page, record: Locator, id: string): Promise<void> {
+  await record.getByRole('button', { name: `Stop record ${id}` }).click()
+  await record.and(page.locator('[data-status="failed"]')).waitFor({ timeout: 30_000 })
+}
+
+/** Stops the job (two clicks: stop, confirm) and waits for the run, which exits as after Ctrl-C. */
+async function stopJob(page: Page, run: CliRun): Promise<Awaited<CliRun['exited']>> {
+  await page.getByRole('button', { name: 'Stop job' }).click()
+  await page.getByRole('button', { name: 'Confirm stop' }).click()
+  const exit = await run.exited
+  expect(exit.code, exit.stderr).toBe(130)
+  expect(exit.stderr).toContain('a viewer stopped the job')
+  return exit
 }
 
 /** The output's lines, parsed. */
@@ -61,21 +77,15 @@ describe('stopping from the viewer (Chromium, spout run --broadcast, hub control
     const controller = await openViewer(`?control=${controlToken}`)
     await row(controller, 'r1').and(controller.locator('[data-status="streaming"]')).waitFor()
     // One running record: it ends failed (SPOUT_ABORTED) and the next queued record takes its slot.
-    await row(controller, 'r1').getByRole('button', { name: 'Stop record r1' }).click()
-    await row(controller, 'r1').and(controller.locator('[data-status="failed"]')).waitFor({ timeout: 30_000 })
+    await stopRecord(controller, row(controller, 'r1'), 'r1')
     expect(await row(controller, 'r1').locator('.record-error-code').textContent()).toBe('SPOUT_ABORTED')
     // One queued record: it ends without ever starting.
-    await row(controller, 'r8').getByRole('button', { name: 'Stop record r8' }).click()
-    await row(controller, 'r8').and(controller.locator('[data-status="failed"]')).waitFor({ timeout: 30_000 })
+    await stopRecord(controller, row(controller, 'r8'), 'r8')
     await row(controller, 'r3')
       .and(controller.locator('[data-status="streaming"]'))
       .waitFor({ timeout: 30_000 })
     // The job: two clicks (stop, confirm), and the run stops as after Ctrl-C.
-    await controller.getByRole('button', { name: 'Stop job' }).click()
-    await controller.getByRole('button', { name: 'Confirm stop' }).click()
-    const exit = await run.exited
-    expect(exit.code, exit.stderr).toBe(130)
-    expect(exit.stderr).toContain('a viewer stopped the job')
+    const exit = await stopJob(controller, run)
     expect(exit.stderr).toMatch(/spout: interrupted: .*cancelled/)
     await controller.locator('.job-view-head .badge--interrupted').waitFor({ timeout: 30_000 })
 
@@ -125,18 +135,12 @@ describe('stopping from the viewer (Chromium, spout run --broadcast, hub control
     // t3 waits for the student's one slot (read ahead, shown queued): stopped before it starts.
     const waiting = listed(controller, 'student:t3')
     await waiting.and(controller.locator('[data-status="queued"]')).waitFor({ timeout: 60_000 })
-    await waiting.getByRole('button', { name: 'Stop record student:t3' }).click()
-    await waiting.and(controller.locator('[data-status="failed"]')).waitFor({ timeout: 30_000 })
-    await first.getByRole('button', { name: 'Stop record student:t1' }).click()
-    await first.and(controller.locator('[data-status="failed"]')).waitFor({ timeout: 30_000 })
+    await stopRecord(controller, waiting, 'student:t3')
+    await stopRecord(controller, first, 'student:t1')
     await listed(controller, 'student:t2')
       .and(controller.locator('[data-status="streaming"]'))
       .waitFor({ timeout: 60_000 })
-    await controller.getByRole('button', { name: 'Stop job' }).click()
-    await controller.getByRole('button', { name: 'Confirm stop' }).click()
-    const exit = await run.exited
-    expect(exit.code, exit.stderr).toBe(130)
-    expect(exit.stderr).toContain('a viewer stopped the job')
+    await stopJob(controller, run)
 
     const lines = await readOutput(output)
     const ids = lines.map((line) => line.id)
