@@ -2,18 +2,40 @@
 // time of each chunk in it so the viewers can time its delivery.
 import { now } from './hub-viewer-process.ts'
 
-/** The events of a realistic job: `slots` records stream at once, each `chunksPerRecord` chunks long. */
+/**
+ * How long the job's records are. `varied`: as a model's answers, from half to one and a half
+ * times the mean, so records end at scattered moments. `lockstep`: every record the mean long; as
+ * the slots take turns, all of them end in the same tick (every 1.9 s at 2,000 chunks/s), and that
+ * tick carries every slot's `record-end` with its whole response: a stress case, not a real run.
+ */
+export type JobShape = 'varied' | 'lockstep'
+
+interface Slot {
+  recordId: string
+  seq: number
+  /** Chunks this record has. */
+  length: number
+  text: string[]
+}
+
+/** Spreads lengths evenly over [0, 1) with no pattern a tick could line up with (the golden ratio's steps). */
+const goldenStep = (Math.sqrt(5) - 1) / 2
+
+/** The events of a realistic job: `slots` records stream at once, `chunksPerRecord` chunks long on average. */
 export class Job {
   readonly jobId = 'bench-job'
-  readonly #slots: { recordId: string; seq: number; text: string[] }[] = []
+  readonly #slots: Slot[] = []
   readonly #chunksPerRecord: number
+  readonly #shape: JobShape
   #records = 0
   #turn = 0
   sent = 0
 
-  constructor(slots: number, chunksPerRecord: number) {
+  constructor(slots: number, chunksPerRecord: number, shape: JobShape = 'varied') {
     this.#chunksPerRecord = chunksPerRecord
-    for (let index = 0; index < slots; index++) this.#slots.push({ recordId: '', seq: 0, text: [] })
+    this.#shape = shape
+    for (let index = 0; index < slots; index++)
+      this.#slots.push({ recordId: '', seq: 0, length: 0, text: [] })
   }
 
   start(): string[] {
@@ -41,7 +63,7 @@ export class Job {
       this.#json({ type: 'chunk', jobId: this.jobId, recordId: slot.recordId, seq: slot.seq, text }),
     ]
     slot.seq += 1
-    if (slot.seq === this.#chunksPerRecord) events.push(this.#recordEnd(slot), this.#recordStart(slot))
+    if (slot.seq === slot.length) events.push(this.#recordEnd(slot), this.#recordStart(slot))
     return events
   }
 
@@ -58,10 +80,11 @@ export class Job {
     return events
   }
 
-  #recordStart(slot: { recordId: string; seq: number; text: string[] }): string {
+  #recordStart(slot: Slot): string {
     this.#records += 1
     slot.recordId = `record-${this.#records}`
     slot.seq = 0
+    slot.length = this.#lengthOf(this.#records)
     slot.text = []
     return this.#json({
       type: 'record-start',
@@ -73,7 +96,14 @@ export class Job {
     })
   }
 
-  #recordEnd(slot: { recordId: string; text: string[] }): string {
+  /** The `record`th record's length in chunks (deterministic: every run sends the same job). */
+  #lengthOf(record: number): number {
+    if (this.#shape === 'lockstep') return this.#chunksPerRecord
+    const spread = (record * goldenStep) % 1
+    return Math.max(1, Math.round(this.#chunksPerRecord * (0.5 + spread)))
+  }
+
+  #recordEnd(slot: Slot): string {
     return this.#json({
       type: 'record-end',
       jobId: this.jobId,

@@ -1,19 +1,21 @@
 // Hub fan-out at the issue's load: one producer sends 2,000 chunk events/s (with the job's
-// job-start, record-starts and record-ends) for 10 s to a hub watched by 500 viewers. Three hubs
-// take the same load in turn: ours (`createHub`, defaults: validation, sequence numbers, history
-// on, slow viewers skipped and brought back with a snapshot), a reference relay (one array frame
-// per 16 ms tick, serialized once, a slow viewer's ticks skipped), and a naive `ws` hub that
-// sends each producer frame to each viewer. Each hub runs in its own child process (its CPU read
+// job-start, record-starts and record-ends; 32 records at once, of varied lengths) for 10 s to a
+// hub watched by 500 viewers. Three hubs take the same load in turn: ours (`createHub`, defaults:
+// validation, sequence numbers, history on, slow viewers skipped and brought back with a
+// snapshot), a reference relay (one array frame per 16 ms tick, serialized once, a slow viewer's
+// ticks skipped), and a naive `ws` hub that sends each producer frame to each viewer. Each hub runs in its own child process (its CPU read
 // from /proc), the viewers in two more (250 each); this process only produces. Our hub runs three
-// times (median p99), the others once. Run: `pnpm bench hub` (builds first), or
-// `node bench/hub.bench.ts [chunksPerSecond] [hubRepeats]` after a build (`8000 1`: the overload).
+// times (median p99), the others once. Then ours and the reference once more with a `lockstep`
+// job, the stress case where all 32 records end in the same tick (`no-stress` skips it).
+// Run: `pnpm bench hub` (builds first), or `node bench/hub.bench.ts [chunksPerSecond]
+// [hubRepeats] [no-naive] [shared] [lockstep] [no-stress]` after a build (`8000 1`: the overload).
 import { type ChildProcess, fork } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { WebSocket } from 'ws'
-import { Job } from './hub-bench-job.ts'
+import { Job, type JobShape } from './hub-bench-job.ts'
 import type { HubKind, ServerCommand, ServerMessage } from './hub-server-process.ts'
-import { printVerdict } from './hub-verdict.ts'
+import { printRows, printStress, printVerdict } from './hub-verdict.ts'
 import { binMilliseconds, type ViewerCommand, type ViewerReport } from './hub-viewer-process.ts'
 
 export interface HubBenchOptions {
@@ -31,6 +33,10 @@ export interface HubBenchOptions {
   shared?: boolean
   /** Run the naive hub too (default); it is far behind at this load and takes the longest. */
   naive?: boolean
+  /** Records of varied lengths (default), or all of one length, ending together: see {@link JobShape}. */
+  job?: JobShape
+  /** Then run our hub and the reference once more with a `lockstep` job, the stress case (default). */
+  stress?: boolean
 }
 
 export interface HubBenchRow {
@@ -140,7 +146,7 @@ async function phase(
   const producerSockets: WebSocket[] = []
   try {
     const producer = await connect(servers, viewerProcesses, producerSockets, options.viewers)
-    const job = new Job(32, 120)
+    const job = new Job(32, 120, options.job)
     const cpu = await produce(job, producer, servers, viewerProcesses, options)
     for (const viewer of viewerProcesses) viewer.send({ type: 'mark' } satisfies ViewerCommand)
     // A hub that is behind answers only once it has caught up: read its answer after the drain.
@@ -314,6 +320,8 @@ export async function run(options: HubBenchOptions = {}): Promise<HubBenchRow[]>
     hubRepeats: options.hubRepeats ?? 3,
     shared: options.shared ?? false,
     naive: options.naive ?? true,
+    job: options.job ?? 'varied',
+    stress: options.stress ?? true,
   }
   const hubRuns: HubBenchRow[] = []
   for (let round = 0; round < resolved.hubRepeats; round++) hubRuns.push(await phase('hub', resolved))
@@ -332,41 +340,18 @@ export async function run(options: HubBenchOptions = {}): Promise<HubBenchRow[]>
       await redis.close()
     }
   }
-  const format = (value: number, digits = 0) =>
-    Number.isFinite(value) ? value.toFixed(digits) : 'none arrived'
-  console.log(
-    `\nhub fan-out: ${resolved.chunksPerSecond} chunks/s in for ${resolved.seconds} s after ${resolved.warmUpSeconds} s of warm-up, ${resolved.viewers} viewers in 2 processes, each hub in its own process; hub: median p99 of ${resolved.hubRepeats} runs`,
-  )
-  console.log(
-    'hub       | events sent | held % | viewers complete | closed | p50 ms | p99 ms | max ms | end lag median/max ms | hub CPU % of one core | hub RSS peak MiB | viewer processes CPU %',
-  )
-  for (const row of rows) {
-    console.log(
-      [
-        row.hub.padEnd(9),
-        row.sent,
-        format(row.deliveredPercent, 2),
-        `${row.completeViewers}/${resolved.viewers}`,
-        row.closedViewers,
-        format(row.p50, 1),
-        format(row.p99, 1),
-        format(row.max, 1),
-        `${format(row.endLagMedian)}/${format(row.endLagMax)}`,
-        format(row.cpuPercent),
-        format(row.hubRssPeakMiB),
-        format(row.viewerCpuPercent),
-      ].join(' | '),
-    )
-  }
-  console.log(
-    `hub runs (p50/p99/max ms, CPU % (its kernel part), longest event-loop stall of hub/viewers ms, tick ms): ${hubRuns.map((row) => `${format(row.p50, 1)}/${format(row.p99, 1)}/${format(row.max, 1)}, ${format(row.cpuPercent)}% (kernel ${format(row.systemCpuPercent)}%), ${format(row.hubLoopDelayMax)}/${format(row.viewerLoopDelayMax)}, ${format(row.tickMs, 1)}`).join('; ')}`,
-  )
+  printRows(resolved, rows, hubRuns)
   printVerdict(
     hubRuns,
     hub,
     reference,
     rows.find((row) => row.hub === 'shared'),
   )
+  if (resolved.stress && resolved.job !== 'lockstep') {
+    // The same load with every record ending in one tick: printed beside, not part of the verdict.
+    const lockstep = { ...resolved, job: 'lockstep' as const }
+    printStress(await phase('hub', lockstep), await phase('reference', lockstep))
+  }
   return rows
 }
 
@@ -374,7 +359,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const [chunksPerSecond, hubRepeats] = process.argv.slice(2).map(Number)
   const shared = process.argv.includes('shared')
   const naive = !process.argv.includes('no-naive')
+  const job = process.argv.includes('lockstep') ? 'lockstep' : undefined
   await run({
+    job,
+    stress: !process.argv.includes('no-stress'),
     chunksPerSecond: chunksPerSecond || undefined,
     hubRepeats: hubRepeats || undefined,
     shared,
