@@ -19,6 +19,8 @@ class Viewer {
   state: SpoutState = createState()
   readonly events: SpoutEvent[] = []
   readonly snapshots: HubSnapshotFrame[] = []
+  /** Codes of the `hub-error` frames received. */
+  readonly errors: string[] = []
   readonly socket: WebSocket
   #waiters: (() => void)[] = []
 
@@ -31,8 +33,8 @@ class Viewer {
       else if (frame.type === 'hub-snapshot') {
         this.snapshots.push(frame)
         this.state = fromSnapshot(this.state, frame)
-      } else if (frame.type !== 'hub-error' && (frame as { type: string }).type !== 'hub-control')
-        this.#apply([frame])
+      } else if (frame.type === 'hub-error') this.errors.push(frame.code)
+      else if ((frame as { type: string }).type !== 'hub-control') this.#apply([frame])
       for (const wake of this.#waiters.splice(0)) wake()
     })
   }
@@ -181,6 +183,14 @@ describe('redisHubBus: hubs that share their jobs through Redis', () => {
     const deadline = Date.now() + 10_000
     while (commands.length === 0 && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(commands).toEqual([stop])
+    // A job that ended, and one no hub has seen: no hub would forward them, hub B says so at once.
+    await publish(hubA, events.slice(-1))
+    await onB.jobDone('job-s')
+    onB.socket.send(JSON.stringify({ ...stop, action: 'stop-job', recordId: undefined }))
+    onB.socket.send(JSON.stringify({ ...stop, jobId: 'job-unknown' }))
+    await onB.waitFor(() => onB.errors.length === 2, 'two refusals')
+    expect(onB.errors).toEqual(['control-no-producer', 'control-no-producer'])
     expect(commands).toEqual([stop])
   })
 

@@ -7,7 +7,9 @@ import type { ResolvedHubOptions } from './options.ts'
 // The control channel: a viewer that presented the hub's control token (`?control=T`) may stop a
 // job or one record. The hub forwards the command, as is, to the producer that publishes the job;
 // the producer (`broadcastSink`) aborts what it names. Off unless the hub has a `controlToken`.
-// With a bus, a command for a job no producer here publishes goes on the bus, to the hub that has it.
+// With a bus, a command for a job no producer here publishes goes on the bus, to the hub that has
+// it, when the job is running (every hub holds every job's state); for one that is not, the viewer
+// gets `control-no-producer` at once.
 
 /** Error codes of the `hub-error` frames a controlling viewer may get back. */
 export const controlErrorCodes = {
@@ -39,15 +41,22 @@ export function controlGrant(
   return { type: 'hub-control', allowed: true }
 }
 
+/** The other hubs, for the commands of jobs no producer here publishes. */
+export interface ControlElsewhere {
+  /** Hands a command to the other hubs (a bus's `command`). */
+  send: (command: ControlCommand) => void
+  /** Whether a job is running (started, not ended) by the state this hub shares with the others. */
+  running: (jobId: string) => boolean
+}
+
 /** Which producer publishes each job, and the forwarding of commands to it. */
 export class ControlChannel {
   /** Job id → the socket of the producer that last published an event of it. */
   readonly #producers = new Map<string, WebSocket>()
   readonly #watched = new WeakSet<WebSocket>()
-  /** Hands a command to the other hubs (a bus's `command`), when there are any. */
-  readonly #elsewhere: ((command: ControlCommand) => void) | undefined
+  readonly #elsewhere: ControlElsewhere | undefined
 
-  constructor(elsewhere?: (command: ControlCommand) => void) {
+  constructor(elsewhere?: ControlElsewhere) {
     this.#elsewhere = elsewhere
   }
 
@@ -87,15 +96,19 @@ export class ControlChannel {
     if (!parsed.ok) return refusal(controlErrorCodes.invalid, `control message: ${parsed.message}`)
     const { command } = parsed
     if (this.forward(command)) return undefined
-    if (this.#elsewhere) {
-      // The hubs on the bus: the one with the job's producer forwards it (none says so when none has it).
-      this.#elsewhere(command)
-      return undefined
-    }
-    return refusal(
-      controlErrorCodes.noProducer,
-      `no producer of job ${command.jobId} is connected to this hub (it ended, or publishes through another hub)`,
-    )
+    if (!this.#elsewhere)
+      return refusal(
+        controlErrorCodes.noProducer,
+        `no producer of job ${command.jobId} is connected to this hub (it ended, or publishes through another hub)`,
+      )
+    if (!this.#elsewhere.running(command.jobId))
+      return refusal(
+        controlErrorCodes.noProducer,
+        `job ${command.jobId} is not running on any hub (unknown, or ended)`,
+      )
+    // The hubs on the bus: the one with the job's producer forwards it.
+    this.#elsewhere.send(command)
+    return undefined
   }
 
   /** Sends a command to its job's producer when one is connected here; false when none is. */

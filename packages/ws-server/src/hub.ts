@@ -80,12 +80,15 @@ class HubServer implements Hub {
     this.#options = options
     this.hubId = options.bus?.hubId ?? randomUUID()
     const bus = options.bus
+    this.#store = new JobStore(options)
     this.#control = new ControlChannel(
       bus?.command && bus.listen && options.controlToken !== undefined
-        ? (command) => bus.command?.(command)
+        ? {
+            send: (command) => bus.command?.(command),
+            running: (jobId) => this.#store.state.jobs[jobId]?.status === 'running',
+          }
         : undefined,
     )
-    this.#store = new JobStore(options)
     this.#fanOut = new ViewerFanOut(options, this.#metrics)
     this.#intake = new ProducerIntake(this.#metrics, options.maxInvalidFrames, (events, producer) => {
       if (options.controlToken !== undefined) this.#control.noteJobs(producer.socket, events)
