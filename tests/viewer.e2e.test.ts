@@ -117,14 +117,15 @@ describe('live viewer in Chromium', () => {
     await profile?.remove()
   })
 
-  async function startHub(port = 0): Promise<Hub> {
-    const hub = await createHub({ port, staticDir })
+  async function startHub(port = 0, compression = false): Promise<Hub> {
+    const hub = await createHub({ port, staticDir, compression })
     hubs.push(hub)
     return hub
   }
 
   it('shows a record growing token by token while the job runs, then the exact final text', async () => {
-    const hub = await startHub()
+    // Compressed: Chromium offers permessage-deflate, so it gets every tick of 512 bytes or more deflated.
+    const hub = await startHub(0, true)
     const page = await openViewer(context, hub)
     // The fifth record loses its connection after 5 chunks once: its retry starts the text over.
     const retried = 'grow-0005'
@@ -159,6 +160,9 @@ describe('live viewer in Chromium', () => {
     for (const id of job.ids) {
       expect(await shownText(page, id)).toBe(job.responses.get(id))
     }
+    // Those texts came in part through compressed ticks.
+    const metrics = await (await fetch(`${hub.url}/metrics`)).text()
+    expect(Number(/^spout_hub_frames_compressed_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0)
     await page.getByRole('searchbox').fill(retried)
     await page.locator(rowSelector(retried)).getByText('retried 1×').waitFor()
     await page.getByRole('searchbox').fill(job.ids.at(-1)!)

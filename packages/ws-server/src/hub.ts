@@ -75,6 +75,8 @@ class HubServer implements Hub {
   #catchUpTimer: NodeJS.Timeout | undefined
   #closing: Promise<void> | undefined
   #address: AddressInfo | undefined
+  /** Viewer handshakes that agreed on `permessage-deflate` as the hub serves it. */
+  readonly #deflating = new WeakSet<IncomingMessage>()
 
   constructor(options: ResolvedHubOptions) {
     this.#options = options
@@ -126,10 +128,20 @@ class HubServer implements Hub {
     })
     this.#http.on('clientError', (_error, socket) => socket.destroy())
     const common = { noServer: true, clientTracking: false, perMessageDeflate: false } as const
-    this.#viewerServer = new WebSocketServer({ ...common, maxPayload: viewerMaxPayload })
+    this.#viewerServer = new WebSocketServer({
+      ...common,
+      maxPayload: viewerMaxPayload,
+      // Negotiated only: the hub compresses each tick once itself (text-frame.ts); `ws` compresses nothing.
+      perMessageDeflate: options.compression
+        ? { serverNoContextTakeover: true, threshold: Number.POSITIVE_INFINITY }
+        : false,
+    })
     this.#publishServer = new WebSocketServer({ ...common, maxPayload: options.maxPublishPayload })
     for (const server of [this.#viewerServer, this.#publishServer]) {
-      server.on('headers', (headers) => headers.push(`${hubIdHeader}: ${this.hubId}`))
+      server.on('headers', (headers, request) => {
+        headers.push(`${hubIdHeader}: ${this.hubId}`)
+        if (server === this.#viewerServer && deflateAgreed(headers)) this.#deflating.add(request)
+      })
     }
   }
 
@@ -269,14 +281,14 @@ class HubServer implements Hub {
     } else if (role === 'producer') {
       this.#intake.accept(webSocket)
     } else {
-      this.#acceptViewer(webSocket, url, wire)
+      this.#acceptViewer(webSocket, url, wire, this.#deflating.has(request))
     }
   }
 
   // ---- Viewers --------------------------------------------------------------------------------
 
-  #acceptViewer(socket: WebSocket, url: URL, wire: Socket): void {
-    const viewer: Viewer = this.#fanOut.add(socket, wire)
+  #acceptViewer(socket: WebSocket, url: URL, wire: Socket, deflate: boolean): void {
+    const viewer: Viewer = this.#fanOut.add(socket, wire, deflate)
     socket.on('pong', () => {
       viewer.alive = true
     })
@@ -356,4 +368,16 @@ class HubServer implements Hub {
       peer.socket.ping()
     }
   }
+}
+
+/**
+ * Whether the handshake's answer agreed on `permessage-deflate` with the hub's side at the full
+ * window (15 bits): the window the hub compresses its ticks with. A client that asked for a smaller
+ * one gets its ticks uncompressed, which the extension allows.
+ */
+function deflateAgreed(headers: readonly string[]): boolean {
+  const agreed = headers.find((header) => header.toLowerCase().startsWith('sec-websocket-extensions:'))
+  if (!agreed?.includes('permessage-deflate')) return false
+  const window = /server_max_window_bits=(\d+)/.exec(agreed)?.[1]
+  return window === undefined || window === '15'
 }

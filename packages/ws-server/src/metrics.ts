@@ -7,6 +7,8 @@ export class HubMetrics {
   /** Events delivered, counted once per viewer. */
   eventsOut = 0
   framesOut = 0
+  /** Of `framesOut`, the ticks that went compressed (`compression`). */
+  framesCompressed = 0
   bytesOut = 0
   viewersDroppedSlow = 0
   /** Times a viewer fell behind and started skipping ticks. */
@@ -82,10 +84,18 @@ export function formatMetrics(metrics: HubMetrics, gauges: MetricsGauges): strin
     ['', metrics.eventsOut],
   ])
   metric('spout_hub_frames_out_total', 'counter', 'Frames sent to viewers.', [['', metrics.framesOut]])
-  metric('spout_hub_bytes_total', 'counter', 'WebSocket payload bytes by direction.', [
-    ['{direction="in"}', metrics.bytesIn],
-    ['{direction="out"}', metrics.bytesOut],
+  metric('spout_hub_frames_compressed_total', 'counter', 'Frames sent to viewers compressed.', [
+    ['', metrics.framesCompressed],
   ])
+  metric(
+    'spout_hub_bytes_total',
+    'counter',
+    'WebSocket bytes by direction: payloads in; out, what was sent (ticks as framed, compressed or not).',
+    [
+      ['{direction="in"}', metrics.bytesIn],
+      ['{direction="out"}', metrics.bytesOut],
+    ],
+  )
   metric(
     'spout_hub_viewer_catch_up_total',
     'counter',

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net'
 import { hubCloseCodes } from '@spout/core/events'
 import { WebSocket } from 'ws'
 import type { HubMetrics } from './metrics.ts'
-import { textFrame } from './text-frame.ts'
+import { isDeflated, TickFrames } from './text-frame.ts'
 
 /** The limits that decide whether a viewer gets a tick, is skipped, or is cut. */
 export interface FanOutLimits {
@@ -19,6 +19,8 @@ export interface Viewer {
   readonly socket: WebSocket
   /** The connection under `socket` (from the upgrade): a tick's frame, framed once, is written to it as is. */
   readonly wire: Socket
+  /** The viewer negotiated `permessage-deflate` as the hub can serve it: ticks go compressed. */
+  readonly deflate: boolean
   alive: boolean
   /** Extra buffered bytes tolerated while a large snapshot drains. */
   allowance: number
@@ -51,8 +53,8 @@ export class ViewerFanOut {
     this.#metrics = metrics
   }
 
-  add(socket: WebSocket, wire: Socket): Viewer {
-    const viewer: Viewer = { socket, wire, alive: true, allowance: 0, missed: undefined }
+  add(socket: WebSocket, wire: Socket, deflate = false): Viewer {
+    const viewer: Viewer = { socket, wire, deflate, alive: true, allowance: 0, missed: undefined }
     socket.on('close', () => this.viewers.delete(viewer))
     return viewer
   }
@@ -97,7 +99,7 @@ export class ViewerFanOut {
     const { viewerLagBytes } = this.#limits
     let total = this.bufferedBytes()
     const snapshots = new Map<string, Buffer>()
-    const framed = tick ? textFrame(tick.frame) : undefined
+    const frames = tick ? new TickFrames(tick.frame) : undefined
     for (const viewer of this.viewers) {
       const buffered = viewer.socket.bufferedAmount
       const missed = viewer.missed
@@ -124,7 +126,7 @@ export class ViewerFanOut {
         this.#metrics.viewersFellBehind += 1
         continue
       }
-      this.send(viewer, tick.frame, tick.events, false, framed)
+      this.send(viewer, tick.frame, tick.events, false, viewer.deflate ? frames?.deflated : frames?.plain)
     }
     if (tick) this.#shed()
   }
@@ -154,8 +156,8 @@ export class ViewerFanOut {
   /**
    * Sends one frame, or cuts the viewer (4408) when its send buffer is past `maxViewerBufferedBytes`.
    * A snapshot or replay (`catchUp`) may be larger than that by itself: its size is tolerated on
-   * top until the buffer has drained below the limit once. `framed`: `data` already framed
-   * ({@link textFrame}), written to the connection as is.
+   * top until the buffer has drained below the limit once. `framed`: `data` already framed (and
+   * maybe compressed, see {@link TickFrames}), written to the connection as is.
    */
   send(viewer: Viewer, data: Buffer, events: number, catchUp = false, framed?: Buffer): void {
     const socket = viewer.socket
@@ -169,12 +171,14 @@ export class ViewerFanOut {
       return
     }
     if (buffered <= limit) viewer.allowance = 0
-    // `ws` writes its frames to the same connection at once (no compression, no queue): frames stay whole and in order.
+    // `ws` writes its frames to the same connection at once (it compresses none, so never queues):
+    // frames stay whole and in order.
     if (framed) viewer.wire.write(framed)
-    else socket.send(data, { binary: false })
+    else socket.send(data, { binary: false, compress: false })
     if (catchUp) viewer.allowance += data.length
     this.#metrics.framesOut += 1
+    if (framed && isDeflated(framed)) this.#metrics.framesCompressed += 1
     this.#metrics.eventsOut += events
-    this.#metrics.bytesOut += data.length
+    this.#metrics.bytesOut += framed ? framed.length : data.length
   }
 }

@@ -133,6 +133,25 @@ describe('spout serve', () => {
     expect(refused.stderr).toBe('spout: --tick expects a whole number ≥ 0, got "fast"\n')
   })
 
+  it('compresses frames for viewers that offer permessage-deflate with --compression, not by default', async () => {
+    const { WebSocket: NodeWebSocket } = await import('ws') // offers permessage-deflate, as browsers do
+    const agreed = async (args: string[]) => {
+      const serve = startCli(['serve', '--port', '0', ...args], { cwd: directory })
+      await serve.stdout.waitFor(/\n/)
+      const socket = new NodeWebSocket(`${serve.stdout.text.trim().replace(/^http/, 'ws')}/ws`)
+      const extensions = await new Promise<string>((resolve, reject) => {
+        socket.on('open', () => resolve(socket.extensions))
+        socket.on('error', reject)
+      })
+      socket.close()
+      serve.interrupt()
+      expect(await serve.done).toBe(0)
+      return extensions
+    }
+    expect(await agreed(['--compression'])).toBe('permessage-deflate')
+    expect(await agreed([])).toBe('')
+  })
+
   it('exits 2 with one line when the port is taken', async () => {
     const first = startCli(['serve', '--port', '0'], { cwd: directory })
     await first.stdout.waitFor(/\n/)

@@ -22,6 +22,12 @@ interface Waiter {
   resolve: () => void
 }
 
+export interface ViewerOptions {
+  headers?: Record<string, string>
+  /** What the viewer offers (`ws`'s default: `permessage-deflate`, as browsers do). */
+  perMessageDeflate?: boolean | { serverMaxWindowBits?: number }
+}
+
 /** A viewer that rebuilds the hub's state from what it receives, like the browser does. */
 export class TestViewer {
   state: SpoutState = createState()
@@ -35,8 +41,15 @@ export class TestViewer {
   readonly opened: Promise<void>
   #waiters: Waiter[] = []
 
-  constructor(url: string, options: { headers?: Record<string, string> } = {}) {
-    this.socket = new WebSocket(url, { headers: options.headers })
+  /** The connection under the socket: its `bytesRead` is what came over the wire. */
+  wire: { readonly bytesRead: number } | undefined
+
+  constructor(url: string, options: ViewerOptions = {}) {
+    const { perMessageDeflate = true, headers } = options
+    this.socket = new WebSocket(url, { headers, perMessageDeflate })
+    this.socket.once('upgrade', (response) => {
+      this.wire = response.socket
+    })
     this.opened = new Promise((resolve, reject) => {
       this.socket.once('open', () => resolve())
       this.socket.once('error', reject)
@@ -52,7 +65,7 @@ export class TestViewer {
     this.socket.on('message', (data) => this.#receive(JSON.parse(String(data)) as HubFrame))
   }
 
-  static connect(base: string, query = '', options: { headers?: Record<string, string> } = {}): TestViewer {
+  static connect(base: string, query = '', options: ViewerOptions = {}): TestViewer {
     return new TestViewer(`${base.replace(/^http/, 'ws')}/ws${query}`, options)
   }
 
