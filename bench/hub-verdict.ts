@@ -47,7 +47,7 @@ export function printRows(
     `\nhub fan-out: ${resolved.chunksPerSecond} chunks/s in (${resolved.job} records) for ${resolved.seconds} s after ${resolved.warmUpSeconds} s of warm-up, ${resolved.viewers} viewers in 2 processes, each hub in its own process; hub: median p99 of ${resolved.hubRepeats} runs`,
   )
   console.log(
-    'hub       | events sent | held % | viewers complete | closed | p50 ms | p99 ms | max ms | end lag median/max ms | hub CPU % of one core | hub RSS peak MiB | viewer processes CPU %',
+    'hub       | events sent | held % | viewers complete | closed | p50 ms | p99 ms | max ms | end lag median/max ms | hub CPU % of one core | hub RSS peak MiB | viewer processes CPU % | MiB read per viewer',
   )
   for (const row of rows) {
     console.log(
@@ -64,6 +64,7 @@ export function printRows(
         format(row.cpuPercent),
         format(row.hubRssPeakMiB),
         format(row.viewerCpuPercent),
+        format(row.wireMiBPerViewer, 1),
       ].join(' | '),
     )
   }

@@ -24,6 +24,8 @@ export interface ViewerReport {
   histogram: number[]
   /** This process's event-loop delay until `mark`, in milliseconds. */
   loopDelayMax: number
+  /** Bytes the viewers still connected read from their connections (frames as sent: compressed or not). */
+  wireBytes: number
 }
 
 export type ViewerMessage = { type: 'ready' } | ViewerReport
@@ -90,6 +92,8 @@ function lastNumberAfter(text: string, marker: string): number {
 }
 
 interface Viewer {
+  /** The connection under the viewer's socket, once upgraded. */
+  wire: { readonly bytesRead: number } | undefined
   received: number
   newestStamp: number
   closed: boolean
@@ -97,16 +101,54 @@ interface Viewer {
   position: number
 }
 
+/** Counts one frame's events for `viewer` and puts each timed chunk's delay in `histogram`. */
+function receive(viewer: Viewer, data: Buffer, arrived: number, histogram: number[]): void {
+  // One latin1 string per frame: V8's string search is far cheaper than Buffer#indexOf here.
+  const text = data.toString('latin1')
+  if (text.slice(0, 40).includes('hub-snapshot')) {
+    // The events a snapshot stands for are held, not received: no count, no latency.
+    viewer.position = Math.max(viewer.position, lastNumberAfter(text, lastSequenceMarker))
+    return
+  }
+  viewer.position = Math.max(viewer.position, lastNumberAfter(text, sequenceMarker))
+  let position = text.indexOf(eventMarker)
+  while (position !== -1) {
+    viewer.received += 1
+    position = text.indexOf(eventMarker, position + eventMarker.length)
+  }
+  position = text.indexOf(stampMarker)
+  while (position !== -1) {
+    // A record-end's response holds the stamps of its chunks again: only a chunk's own text counts.
+    if (!text.startsWith(stampKey, position - stampKey.length)) {
+      position = text.indexOf(stampMarker, position + 1)
+      continue
+    }
+    const warmUp = text.charCodeAt(position + stampMarker.length) === warmUpMark
+    const stamp = numberAt(text, position + stampMarker.length + (warmUp ? 1 : 0))
+    if (text.charCodeAt(stamp.end) !== stampEnd) throw new Error(`bench viewer: bad stamp at ${position}`)
+    if (!warmUp) histogram[latencyBin(arrived - stamp.value)]! += 1
+    if (stamp.value > viewer.newestStamp) viewer.newestStamp = stamp.value
+    position = text.indexOf(stampMarker, stamp.end)
+  }
+}
+
 function main(): void {
   const url = process.argv[2]!
   const count = Number(process.argv[3])
+  // Offer `permessage-deflate`, as browsers do (`SPOUT_BENCH_VIEWER_DEFLATE=1`): each viewer then
+  // inflates in this process, which costs it CPU a browser would spend on its own machine.
+  // biome-ignore lint/suspicious/noUndeclaredEnvVars: a bench knob, not a build input
+  const deflate = process.env.SPOUT_BENCH_VIEWER_DEFLATE === '1'
   const histogram = new Array<number>(fineBins + coarseBins).fill(0)
   const viewers: Viewer[] = []
   let open = 0
   for (let index = 0; index < count; index++) {
-    const viewer: Viewer = { received: 0, newestStamp: 0, closed: false, position: -1 }
+    const viewer: Viewer = { wire: undefined, received: 0, newestStamp: 0, closed: false, position: -1 }
     viewers.push(viewer)
-    const socket = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true })
+    const socket = new WebSocket(url, { perMessageDeflate: deflate, skipUTF8Validation: true })
+    socket.once('upgrade', (response) => {
+      viewer.wire = response.socket
+    })
     socket.on('open', () => {
       open += 1
       if (open === count) process.send?.({ type: 'ready' } satisfies ViewerMessage)
@@ -117,36 +159,7 @@ function main(): void {
     socket.on('error', () => {
       viewer.closed = true
     })
-    socket.on('message', (data: Buffer) => {
-      const arrived = now()
-      // One latin1 string per frame: V8's string search is far cheaper than Buffer#indexOf here.
-      const text = data.toString('latin1')
-      if (text.slice(0, 40).includes('hub-snapshot')) {
-        // The events a snapshot stands for are held, not received: no count, no latency.
-        viewer.position = Math.max(viewer.position, lastNumberAfter(text, lastSequenceMarker))
-        return
-      }
-      viewer.position = Math.max(viewer.position, lastNumberAfter(text, sequenceMarker))
-      let position = text.indexOf(eventMarker)
-      while (position !== -1) {
-        viewer.received += 1
-        position = text.indexOf(eventMarker, position + eventMarker.length)
-      }
-      position = text.indexOf(stampMarker)
-      while (position !== -1) {
-        // A record-end's response holds the stamps of its chunks again: only a chunk's own text counts.
-        if (!text.startsWith(stampKey, position - stampKey.length)) {
-          position = text.indexOf(stampMarker, position + 1)
-          continue
-        }
-        const warmUp = text.charCodeAt(position + stampMarker.length) === warmUpMark
-        const stamp = numberAt(text, position + stampMarker.length + (warmUp ? 1 : 0))
-        if (text.charCodeAt(stamp.end) !== stampEnd) throw new Error(`bench viewer: bad stamp at ${position}`)
-        if (!warmUp) histogram[latencyBin(arrived - stamp.value)]! += 1
-        if (stamp.value > viewer.newestStamp) viewer.newestStamp = stamp.value
-        position = text.indexOf(stampMarker, stamp.end)
-      }
-    })
+    socket.on('message', (data: Buffer) => receive(viewer, data, now(), histogram))
   }
   process.on('disconnect', () => process.exit(0)) // the bench gone: go too
   process.on('SIGTERM', () => process.exit(0)) // killed: exit, so that a `--cpu-prof` profile is written
@@ -169,6 +182,9 @@ function main(): void {
         lagAtMark,
         histogram,
         loopDelayMax: loopDelay.max / 1e6,
+        wireBytes: viewers
+          .filter((viewer) => !viewer.closed)
+          .reduce((sum, viewer) => sum + (viewer.wire?.bytesRead ?? 0), 0),
       }
       process.send?.(report)
     }

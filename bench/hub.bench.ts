@@ -63,6 +63,8 @@ export interface HubBenchRow {
   /** Longest event-loop stall of the hub process, and of the viewer processes, while measured (ms). */
   hubLoopDelayMax: number
   viewerLoopDelayMax: number
+  /** Bytes each viewer read off its connection over the whole phase (MiB, mean): the hub's egress per viewer. */
+  wireMiBPerViewer: number
   /** Highest RSS of the hub process while measured (MiB). */
   hubRssPeakMiB: number
   /** The hub's tick when the load ended, ms (ours follows its fan-out cost). */
@@ -295,6 +297,8 @@ function phaseRow(
     hubRssPeakMiB: measured.hubLoop.rssPeakMiB,
     tickMs: measured.hubLoop.tickMs,
     viewerLoopDelayMax: Math.max(...reports.map((report) => report.loopDelayMax)),
+    wireMiBPerViewer:
+      reports.reduce((sum, report) => sum + report.wireBytes, 0) / Math.max(1, held.length) / 2 ** 20,
   }
 }
 
