@@ -87,15 +87,10 @@ export function formatMetrics(metrics: HubMetrics, gauges: MetricsGauges): strin
   metric('spout_hub_frames_compressed_total', 'counter', 'Frames sent to viewers compressed.', [
     ['', metrics.framesCompressed],
   ])
-  metric(
-    'spout_hub_bytes_total',
-    'counter',
-    'WebSocket bytes by direction: payloads in; out, what was sent (ticks as framed, compressed or not).',
-    [
-      ['{direction="in"}', metrics.bytesIn],
-      ['{direction="out"}', metrics.bytesOut],
-    ],
-  )
+  metric('spout_hub_bytes_total', 'counter', 'WebSocket bytes by direction (out: as sent).', [
+    ['{direction="in"}', metrics.bytesIn],
+    ['{direction="out"}', metrics.bytesOut],
+  ])
   metric(
     'spout_hub_viewer_catch_up_total',
     'counter',
