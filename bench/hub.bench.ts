@@ -8,7 +8,8 @@
 // times (median p99), the others once. Then ours and the reference once more with a `lockstep`
 // job, the stress case where all 32 records end in the same tick (`no-stress` skips it).
 // Run: `pnpm bench hub` (builds first), or `node bench/hub.bench.ts [chunksPerSecond]
-// [hubRepeats] [no-naive] [shared] [lockstep] [no-stress]` after a build (`8000 1`: the overload).
+// [hubRepeats] [no-naive] [shared] [lockstep] [no-stress] [viewers=N]` after a build (`8000 1`:
+// the overload).
 import { type ChildProcess, fork } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -364,8 +365,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const shared = process.argv.includes('shared')
   const naive = !process.argv.includes('no-naive')
   const job = process.argv.includes('lockstep') ? 'lockstep' : undefined
+  // `viewers=100`: fewer viewers than the issue's 500 (e.g. to time compressed ticks, which the
+  // viewer processes must inflate).
+  const viewers = Number(process.argv.find((arg) => arg.startsWith('viewers='))?.slice('viewers='.length))
   await run({
     job,
+    viewers: viewers || undefined,
     stress: !process.argv.includes('no-stress'),
     chunksPerSecond: chunksPerSecond || undefined,
     hubRepeats: hubRepeats || undefined,
