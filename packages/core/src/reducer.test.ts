@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { SpoutEvent } from './events.ts'
+import type { RecordEndEvent, SpoutEvent } from './events.ts'
 import {
   applyEvent,
   applyEvents,
@@ -29,6 +29,16 @@ function recordStart(recordId: string, attempt = 1): SpoutEvent {
 
 function chunk(recordId: string, seq: number, text: string): SpoutEvent {
   return { type: 'chunk', jobId: 'j1', recordId, seq, text }
+}
+
+/** A record-end of job j1: `response` and `attempts`, and whatever else the test gives. */
+function endEvent(
+  recordId: string,
+  response: string,
+  attempts: number,
+  fields: Partial<RecordEndEvent> = {},
+): SpoutEvent {
+  return { type: 'record-end', jobId: 'j1', recordId, response, attempts, ...fields }
 }
 
 describe('applyEvent', () => {
@@ -87,7 +97,7 @@ describe('applyEvent', () => {
       chunk('a', 0, 'partial'),
       recordStart('a', 2),
       chunk('a', 0, 'full'),
-      { type: 'record-end', jobId: 'j1', recordId: 'a', response: 'full', attempts: 2 },
+      endEvent('a', 'full', 2),
     ])
     const job = state.jobs.j1!
     expect(getRecord(job, 'a')).toMatchObject({ text: 'full', status: 'done', attempts: 2 })
@@ -110,24 +120,10 @@ describe('applyEvent', () => {
     const state = applyEvents(createState(), [
       jobStart,
       recordStart('a'),
-      {
-        type: 'record-end',
-        jobId: 'j1',
-        recordId: 'a',
-        response: 'ok',
-        attempts: 1,
-        metrics: { eval_count: 7 },
-      },
+      endEvent('a', 'ok', 1, { metrics: { eval_count: 7 } }),
       recordStart('b'),
-      {
-        type: 'record-end',
-        jobId: 'j1',
-        recordId: 'b',
-        response: '',
-        attempts: 1,
-        error: { code: 'SPOUT_HTTP_ERROR', message: 'boom' },
-      },
-      { type: 'record-end', jobId: 'j1', recordId: 'c', response: 'old', attempts: 0, skipped: true },
+      endEvent('b', '', 1, { error: { code: 'SPOUT_HTTP_ERROR', message: 'boom' } }),
+      endEvent('c', 'old', 0, { skipped: true }),
       { type: 'job-end', jobId: 'j1', summary: { ok: 1, failed: 1, skipped: 1, tokens: 7, duration: 5 } },
     ])
     const job = state.jobs.j1!
@@ -139,25 +135,13 @@ describe('applyEvent', () => {
     const state = applyEvents(createState(), [
       jobStart,
       recordStart('a'),
-      {
-        type: 'record-end',
-        jobId: 'j1',
-        recordId: 'a',
-        response: '',
-        attempts: 1,
+      endEvent('a', '', 1, {
         metrics: { eval_count: 5 },
         error: { code: 'SPOUT_HTTP_ERROR', message: 'boom' },
         filtered: 'low',
         children: 0,
-      },
-      {
-        type: 'record-end',
-        jobId: 'j1',
-        recordId: 'a',
-        response: 'ok',
-        attempts: 2,
-        metrics: { eval_count: 7 },
-      },
+      }),
+      endEvent('a', 'ok', 2, { metrics: { eval_count: 7 } }),
     ])
     const job = state.jobs.j1!
     const record = getRecord(job, 'a')!
@@ -263,17 +247,11 @@ function recordEnd(
   outcome: 'done' | 'failed' | 'skipped' = 'done',
   tokens = 1,
 ): SpoutEvent {
-  const event: SpoutEvent = {
-    type: 'record-end',
-    jobId: 'j1',
-    recordId,
-    response: `answer ${recordId}`,
-    attempts: 1,
+  return endEvent(recordId, `answer ${recordId}`, 1, {
     metrics: { eval_count: tokens },
-  }
-  if (outcome === 'failed') event.error = { code: 'SPOUT_HTTP_ERROR', message: 'boom' }
-  if (outcome === 'skipped') event.skipped = true
-  return event
+    ...(outcome === 'failed' ? { error: { code: 'SPOUT_HTTP_ERROR', message: 'boom' } } : {}),
+    ...(outcome === 'skipped' ? { skipped: true } : {}),
+  })
 }
 
 /** A whole record's life: start, two chunks, end. */
