@@ -183,12 +183,20 @@ export class Collection {
       await writer.publish(keys.control, JSON.stringify(stop))
       return
     }
-    if (!this.#pending.delete(id)) return
-    this.#push({
-      type: 'result',
-      line: failedLine(spec, id, pending.record, 'SPOUT_ABORTED', `aborted: ${reason}`),
-    })
+    this.#endHere(id, pending.record, 'SPOUT_ABORTED', `aborted: ${reason}`)
+  }
+
+  /** Ends a queued record with a failed line of the collector's own; false when it had ended already. */
+  #endHere(
+    id: string,
+    record: InputRecord,
+    code: 'SPOUT_QUEUE_JOB_FAILED' | 'SPOUT_ABORTED',
+    reason: string,
+  ): boolean {
+    if (!this.#pending.delete(id)) return false
+    this.#push({ type: 'result', line: failedLine(this.#parts.spec, id, record, code, reason) })
     this.#space?.()
+    return true
   }
 
   #push(item: CollectedItem): void {
@@ -363,18 +371,8 @@ export class Collection {
       const state = await queue.getJobState(pending.jobId)
       if (state === 'failed') {
         const job = await Job.fromId<RecordJobData, string>(queue, pending.jobId)
-        if (!this.#pending.delete(id)) continue
-        this.#push({
-          type: 'result',
-          line: failedLine(
-            spec,
-            id,
-            pending.record,
-            'SPOUT_QUEUE_JOB_FAILED',
-            job?.failedReason ?? 'failed in the queue',
-          ),
-        })
-        this.#space?.()
+        const reason = job?.failedReason ?? 'failed in the queue'
+        if (!this.#endHere(id, pending.record, 'SPOUT_QUEUE_JOB_FAILED', reason)) continue
         await job?.remove().catch(() => {})
       } else if (state === 'unknown') {
         // Completed lines arrive on the stream within a read; a job still missing a sweep later is lost.
